@@ -1,0 +1,242 @@
+#include "operator/kube/client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "operator/kube/line_splitter.h"
+
+namespace tracing::kube {
+
+namespace {
+
+std::string join_query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    q += q.empty() ? "?" : "&";
+    q += k + "=" + url_encode(v);
+  }
+  return q;
+}
+
+bool is_write(const std::string& method) { return method != "GET"; }
+
+Result<json> parse_body(const HttpResponse& resp) {
+  auto j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return ApiError{resp.status,
+                    "InvalidResponse",
+                    "response is not JSON: " + resp.body.substr(0, 200),
+                    {},
+                    std::nullopt};
+  }
+  return j;
+}
+
+ApiError error_of(const HttpResponse& resp) {
+  ApiError e = ApiError::from_response(resp.status, resp.body);
+  if (auto it = resp.headers.find("retry-after"); it != resp.headers.end()) {
+    try {
+      e.retry_after = std::chrono::seconds(std::stoi(it->second));
+    } catch (...) {
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+Client::Client(std::shared_ptr<HttpTransport> transport, ClientOptions options)
+    : transport_(std::move(transport)), limiter_(options.qps, options.burst) {}
+
+Result<HttpResponse> Client::send(HttpRequest req) {
+  for (int attempt = 0;; ++attempt) {
+    limiter_.acquire();
+    (is_write(req.method) ? counts_.writes : counts_.reads)++;
+    auto resp = transport_->send(req);
+    if (!resp) return resp;
+    if (resp->status == 429 && attempt < 3) {
+      ApiError e = error_of(*resp);
+      auto wait = e.retry_after.value_or(std::chrono::seconds(1));
+      spdlog::debug("429 from {} {}: retrying in {}s", req.method, req.path, wait.count());
+      std::this_thread::sleep_for(std::min(wait, std::chrono::seconds(10)));
+      continue;
+    }
+    return resp;
+  }
+}
+
+Result<json> Client::send_json(HttpRequest req) {
+  auto resp = send(std::move(req));
+  if (!resp) return resp.error();
+  if (resp->status < 200 || resp->status >= 300) return error_of(*resp);
+  return parse_body(*resp);
+}
+
+Result<json> Client::get(const Resource& r, std::string_view ns, std::string_view name) {
+  return send_json({"GET", r.object_path(ns, name)});
+}
+
+Result<json> Client::create(const Resource& r, std::string_view ns, const json& object) {
+  return send_json({"POST", r.collection_path(ns), object.dump(), "application/json"});
+}
+
+Result<json> Client::replace(const Resource& r, std::string_view ns, std::string_view name,
+                             const json& object, std::string_view subresource) {
+  std::string path = r.object_path(ns, name);
+  if (!subresource.empty()) path += "/" + std::string(subresource);
+  return send_json({"PUT", path, object.dump(), "application/json"});
+}
+
+Status Client::remove(const Resource& r, std::string_view ns, std::string_view name,
+                      const DeleteOptions& options) {
+  json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
+  if (!options.precondition_resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
+  }
+  auto resp = send({"DELETE", r.object_path(ns, name), body.dump(), "application/json"});
+  if (!resp) return resp.error();
+  if (resp->status < 200 || resp->status >= 300) return error_of(*resp);
+  return Ok{};
+}
+
+Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
+                                const ListOptions& options) {
+  ObjectList out;
+  std::string cont;
+  for (int restarts = 0;;) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!options.label_selector.empty())
+      params.emplace_back("labelSelector", options.label_selector);
+    if (!options.field_selector.empty())
+      params.emplace_back("fieldSelector", options.field_selector);
+    if (options.limit > 0) params.emplace_back("limit", std::to_string(options.limit));
+    if (!cont.empty()) {
+      params.emplace_back("continue", cont);
+    } else if (!options.resource_version.empty()) {
+      params.emplace_back("resourceVersion", options.resource_version);
+    }
+    auto page = send_json({"GET", r.collection_path(ns) + join_query(params)});
+    if (!page) {
+      // An expired continue token: the snapshot is gone, start the list over (client-go does the
+      // same, falling back to a fresh list).
+      if (page.error().is_expired() && !cont.empty() && restarts++ < 3) {
+        spdlog::info("list {}: continue token expired, restarting the list", r.plural);
+        out = ObjectList{};
+        out.restarts = restarts;
+        cont.clear();
+        continue;
+      }
+      return page.error();
+    }
+    ++out.pages;
+    json& body = *page;
+    if (out.resource_version.empty()) {
+      out.resource_version = body["metadata"].value("resourceVersion", "");
+    }
+    if (auto it = body.find("items"); it != body.end() && it->is_array()) {
+      for (auto& item : *it) out.items.push_back(std::move(item));
+    }
+    cont = body["metadata"].value("continue", "");
+    if (options.on_page) options.on_page(out.pages);
+    if (cont.empty()) return out;
+  }
+}
+
+Result<json> Client::apply(const Resource& r, std::string_view ns, std::string_view name,
+                           const json& object, const ApplyOptions& options) {
+  std::vector<std::pair<std::string, std::string>> params{{"fieldManager", options.field_manager}};
+  if (options.force) params.emplace_back("force", "true");
+  std::string path = r.object_path(ns, name);
+  if (!options.subresource.empty()) path += "/" + options.subresource;
+  return send_json(
+      {"PATCH", path + join_query(params), object.dump(), "application/apply-patch+yaml"});
+}
+
+Result<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,
+                           const json& patch, PatchType type, std::string_view subresource) {
+  std::string path = r.object_path(ns, name);
+  if (!subresource.empty()) path += "/" + std::string(subresource);
+  return send_json(
+      {"PATCH", path, patch.dump(),
+       type == PatchType::kMerge ? "application/merge-patch+json" : "application/json-patch+json"});
+}
+
+Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions& options,
+                     const std::function<bool(WatchEvent&&)>& on_event, Cancellation& cancel) {
+  std::vector<std::pair<std::string, std::string>> params{{"watch", "1"}};
+  if (!options.resource_version.empty()) {
+    params.emplace_back("resourceVersion", options.resource_version);
+  }
+  if (options.allow_bookmarks) params.emplace_back("allowWatchBookmarks", "true");
+  if (!options.label_selector.empty()) params.emplace_back("labelSelector", options.label_selector);
+  if (!options.field_selector.empty()) params.emplace_back("fieldSelector", options.field_selector);
+  params.emplace_back("timeoutSeconds", std::to_string(options.timeout_seconds));
+
+  HttpRequest req{"GET", r.collection_path(ns) + join_query(params)};
+  // The idle timeout must outlast the server's own deadline (and a bookmark's silence).
+  req.timeout = std::chrono::seconds(options.timeout_seconds + 15);
+
+  LineSplitter splitter;
+  std::optional<ApiError> in_stream_error;
+  auto on_line = [&](std::string_view line) {
+    auto ev = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
+      in_stream_error = ApiError{200,
+                                 "InvalidResponse",
+                                 "malformed watch event: " + std::string(line.substr(0, 200)),
+                                 {},
+                                 std::nullopt};
+      return false;
+    }
+    const std::string type = ev["type"].get<std::string>();
+    WatchEvent event{EventType::kAdded, std::move(ev["object"])};
+    if (type == "ADDED") {
+      event.type = EventType::kAdded;
+    } else if (type == "MODIFIED") {
+      event.type = EventType::kModified;
+    } else if (type == "DELETED") {
+      event.type = EventType::kDeleted;
+    } else if (type == "BOOKMARK") {
+      event.type = EventType::kBookmark;
+    } else if (type == "ERROR") {
+      in_stream_error =
+          ApiError::from_response(event.object.value("code", 500), event.object.dump());
+      return false;
+    } else {
+      spdlog::warn("watch {}: ignoring event of unknown type {}", r.plural, type);
+      return true;
+    }
+    return on_event(std::move(event));
+  };
+
+  limiter_.acquire();
+  counts_.reads++;
+  auto resp = transport_->stream(
+      req, [&](std::string_view chunk) { return splitter.feed(chunk, on_line); }, cancel);
+  if (!resp) return resp.error();
+  if (resp->status < 200 || resp->status >= 300) return error_of(*resp);
+  if (in_stream_error) return *in_stream_error;
+  if (splitter.overflowed()) {
+    return ApiError{200, "InvalidResponse", "watch event larger than 64 MiB", {}, std::nullopt};
+  }
+  return Ok{};
+}
+
+Result<bool> Client::is_served(std::string_view group, std::string_view version,
+                               std::string_view plural) {
+  Resource r{std::string(group), std::string(version), "", true, ""};
+  auto doc = send_json({"GET", r.group_version_path()});
+  if (!doc) {
+    if (doc.error().is_not_found()) return false;
+    return doc.error();
+  }
+  for (const auto& res : (*doc)["resources"]) {
+    if (res.value("name", "") == plural) return true;
+  }
+  return false;
+}
+
+}  // namespace tracing::kube

@@ -1,0 +1,126 @@
+// A Kubernetes API client: typed errors, paged lists, watches, server-side apply, status writes,
+// discovery, and a client-side rate limit. Objects are nlohmann::json as the API server sends
+// them; typed views belong to the callers.
+//
+// Guarantees:
+// - every call returns a Result; nothing throws across this interface;
+// - list() returns every object exactly once: it follows `continue` tokens and, when one
+//   expires (410), restarts from the first page;
+// - watch() delivers events in order and returns when the stream ends; an in-stream ERROR event
+//   comes back as its ApiError (410 Expired: the caller must relist);
+// - 429 answers are retried after their Retry-After (at most 3 times).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/kube/error.h"
+#include "operator/kube/http.h"
+#include "operator/kube/rate_limiter.h"
+#include "operator/kube/resource.h"
+
+namespace tracing::kube {
+
+using json = nlohmann::json;
+
+struct ClientOptions {
+  double qps = 20;  // <= 0 disables the client-side limit
+  int burst = 30;
+};
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  int limit = 500;  // page size; 0 = no paging
+  // "" = most recent (consistent read from etcd); "0" = any (watch cache, no paging).
+  std::string resource_version;
+  // Called after each page arrives with the number of pages so far (progress, and a seam for
+  // tests that expire the continue token between pages).
+  std::function<void(int)> on_page;
+};
+
+struct ObjectList {
+  std::string resource_version;  // the list's, to start a watch from
+  std::vector<json> items;
+  int pages = 0;
+  int restarts = 0;  // times an expired continue token made the list start over
+};
+
+struct WatchOptions {
+  std::string resource_version;
+  std::string label_selector;
+  std::string field_selector;
+  int timeout_seconds = 290;  // below 295, see kubernetes#6513
+  bool allow_bookmarks = true;
+};
+
+enum class EventType { kAdded, kModified, kDeleted, kBookmark };
+
+struct WatchEvent {
+  EventType type;
+  json object;
+};
+
+struct ApplyOptions {
+  std::string field_manager;  // required
+  bool force = false;
+  std::string subresource;  // "" or "status"
+};
+
+struct DeleteOptions {
+  std::string propagation_policy;  // "", "Foreground", "Background", "Orphan"
+  std::string precondition_uid;
+  std::string precondition_resource_version;
+};
+
+enum class PatchType { kMerge, kJson };
+
+// Request counters, for metrics and for tests that count writes.
+struct RequestCounts {
+  std::atomic<uint64_t> reads{0};   // GET, list, watch
+  std::atomic<uint64_t> writes{0};  // POST, PUT, PATCH, DELETE
+};
+
+class Client {
+ public:
+  explicit Client(std::shared_ptr<HttpTransport> transport, ClientOptions options = {});
+
+  Result<json> get(const Resource& r, std::string_view ns, std::string_view name);
+  Result<json> create(const Resource& r, std::string_view ns, const json& object);
+  // PUT: optimistic concurrency through object.metadata.resourceVersion (stale → 409).
+  Result<json> replace(const Resource& r, std::string_view ns, std::string_view name,
+                       const json& object, std::string_view subresource = "");
+  Status remove(const Resource& r, std::string_view ns, std::string_view name,
+                const DeleteOptions& options = {});
+  Result<ObjectList> list(const Resource& r, std::string_view ns, const ListOptions& options = {});
+  // Server-side apply (application/apply-patch+yaml). A conflict with another manager's fields
+  // returns a 409 whose causes name each field.
+  Result<json> apply(const Resource& r, std::string_view ns, std::string_view name,
+                     const json& object, const ApplyOptions& options);
+  Result<json> patch(const Resource& r, std::string_view ns, std::string_view name,
+                     const json& patch, PatchType type, std::string_view subresource = "");
+  // Streams events to `on_event` until the server closes the stream, `on_event` returns false,
+  // or `cancel` fires (all Ok), or an error (network, HTTP status, in-stream ERROR).
+  Status watch(const Resource& r, std::string_view ns, const WatchOptions& options,
+               const std::function<bool(WatchEvent&&)>& on_event, Cancellation& cancel);
+  // Discovery: whether the API server serves `plural` in group/version.
+  Result<bool> is_served(std::string_view group, std::string_view version, std::string_view plural);
+
+  const RequestCounts& counts() const { return counts_; }
+  const std::string& server() const { return transport_->server(); }
+
+ private:
+  Result<HttpResponse> send(HttpRequest req);
+  Result<json> send_json(HttpRequest req);
+
+  std::shared_ptr<HttpTransport> transport_;
+  TokenBucket limiter_;
+  RequestCounts counts_;
+};
+
+}  // namespace tracing::kube

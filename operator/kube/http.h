@@ -1,0 +1,74 @@
+// The project's own small HTTP interface. Everything above it (the client, the informers) speaks
+// only this; cpprestsdk lives behind it in http_cpprest.cpp so the transport can be swapped
+// (cpprestsdk is archived upstream).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "operator/kube/config.h"
+#include "operator/kube/error.h"
+
+namespace tracing::kube {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path;  // absolute path with query: /api/v1/namespaces?limit=500
+  std::string body;
+  std::string content_type;  // sent only with a body
+  // Idle timeout: the request fails when no byte arrives for this long. For a watch, set it
+  // above timeoutSeconds so the server's own deadline ends the stream first.
+  std::chrono::seconds timeout{60};
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+};
+
+// A one-shot cancellation signal shared between the thread that owns a stream and the one that
+// stops it. Callbacks run once, on the cancelling thread (or at once if already cancelled).
+class Cancellation {
+ public:
+  void cancel();
+  bool cancelled() const { return cancelled_.load(); }
+  int subscribe(std::function<void()> fn);
+  void unsubscribe(int id);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  int next_id_ = 0;
+  std::map<int, std::function<void()>> callbacks_;
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Sends a request and reads the whole response. A response of any HTTP status is a value;
+  // only a request that got no answer (connect, TLS, idle timeout) is an ApiError (network).
+  virtual Result<HttpResponse> send(const HttpRequest& req) = 0;
+  // Sends a request and hands the body to `on_chunk` piece by piece as it arrives, until the
+  // server ends it, `on_chunk` returns false, or `cancel` fires (all three return the response
+  // with an empty body). A non-2xx response is not streamed: its body is collected into the
+  // returned response. A connection that breaks mid-body is an ApiError (network).
+  virtual Result<HttpResponse> stream(const HttpRequest& req,
+                                      const std::function<bool(std::string_view)>& on_chunk,
+                                      Cancellation& cancel) = 0;
+  // The API server's base URL, for messages.
+  virtual const std::string& server() const = 0;
+};
+
+// The cpprestsdk transport for a cluster: TLS trusting only the cluster CA when one is given,
+// client certificates from PEM in memory, bearer tokens re-read from tokenFile (every minute,
+// and after a 401, which is then retried once).
+Result<std::shared_ptr<HttpTransport>> make_http_transport(const ClusterConfig& config);
+
+}  // namespace tracing::kube

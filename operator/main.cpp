@@ -1,0 +1,166 @@
+// tracing-operator: flags and wiring only.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/kube/client.h"
+#include "operator/kube/config.h"
+#include "operator/kube/http.h"
+
+namespace {
+
+struct Flags {
+  std::string kubeconfig;
+  std::string root_namespace = "tracing-system";
+  int workers = 4;
+  double qps = 20;
+  int burst = 30;
+  std::string metrics_bind_address = ":8080";
+  std::string health_probe_bind_address = ":8081";
+  bool leader_elect = false;
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+const char* kUsage = R"(Usage: tracing-operator [flags]
+
+  --kubeconfig PATH              kubeconfig file (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)
+  --root-namespace NS            the operator's namespace; policies there apply cluster-wide (default tracing-system)
+  --workers N                    concurrent reconciles (default 4)
+  --qps Q / --burst B            client-side rate limit; --qps 0 turns it off (default 20 / 30)
+  --metrics-bind-address ADDR    Prometheus /metrics (default :8080)
+  --health-probe-bind-address ADDR  /healthz and /readyz (default :8081)
+  --leader-elect                 elect a leader through a coordination.k8s.io/v1 Lease
+  --log-format json|text         (default text)
+  --log-level debug|info|warn|error  (default info)
+)";
+
+// Parses "--name value", "--name=value" and boolean "--name". Returns an error message.
+std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (a.rfind("--", 0) != 0) return "unexpected argument \"" + a + "\"";
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    auto take = [&]() -> std::optional<std::string> {
+      if (has_value) return value;
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    auto need = [&](std::string& out) -> std::optional<std::string> {
+      auto v = take();
+      if (!v) return "flag --" + name + " needs a value";
+      out = *v;
+      return std::nullopt;
+    };
+    auto need_number = [&](auto& out, double min) -> std::optional<std::string> {
+      auto v = take();
+      if (!v) return "flag --" + name + " needs a value";
+      try {
+        size_t used = 0;
+        double d = std::stod(*v, &used);
+        if (used != v->size() || d < min) throw std::invalid_argument("");
+        out = static_cast<std::remove_reference_t<decltype(out)>>(d);
+        if (static_cast<double>(out) != d) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        return "flag --" + name + ": \"" + *v +
+               "\" is not a number >= " + std::to_string(static_cast<int>(min));
+      }
+      return std::nullopt;
+    };
+    std::optional<std::string> err;
+    if (name == "kubeconfig") {
+      err = need(f.kubeconfig);
+    } else if (name == "root-namespace") {
+      err = need(f.root_namespace);
+    } else if (name == "workers") {
+      err = need_number(f.workers, 1);
+    } else if (name == "qps") {
+      err = need_number(f.qps, 0);
+    } else if (name == "burst") {
+      err = need_number(f.burst, 1);
+    } else if (name == "metrics-bind-address") {
+      err = need(f.metrics_bind_address);
+    } else if (name == "health-probe-bind-address") {
+      err = need(f.health_probe_bind_address);
+    } else if (name == "leader-elect") {
+      f.leader_elect = !has_value || value == "true";
+      if (has_value && value != "true" && value != "false") {
+        err = "flag --leader-elect takes true or false, not \"" + value + "\"";
+      }
+    } else if (name == "log-format") {
+      err = need(f.log_format);
+      if (!err && f.log_format != "json" && f.log_format != "text") {
+        err = "flag --log-format takes json or text, not \"" + f.log_format + "\"";
+      }
+    } else if (name == "log-level") {
+      err = need(f.log_level);
+      if (!err && spdlog::level::from_str(f.log_level) == spdlog::level::off &&
+          f.log_level != "off") {
+        err = "flag --log-level takes debug, info, warn or error, not \"" + f.log_level + "\"";
+      }
+    } else {
+      err = "unknown flag --" + name;
+    }
+    if (err) return err;
+  }
+  return std::nullopt;
+}
+
+void setup_logging(const Flags& f) {
+  auto logger = spdlog::stderr_color_mt("tracing-operator");
+  if (f.log_format == "json") {
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  }
+  logger->set_level(spdlog::level::from_str(f.log_level));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (auto err = parse_flags(argc, argv, flags)) {
+    std::cerr << "tracing-operator: " << *err << "\n\n" << kUsage;
+    return 2;
+  }
+  setup_logging(flags);
+
+  auto config = tracing::kube::load_config(flags.kubeconfig);
+  if (!config) {
+    spdlog::error("{}", config.error().message);
+    return 1;
+  }
+  auto transport = tracing::kube::make_http_transport(*config);
+  if (!transport) {
+    spdlog::error("{}", transport.error().message);
+    return 1;
+  }
+  tracing::kube::Client client(*transport, {flags.qps, flags.burst});
+  auto served = client.is_served("", "v1", "namespaces");
+  if (!served) {
+    spdlog::error("cannot reach the API server {}: {}", config->server, served.error().to_string());
+    return 1;
+  }
+  spdlog::info("connected to {} ({})", config->server, config->source);
+  return 0;
+}

@@ -1,0 +1,107 @@
+#include "tests/integration/fixture.h"
+
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "operator/kube/http.h"
+
+namespace tracing::testing {
+
+namespace {
+std::string env_or_die(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    ADD_FAILURE() << name << " is not set: run the integration tests through scripts/test";
+    std::abort();
+  }
+  return v;
+}
+}  // namespace
+
+std::string cp_path(const std::string& relative) {
+  return env_or_die("TRACING_CP_DIR") + "/" + relative;
+}
+
+std::string admin_kubeconfig() { return env_or_die("KUBECONFIG"); }
+
+kube::ClusterConfig load(const std::string& kubeconfig) {
+  auto c = kube::load_kubeconfig(kubeconfig);
+  if (!c) {
+    ADD_FAILURE() << c.error().to_string();
+    std::abort();
+  }
+  return *c;
+}
+
+std::unique_ptr<kube::Client> make_client(const kube::ClusterConfig& config,
+                                          kube::ClientOptions options) {
+  auto t = kube::make_http_transport(config);
+  if (!t) {
+    ADD_FAILURE() << t.error().to_string();
+    std::abort();
+  }
+  return std::make_unique<kube::Client>(*t, options);
+}
+
+int controlplane(const std::string& args) {
+  std::string cmd = std::string(TRACING_SOURCE_DIR) + "/scripts/controlplane " + args + " >&2";
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int server_port(const kube::ClusterConfig& config) {
+  auto colon = config.server.rfind(':');
+  return std::stoi(config.server.substr(colon + 1));
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+void ClusterTest::SetUp() {
+  config_ = load(admin_kubeconfig());
+  client_ = make_client(config_);
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (auto& c : test) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ns_ = "t-" + test.substr(0, 40) + "-" + std::to_string(rng() % 100000);
+  auto created =
+      client_->create(kube::resources::namespaces(), "",
+                      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}});
+  ASSERT_TRUE(created) << created.error().to_string();
+}
+
+void ClusterTest::TearDown() {
+  if (client_ && !ns_.empty()) {
+    (void)client_->remove(kube::resources::namespaces(), "", ns_);
+  }
+}
+
+json ClusterTest::config_map(const std::string& name, const json& data) const {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns_}}},
+          {"data", data}};
+}
+
+json ClusterTest::deployment(const std::string& name, const json& env) const {
+  json container = {{"name", "app"}, {"image", "registry.example/app:1"}};
+  if (!env.empty()) container["env"] = env;
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"namespace", ns_}, {"labels", {{"app", name}}}}},
+          {"spec",
+           {{"replicas", 1},
+            {"selector", {{"matchLabels", {{"app", name}}}}},
+            {"template",
+             {{"metadata", {{"labels", {{"app", name}}}}},
+              {"spec", {{"containers", json::array({container})}}}}}}}};
+}
+
+}  // namespace tracing::testing

@@ -1,0 +1,117 @@
+#include "tests/integration/tcp_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace tracing::testing {
+
+TcpProxy::TcpProxy(std::string target_host, int target_port)
+    : host_(std::move(target_host)), target_port_(target_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0) {
+    throw std::runtime_error("tcp proxy: cannot listen on loopback");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stopping_ = true;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  ::close(listen_fd_);
+  cut();
+  acceptor_.join();
+  std::vector<std::thread> ts;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ts.swap(threads_);
+  }
+  for (auto& t : ts) t.join();
+}
+
+void TcpProxy::cut() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+}
+
+void TcpProxy::accept_loop() {
+  while (!stopping_) {
+    int fd = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) {
+      if (stopping_) return;
+      continue;
+    }
+    accepted_++;
+    if (blocked_) {
+      ::close(fd);
+      continue;
+    }
+    std::lock_guard<std::mutex> g(mu_);
+    threads_.emplace_back([this, fd] { relay(fd); });
+  }
+}
+
+void TcpProxy::relay(int client_fd) {
+  int server_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+  ::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+  if (::connect(server_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(server_fd);
+    ::close(client_fd);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    fds_.insert(client_fd);
+    fds_.insert(server_fd);
+  }
+  pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
+  char buf[16384];
+  bool open = true;
+  while (open && !stopping_) {
+    if (::poll(fds, 2, 200) < 0) break;
+    for (int i = 0; i < 2 && open; ++i) {
+      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          open = false;
+          break;
+        }
+        ssize_t off = 0;
+        while (off < n) {
+          ssize_t w = ::write(fds[1 - i].fd, buf + off, static_cast<size_t>(n - off));
+          if (w <= 0) {
+            open = false;
+            break;
+          }
+          off += w;
+        }
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    fds_.erase(client_fd);
+    fds_.erase(server_fd);
+  }
+  ::close(client_fd);
+  ::close(server_fd);
+}
+
+}  // namespace tracing::testing

@@ -1,0 +1,43 @@
+// A loopback TCP relay between a client under test and the real API server, so a test can cut
+// the client's connections (and refuse new ones) while the API server keeps running. It relays
+// bytes only: TLS, HTTP and every Kubernetes semantic are the real server's.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tracing::testing {
+
+class TcpProxy {
+ public:
+  TcpProxy(std::string target_host, int target_port);
+  ~TcpProxy();
+  int port() const { return port_; }
+  // Closes every relayed connection now.
+  void cut();
+  // While blocked, new connections are accepted and closed at once.
+  void set_blocked(bool blocked) { blocked_ = blocked; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void accept_loop();
+  void relay(int client_fd);
+
+  std::string host_;
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> blocked_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::set<int> fds_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace tracing::testing
