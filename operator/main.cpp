@@ -1,6 +1,8 @@
 // tracing-operator: flags and wiring only.
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -9,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "controllers/naming.h"
+#include "controllers/reconcilers/manager.h"
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/http.h"
+#include "operator/runtime/http_server.h"
 
 namespace {
 
@@ -138,6 +143,14 @@ void setup_logging(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGTERM and SIGINT are taken by sigwait() below; every thread started later inherits the
+  // mask, so no thread is interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   Flags flags;
   if (auto err = parse_flags(argc, argv, flags)) {
     std::cerr << "tracing-operator: " << *err << "\n\n" << kUsage;
@@ -156,11 +169,49 @@ int main(int argc, char** argv) {
     return 1;
   }
   tracing::kube::Client client(*transport, {flags.qps, flags.burst});
-  auto served = client.is_served("", "v1", "namespaces");
+  auto served = client.is_served(tracing::naming::kGroup, tracing::naming::kVersion,
+                                 tracing::naming::kPlural);
   if (!served) {
     spdlog::error("cannot reach the API server {}: {}", config->server, served.error().to_string());
     return 1;
   }
-  spdlog::info("connected to {} ({})", config->server, config->source);
+  if (!*served) {
+    spdlog::error("the TracingPolicy CRD ({}/{}) is not installed: kubectl apply -f crds/",
+                  tracing::naming::kGroup, tracing::naming::kVersion);
+    return 1;
+  }
+  spdlog::info("connected to {} ({}); root namespace {}", config->server, config->source,
+               flags.root_namespace);
+
+  char host[256] = "tracing-operator";
+  gethostname(host, sizeof host - 1);
+  tracing::controllers::ManagerOptions options;
+  options.root_namespace = flags.root_namespace;
+  options.workers = flags.workers;
+  options.instance = host;
+  tracing::controllers::Manager manager(client, options);
+  tracing::runtime::HttpServer http(
+      flags.metrics_bind_address, flags.health_probe_bind_address,
+      {[&manager] { return manager.metrics(); }, [&manager] { return manager.ready(); }});
+  if (auto s = http.start(); !s) {
+    spdlog::error("{}", s.error().message);
+    manager.stop();
+    return 1;
+  }
+  if (auto s = manager.start(); !s) {
+    spdlog::error("{}", s.error().message);
+    http.stop();
+    manager.stop();
+    return 1;
+  }
+  spdlog::info("running with {} workers", flags.workers);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{}: finishing in-flight work", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  http.stop();
+  manager.stop();
+  spdlog::info("stopped after {} reconciles and {} writes", manager.reconciles(),
+               client.counts().writes.load());
   return 0;
 }

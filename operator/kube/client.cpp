@@ -156,12 +156,16 @@ Result<json> Client::apply(const Resource& r, std::string_view ns, std::string_v
 }
 
 Result<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,
-                           const json& patch, PatchType type, std::string_view subresource) {
+                           const json& patch, PatchType type, std::string_view subresource,
+                           std::string_view field_manager) {
   std::string path = r.object_path(ns, name);
   if (!subresource.empty()) path += "/" + std::string(subresource);
-  return send_json(
-      {"PATCH", path, patch.dump(),
-       type == PatchType::kMerge ? "application/merge-patch+json" : "application/json-patch+json"});
+  if (!field_manager.empty()) path += "?fieldManager=" + url_encode(field_manager);
+  const char* content_type = type == PatchType::kMerge ? "application/merge-patch+json"
+                             : type == PatchType::kStrategicMerge
+                                 ? "application/strategic-merge-patch+json"
+                                 : "application/json-patch+json";
+  return send_json({"PATCH", path, patch.dump(), content_type});
 }
 
 Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions& options,

@@ -78,7 +78,7 @@ struct DeleteOptions {
   std::string precondition_resource_version;
 };
 
-enum class PatchType { kMerge, kJson };
+enum class PatchType { kMerge, kStrategicMerge, kJson };
 
 // Request counters, for metrics and for tests that count writes.
 struct RequestCounts {
@@ -102,8 +102,11 @@ class Client {
   // returns a 409 whose causes name each field.
   Result<json> apply(const Resource& r, std::string_view ns, std::string_view name,
                      const json& object, const ApplyOptions& options);
+  // A non-apply patch. `field_manager` names who owns the changed fields afterwards (default:
+  // the User-Agent's program name).
   Result<json> patch(const Resource& r, std::string_view ns, std::string_view name,
-                     const json& patch, PatchType type, std::string_view subresource = "");
+                     const json& patch, PatchType type, std::string_view subresource = "",
+                     std::string_view field_manager = "");
   // Streams events to `on_event` until the server closes the stream, `on_event` returns false,
   // or `cancel` fires (all Ok), or an error (network, HTTP status, in-stream ERROR).
   Status watch(const Resource& r, std::string_view ns, const WatchOptions& options,

@@ -69,6 +69,9 @@ class HttpTransport {
 // The cpprestsdk transport for a cluster: TLS trusting only the cluster CA when one is given,
 // client certificates from PEM in memory, bearer tokens re-read from tokenFile (every minute,
 // and after a 401, which is then retried once).
-Result<std::shared_ptr<HttpTransport>> make_http_transport(const ClusterConfig& config);
+// `user_agent`'s program name (before the "/") is also the field manager the API server records
+// for this client's non-apply writes.
+Result<std::shared_ptr<HttpTransport>> make_http_transport(
+    const ClusterConfig& config, const std::string& user_agent = "tracing-operator/0.1");
 
 }  // namespace tracing::kube

@@ -94,8 +94,10 @@ bool pem_has_key(const std::string& pem) {
 
 class CpprestTransport final : public HttpTransport {
  public:
-  CpprestTransport(ClusterConfig config)
-      : config_(std::move(config)), tokens_(config_.token, config_.token_file) {}
+  CpprestTransport(ClusterConfig config, std::string user_agent)
+      : config_(std::move(config)),
+        user_agent_(std::move(user_agent)),
+        tokens_(config_.token, config_.token_file) {}
 
   const std::string& server() const override { return config_.server; }
 
@@ -220,7 +222,7 @@ class CpprestTransport final : public HttpTransport {
     http::http_request r(req.method);
     r.set_request_uri(req.path);
     r.headers().add("Accept", "application/json");
-    r.headers().add("User-Agent", "tracing-operator/0.1");
+    r.headers().add("User-Agent", user_agent_);
     if (!tokens_.empty()) {
       auto token = tokens_.token();
       if (!token) return token.error();
@@ -254,14 +256,16 @@ class CpprestTransport final : public HttpTransport {
   }
 
   ClusterConfig config_;
+  std::string user_agent_;
   TokenSource tokens_;
   std::unique_ptr<client::http_client> default_client_;
 };
 
 }  // namespace
 
-Result<std::shared_ptr<HttpTransport>> make_http_transport(const ClusterConfig& config) {
-  auto t = std::make_shared<CpprestTransport>(config);
+Result<std::shared_ptr<HttpTransport>> make_http_transport(const ClusterConfig& config,
+                                                           const std::string& user_agent) {
+  auto t = std::make_shared<CpprestTransport>(config, user_agent);
   if (auto s = t->init(); !s) return s.error();
   return std::shared_ptr<HttpTransport>(t);
 }

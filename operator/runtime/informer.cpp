@@ -27,6 +27,17 @@ std::vector<ObjectPtr> Store::list() const {
   return out;
 }
 
+std::vector<ObjectPtr> Store::list_namespace(const std::string& ns) const {
+  std::shared_lock g(mu_);
+  std::vector<ObjectPtr> out;
+  const std::string prefix = ns + "/";
+  for (auto it = items_.lower_bound(prefix);
+       it != items_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 std::vector<std::string> Store::keys() const {
   std::shared_lock g(mu_);
   std::vector<std::string> out;

@@ -41,6 +41,8 @@ class Store {
  public:
   ObjectPtr get(const std::string& key) const;
   std::vector<ObjectPtr> list() const;
+  // The objects of one namespace (keys "ns/…"), without scanning the others.
+  std::vector<ObjectPtr> list_namespace(const std::string& ns) const;
   std::vector<std::string> keys() const;
   size_t size() const;
 

@@ -265,6 +265,14 @@ std::size_t WorkQueue::len() const {
   return ready;
 }
 
+std::size_t WorkQueue::waiting_len() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Clock::time_point now = clock_.now();
+  std::size_t n = 0;
+  for (auto it = waiting_.rbegin(); it != waiting_.rend() && it->first.first > now; ++it) ++n;
+  return n;
+}
+
 bool WorkQueue::shutting_down() const {
   std::lock_guard<std::mutex> lock(mu_);
   return shutting_down_;

@@ -151,6 +151,8 @@ class WorkQueue {
 
   // Keys ready to be handed out (neither waiting for a deadline nor being processed).
   std::size_t len() const;
+  // Keys waiting for a deadline still in the future (add_after, add_rate_limited).
+  std::size_t waiting_len() const;
   bool shutting_down() const;
 
  private:

@@ -146,6 +146,7 @@ func clientCert(cn string, groups ...string) *x509.Certificate {
 //
 //	admin   client certificate, group system:masters (full access)
 //	tester  client certificate, no groups: authenticated only, so RBAC denies nearly everything
+//	operator  client certificate, user tracing-operator: what deploy/rbac.yaml grants, nothing more
 //	admin-token / tester-token  bearer tokens for the same two kinds of identity
 const (
 	adminToken  = "admin-token-0123456789abcdef"
@@ -190,6 +191,7 @@ func runPKI(args []string) error {
 		{"admin", "admin", []string{"system:masters"}},
 		{"tester", "tester", nil},
 		{"controller-manager", "system:kube-controller-manager", nil},
+		{"operator", "tracing-operator", nil},
 	} {
 		if _, err := issue(*dir, id.name, clientCert(id.cn, id.groups...), ca); err != nil {
 			return err
@@ -275,7 +277,7 @@ current-context: local
 		key, err := b64file(filepath.Join(*dir, id+".key"))
 		return fmt.Sprintf("    client-certificate-data: %s\n    client-key-data: %s", crt, key), err
 	}
-	for _, id := range []string{"admin", "tester", "controller-manager"} {
+	for _, id := range []string{"admin", "tester", "controller-manager", "operator"} {
 		u, err := certUser(id)
 		if err != nil {
 			return err

@@ -36,7 +36,7 @@ kube::ClusterConfig load(const std::string& kubeconfig) {
 
 std::unique_ptr<kube::Client> make_client(const kube::ClusterConfig& config,
                                           kube::ClientOptions options) {
-  auto t = kube::make_http_transport(config);
+  auto t = kube::make_http_transport(config, "tracing-tests/1.0");
   if (!t) {
     ADD_FAILURE() << t.error().to_string();
     std::abort();

@@ -1,0 +1,51 @@
+// The server-side-apply intent for a workload, and whether the workload already carries it.
+// Pure: the reconciler sends what this builds, and sends nothing when up_to_date() holds.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controllers/decision.h"
+
+namespace tracing::controllers {
+
+// The partial Deployment the operator applies with field manager tracing-operator: the env
+// entries it owns in each configured container, and its bookkeeping annotations (the candidate
+// policies; the originals `override` replaced). Everything the operator owned before and is not
+// in here is released by the apply — that is how entries are removed.
+json apply_intent(const Workload& w, const DesiredEnv& desired,
+                  const std::vector<std::string>& policies);
+
+// The intent that releases everything: applied after originals are restored, it removes every
+// env entry only the operator owned and its annotations.
+json release_intent(const Workload& w);
+
+// Whether the workload already is exactly what apply_intent() would make it: the operator owns
+// exactly the desired entries in each container, with the desired values, and its annotations
+// match. When true, no request is needed.
+bool up_to_date(const Workload& w, const DesiredEnv& desired,
+                const std::vector<std::string>& policies);
+
+// Whether the operator owns anything in the workload (env entries or annotations): a workload
+// that no policy selects needs a revert only then.
+bool touched_by_operator(const Workload& w);
+
+// Strategic-merge patches that put back the entries `override` replaced, one per original
+// manager (so each value returns to the manager that owned it). From the workload's
+// overridden-env annotation.
+struct RestorePatch {
+  std::string manager;  // "" when the owner was unknown
+  json patch;
+};
+std::vector<RestorePatch> restore_patches(const Workload& w);
+
+// After a revert: a JSON Patch that puts the env entries of `deployment` (a full Deployment, as
+// the last write returned it) back in the order recorded in its original-env-order annotation,
+// guarded by a test of its resourceVersion. nullopt when the order is already right.
+std::optional<json> reorder_patch(const json& deployment, const std::string& recorded_order);
+
+// The candidate policies as written in the policies annotation.
+std::string join_policies(const std::vector<std::string>& policies);
+
+}  // namespace tracing::controllers

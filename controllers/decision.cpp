@@ -1,0 +1,319 @@
+// The decision: which policies apply to a workload, what they add up to, and which env entries
+// the operator owns as a result (SPEC §3-§5). Pure: no I/O, no clock, no exceptions.
+#include "controllers/decision.h"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+namespace {
+
+// A selector that is present but empty selects everything, so it is no more specific than none.
+bool has_selector(const PolicySpec& s) { return s.selector && !s.selector->empty(); }
+
+// A ratio string's numeric value for comparisons; unparsable ratios (refused by parse_policy)
+// compare lowest.
+double ratio_value(const std::string& s) {
+  double v = -1;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return -1;
+  return v;
+}
+
+// Label `key` on the Deployment, then on its pod template; empty values count as absent.
+std::optional<std::string> lookup_label(const Workload& w, const std::string& key) {
+  for (const Labels* labels : {&w.labels, &w.template_labels}) {
+    auto it = labels->find(key);
+    if (it != labels->end() && !it->second.empty()) return it->second;
+  }
+  return std::nullopt;
+}
+
+// W3C Baggage value encoding as the OTel spec applies it to OTEL_RESOURCE_ATTRIBUTES: unreserved
+// characters stay, every other byte (UTF-8 included) becomes %XX.
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~';
+    if (keep) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+EnvVar env_var(const char* name, std::string value) {
+  return EnvVar{name, json{{"name", name}, {"value", std::move(value)}}};
+}
+
+// The first candidate (most specific first) for which `sets` holds.
+template <typename Pred>
+const Policy* first_setting(const std::vector<Candidate>& cands, Pred sets) {
+  for (const Candidate& c : cands) {
+    if (sets(c.policy->spec)) return c.policy;
+  }
+  return nullptr;
+}
+
+// The workload's overridden-env annotation, or an empty object when absent or unreadable.
+json recorded_overrides(const Workload& w) {
+  auto it = w.annotations.find(naming::kOverriddenAnnotation);
+  if (it == w.annotations.end()) return json::object();
+  json j = json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : json::object();
+}
+
+// The recorded original of container/var in the overridden-env annotation, or nullptr.
+const json* recorded_original(const json& recorded, const std::string& container,
+                              const std::string& var) {
+  auto c = recorded.find(container);
+  if (c == recorded.end() || !c->is_object()) return nullptr;
+  auto v = c->find(var);
+  if (v == c->end() || !v->is_object()) return nullptr;
+  return &*v;
+}
+
+}  // namespace
+
+std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
+                                  const std::vector<const Policy*>& policies,
+                                  const std::string& root_ns) {
+  std::vector<Candidate> out;
+  for (const Policy* p : policies) {
+    if (p == nullptr || p->deleting) continue;
+    const PolicySpec& s = p->spec;
+    if (s.selector && !s.selector->matches(w.labels)) continue;
+    if (p->ns == root_ns) {
+      // Root policies are cluster-wide defaults, also for the root namespace's own workloads.
+      if (s.namespace_selector && !s.namespace_selector->matches(ns_labels)) continue;
+      out.push_back({p, has_selector(s) ? Rank::kRootWithSelector : Rank::kRootWithoutSelector});
+    } else if (p->ns == w.ns) {
+      out.push_back(
+          {p, has_selector(s) ? Rank::kNamespaceWithSelector : Rank::kNamespaceWithoutSelector});
+    }
+  }
+  auto order = [](const Candidate& c) {
+    return std::tuple<Rank, int64_t, const std::string&, const std::string&>(
+        c.rank, -static_cast<int64_t>(c.policy->spec.priority), c.policy->name, c.policy->ns);
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const Candidate& a, const Candidate& b) { return order(a) < order(b); });
+  return out;
+}
+
+std::string EffectiveConfig::effective_sampler() const {
+  if (mode == "remote") return "parentbased_jaeger_remote";
+  if (debug && (sampler == "always_on" || sampler == "always_off" ||
+                sampler == "parentbased_always_on" || sampler == "parentbased_always_off")) {
+    return "parentbased_traceidratio";
+  }
+  return sampler;
+}
+
+std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& cands, WallTime now) {
+  if (cands.empty()) return std::nullopt;
+  EffectiveConfig c;
+  c.governing = cands.front().policy->key();
+  for (const Candidate& cand : cands) c.policies.push_back(cand.policy->key());
+
+  if (auto* p =
+          first_setting(cands, [](const PolicySpec& s) { return s.containers.has_value(); })) {
+    c.containers = p->spec.containers;
+  }
+  if (auto* p = first_setting(
+          cands, [](const PolicySpec& s) { return s.service_name_from_label.has_value(); })) {
+    c.service_name_from_label = p->spec.service_name_from_label;
+  }
+  std::optional<std::string> endpoint;
+  if (auto* p = first_setting(cands, [](const PolicySpec& s) { return s.exporter.has_value(); })) {
+    const Exporter& e = *p->spec.exporter;
+    endpoint = e.endpoint;
+    c.protocol = e.protocol.value_or("grpc");
+    c.insecure = e.insecure.value_or(false);
+  }
+  if (auto* p = first_setting(cands, [](const PolicySpec& s) { return s.sampling.has_value(); })) {
+    const Sampling& m = *p->spec.sampling;
+    c.sampler = m.sampler.value_or("parentbased_traceidratio");
+    c.base_ratio = m.ratio.value_or("1");
+    c.mode = m.mode.value_or("restart");
+    c.remote_initial_ratio = m.remote_initial_ratio.value_or("0.01");
+  }
+  if (auto* p =
+          first_setting(cands, [](const PolicySpec& s) { return s.propagators.has_value(); })) {
+    c.propagators = *p->spec.propagators;
+  }
+  if (auto* p =
+          first_setting(cands, [](const PolicySpec& s) { return s.override_env.has_value(); })) {
+    c.override_env = *p->spec.override_env;
+  }
+  // Jaeger: the most specific candidate with a jaeger group places it (its namespace field, else
+  // its own namespace); with none, the governing policy's namespace.
+  const Policy* jp = first_setting(cands, [](const PolicySpec& s) { return s.jaeger.has_value(); });
+  c.jaeger_namespace = (jp ? jp : cands.front().policy)->ns;
+  if (jp && jp->spec.jaeger->is_object()) {
+    auto it = jp->spec.jaeger->find("namespace");
+    if (it != jp->spec.jaeger->end() && it->is_string() && !it->get<std::string>().empty()) {
+      c.jaeger_namespace = it->get<std::string>();
+    }
+  }
+  c.endpoint = endpoint.value_or("http://jaeger-collector." + c.jaeger_namespace + ".svc:4317");
+
+  // Least specific first, so that more specific values overwrite.
+  for (auto it = cands.rbegin(); it != cands.rend(); ++it) {
+    for (const auto& [k, v] : it->policy->spec.resource_attributes) c.resource_attributes[k] = v;
+  }
+
+  // Debug bumps of every candidate; the highest ratio wins (ties: the more specific).
+  for (const Candidate& cand : cands) {
+    const Policy& p = *cand.policy;
+    if (!p.spec.debug) continue;
+    const Debug& d = *p.spec.debug;
+    std::optional<WallTime> expires;
+    if (d.until) {
+      expires = *d.until;
+    } else if (d.duration && p.debug_status && p.debug_status->hash == d.hash) {
+      expires = p.debug_status->expires_at;
+    }
+    if (!expires || !(now < *expires)) continue;
+    if (!c.next_change || *expires < *c.next_change) c.next_change = *expires;
+    if (!c.debug || ratio_value(d.ratio) > ratio_value(c.debug->ratio)) {
+      c.debug = DebugState{p.key(), d.ratio, *expires};
+    }
+  }
+  return c;
+}
+
+std::optional<DebugStatus> debug_status_for(const Policy& p, WallTime now) {
+  if (!p.spec.debug) return std::nullopt;
+  const Debug& d = *p.spec.debug;
+  DebugStatus s;
+  s.hash = d.hash;
+  s.started_at =
+      p.debug_status && p.debug_status->hash == d.hash ? p.debug_status->started_at : now;
+  if (d.until) {
+    s.expires_at = *d.until;
+  } else {
+    s.expires_at = s.started_at + d.duration.value_or(std::chrono::seconds(0));
+  }
+  return s;
+}
+
+DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w) {
+  DesiredEnv out;
+  // The §4 table; the same for every container.
+  std::vector<EnvVar> wanted;
+  wanted.push_back(env_var(naming::kOtelServiceName, service_name(c, w)));
+  wanted.push_back(env_var(naming::kOtelEndpoint, c.endpoint));
+  wanted.push_back(env_var(naming::kOtelProtocol, c.protocol));
+  if (c.insecure) wanted.push_back(env_var(naming::kOtelInsecure, "true"));
+  wanted.push_back(env_var(naming::kOtelTracesExporter, "otlp"));
+  const std::string sampler = c.effective_sampler();
+  wanted.push_back(env_var(naming::kOtelSampler, sampler));
+  if (c.mode == "remote") {
+    wanted.push_back(env_var(
+        naming::kOtelSamplerArg,
+        "endpoint=http://jaeger-sampling." + c.jaeger_namespace +
+            ".svc:5779,pollingIntervalMs=10000,initialSamplingRate=" + c.remote_initial_ratio));
+  } else if (sampler == "traceidratio" || sampler == "parentbased_traceidratio") {
+    wanted.push_back(env_var(naming::kOtelSamplerArg, c.effective_ratio()));
+  }
+  wanted.push_back(env_var(naming::kOtelPropagators, join(c.propagators, ",")));
+  wanted.push_back(env_var(naming::kOtelResourceAttributes, resource_attributes(c, w)));
+
+  const json recorded = recorded_overrides(w);
+  // When managedFields say nothing about an entry, the operator's own record decides whether it
+  // is ours: a workload the operator has applied to carries the policies annotation.
+  auto policies_it = w.annotations.find(naming::kPoliciesAnnotation);
+  const bool applied_before = policies_it != w.annotations.end() && !policies_it->second.empty();
+
+  for (const Container& ct : w.containers) {
+    if (c.containers &&
+        std::find(c.containers->begin(), c.containers->end(), ct.name) == c.containers->end()) {
+      continue;
+    }
+    std::vector<EnvVar>& env = out.env[ct.name];
+    auto owners_it = w.env_owners.find(ct.name);
+    for (const EnvVar& v : wanted) {
+      const json* original = recorded_original(recorded, ct.name, v.name);
+      auto current = std::find_if(ct.env.begin(), ct.env.end(),
+                                  [&](const EnvVar& e) { return e.name == v.name; });
+      if (current != ct.env.end()) {
+        std::set<std::string> owners;
+        if (owners_it != w.env_owners.end()) {
+          auto o = owners_it->second.find(v.name);
+          if (o != owners_it->second.end()) owners = o->second;
+        }
+        std::vector<std::string> others;
+        for (const auto& o : owners) {
+          if (o != naming::kFieldManager) others.push_back(o);
+        }
+        const bool unknown = owners.empty() && original == nullptr && !applied_before;
+        if (!others.empty() || unknown) {
+          if (!c.override_env) {
+            out.conflicts.push_back(
+                {ct.name, v.name,
+                 others.empty() ? "set by an unknown manager" : "set by " + join(others, ", ")});
+            continue;
+          }
+          out.force = true;
+          out.overridden[ct.name][v.name] =
+              original ? *original
+                       : json{{"entry", current->entry},
+                              {"manager", others.empty() ? "" : others.front()}};
+          env.push_back(v);
+          continue;
+        }
+      }
+      // Ours (or absent): a recorded original stays recorded while the operator owns the entry.
+      if (original) out.overridden[ct.name][v.name] = *original;
+      env.push_back(v);
+    }
+  }
+  return out;
+}
+
+std::string service_name(const EffectiveConfig& c, const Workload& w) {
+  if (c.service_name_from_label) {
+    if (auto v = lookup_label(w, *c.service_name_from_label)) return *v;
+  }
+  for (const char* key : {"app.kubernetes.io/name", "app"}) {
+    if (auto v = lookup_label(w, key)) return *v;
+  }
+  return w.name;
+}
+
+std::string resource_attributes(const EffectiveConfig& c, const Workload& w) {
+  static constexpr std::string_view kNamespaceKey = "k8s.namespace.name";
+  static constexpr std::string_view kDeploymentKey = "k8s.deployment.name";
+  std::string out = std::string(kNamespaceKey) + "=" + percent_encode(w.ns) + "," +
+                    std::string(kDeploymentKey) + "=" + percent_encode(w.name);
+  for (const auto& [k, v] : c.resource_attributes) {  // std::map: sorted by key
+    if (k == kNamespaceKey || k == kDeploymentKey) continue;
+    out += "," + k + "=" + percent_encode(v);
+  }
+  return out;
+}
+
+}  // namespace tracing::controllers

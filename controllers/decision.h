@@ -1,0 +1,118 @@
+// What the operator decides, as pure functions of their inputs (no I/O, no clock reads: `now`
+// is a parameter). Given the policies, a workload and its namespace's labels:
+//   candidates()        which policies apply, most specific first (SPEC §3)
+//   effective_config()  the field-wise merge of the candidates, debug bumps included (§3, §5)
+//   desired_env()       the env entries to own in each container, and the conflicts (§4)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controllers/api/policy.h"
+
+namespace tracing::controllers {
+
+// Specificity ranks, most specific first (§3).
+enum class Rank {
+  kNamespaceWithSelector = 0,
+  kNamespaceWithoutSelector = 1,
+  kRootWithSelector = 2,
+  kRootWithoutSelector = 3,
+};
+
+struct Candidate {
+  const Policy* policy;
+  Rank rank;
+};
+
+// The policies that apply to `w` (in namespace with labels `ns_labels`), ordered most specific
+// first; ties: higher priority, then smaller name. Root policies (in `root_ns`) apply
+// cluster-wide, narrowed by namespaceSelector and selector; other policies only in their own
+// namespace (their namespaceSelector ignored). Deleting policies are not candidates.
+std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
+                                  const std::vector<const Policy*>& policies,
+                                  const std::string& root_ns);
+
+// A debug bump's life (§5), as recorded in the governing policy's status.
+struct DebugState {
+  std::string policy;  // "ns/name" whose bump applies
+  std::string ratio;
+  WallTime expires_at;
+};
+
+struct EffectiveConfig {
+  std::string governing;                               // "ns/name" of the most specific candidate
+  std::vector<std::string> policies;                   // every candidate, most specific first
+  std::optional<std::vector<std::string>> containers;  // absent = all
+  std::optional<std::string> service_name_from_label;
+  std::string endpoint;  // resolved: exporter.endpoint or the managed Jaeger's
+  std::string protocol = "grpc";
+  bool insecure = false;
+  std::string mode = "restart";                      // restart | remote
+  std::string sampler = "parentbased_traceidratio";  // the base sampler as configured
+  std::string base_ratio = "1";                      // as written by the policy
+  std::string remote_initial_ratio = "0.01";
+  std::string jaeger_namespace;  // for the remote sampling endpoint
+  std::vector<std::string> propagators = {"tracecontext", "baggage"};
+  std::map<std::string, std::string> resource_attributes;  // merged key by key
+  bool override_env = false;
+  // The active debug bump with the highest ratio among all candidates, if any.
+  std::optional<DebugState> debug;
+  // Earliest future instant at which this config changes by itself (a bump's expiry).
+  std::optional<WallTime> next_change;
+
+  // What the SDK should run with now: the debug ratio while a bump is active, else the base.
+  std::string effective_ratio() const { return debug ? debug->ratio : base_ratio; }
+  // Effective sampler: during a bump a sampler that takes no ratio becomes
+  // parentbased_traceidratio so the bumped ratio means something.
+  std::string effective_sampler() const;
+  std::string ratio_source() const { return debug ? "debug" : "base"; }
+};
+
+// Merges the candidates field group by field group (§3): each of containers, serviceName,
+// exporter, sampling, propagators, override comes from the most specific candidate that sets
+// it; resourceAttributes merge key by key. A bump is active when the candidate's status records
+// a start for its current debug spec and now < expires_at (an `until` in the past is never
+// active). Returns nullopt when there are no candidates.
+std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& candidates,
+                                                WallTime now);
+
+// When a policy's current debug spec starts and ends. `recorded` is the status's record; if it
+// belongs to the same debug spec (hash) its start is kept, so an operator restart does not
+// restart the clock; otherwise the bump starts at `now`. nullopt when the spec has no debug.
+std::optional<DebugStatus> debug_status_for(const Policy& p, WallTime now);
+
+struct Conflict {
+  std::string container;
+  std::string variable;
+  std::string reason;  // e.g. "set by kubectl-edit"
+};
+
+struct DesiredEnv {
+  // Per configured container, the entries the operator owns, in §4 table order.
+  std::map<std::string, std::vector<EnvVar>> env;
+  // Variables the workload sets itself that are left alone (override false).
+  std::vector<Conflict> conflicts;
+  // Entries override takes over, as they were before the operator touched them, with their
+  // owner: {"container": {"VAR": {"entry": {...}, "manager": "kubectl"}}}. Already-recorded
+  // originals (from the workload's overridden-env annotation) are carried forward unchanged.
+  json overridden = json::object();
+  // True when the apply must be forced (override takes at least one variable).
+  bool force = false;
+};
+
+// The §4 table for every configured container of `w`.
+DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w);
+
+// OTEL_SERVICE_NAME: label named by fromLabel, else app.kubernetes.io/name, else app, else the
+// workload name. Labels are looked up on the Deployment, then on its pod template.
+std::string service_name(const EffectiveConfig& c, const Workload& w);
+
+// OTEL_RESOURCE_ATTRIBUTES: k8s.namespace.name, k8s.deployment.name, then the policy's
+// attributes sorted by key, "k=v" joined by ","; values percent-encoded as the OTel spec
+// requires (W3C Baggage value encoding). Policy keys that collide with the k8s.* ones are
+// dropped: the operator's facts win.
+std::string resource_attributes(const EffectiveConfig& c, const Workload& w);
+
+}  // namespace tracing::controllers

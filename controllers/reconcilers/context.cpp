@@ -1,0 +1,81 @@
+#include "controllers/reconcilers/context.h"
+
+#include <spdlog/spdlog.h>
+
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+
+kube::Resource tracing_policies() {
+  return {naming::kGroup, naming::kVersion, naming::kPlural, true, naming::kKind};
+}
+
+void PolicyCache::upsert(const json& object) {
+  std::string key = runtime::object_key(object);
+  ParseResult parsed = parse_policy(object);
+  bool finalized = false;
+  for (const auto& f : object["metadata"].value("finalizers", json::array())) {
+    finalized = finalized || f == naming::kFinalizer;
+  }
+  std::unique_lock g(mu_);
+  if (finalized) {
+    finalized_.insert(key);
+  } else {
+    finalized_.erase(key);
+  }
+  if (parsed.policy) {
+    policies_[key] = std::make_shared<const Policy>(std::move(*parsed.policy));
+    errors_.erase(key);
+  } else {
+    // An unusable spec selects nothing: its workloads fall back to the other candidates.
+    policies_.erase(key);
+    errors_[key] = parsed.error;
+  }
+}
+
+void PolicyCache::erase(const std::string& key) {
+  std::unique_lock g(mu_);
+  policies_.erase(key);
+  errors_.erase(key);
+  finalized_.erase(key);
+}
+
+std::vector<std::shared_ptr<const Policy>> PolicyCache::all() const {
+  std::shared_lock g(mu_);
+  std::vector<std::shared_ptr<const Policy>> out;
+  out.reserve(policies_.size());
+  for (const auto& [k, p] : policies_) {
+    if (finalized_.count(k)) out.push_back(p);
+  }
+  return out;
+}
+
+std::shared_ptr<const Policy> PolicyCache::get(const std::string& key) const {
+  std::shared_lock g(mu_);
+  auto it = policies_.find(key);
+  return it == policies_.end() ? nullptr : it->second;
+}
+
+std::string PolicyCache::error(const std::string& key) const {
+  std::shared_lock g(mu_);
+  auto it = errors_.find(key);
+  return it == errors_.end() ? "" : it->second;
+}
+
+Labels Context::namespace_labels(const std::string& ns) const {
+  Labels out;
+  if (auto obj = namespaces.store().get(ns)) {
+    const json labels = (*obj)["metadata"].value("labels", json::object());
+    for (const auto& [k, v] : labels.items()) {
+      if (v.is_string()) out[k] = v.get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::vector<runtime::ObjectPtr> Context::deployments_in_scope(const Policy& p) const {
+  if (p.ns == root_namespace) return deployments.store().list();
+  return deployments.store().list_namespace(p.ns);
+}
+
+}  // namespace tracing::controllers

@@ -1,0 +1,74 @@
+// What the reconcilers share: the client, the informers' stores, the parsed policies, the work
+// queues, and the injected wall clock.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "controllers/api/policy.h"
+#include "controllers/decision.h"
+#include "controllers/reconcilers/events.h"
+#include "operator/kube/client.h"
+#include "operator/runtime/informer.h"
+#include "operator/runtime/work_queue.h"
+
+namespace tracing::controllers {
+
+// The outcome of one reconcile (kube-rs Action): done until something changes, or look again
+// after a delay (a debug bump's expiry). Errors are returned separately and requeued with
+// backoff.
+struct Action {
+  std::optional<std::chrono::milliseconds> requeue_after;
+  static Action await_change() { return {}; }
+  static Action requeue(std::chrono::milliseconds d) { return {d}; }
+};
+
+// Parsed TracingPolicies, kept in step with the policy informer (parsed once per change, not
+// once per reconcile).
+class PolicyCache {
+ public:
+  void upsert(const json& object);
+  void erase(const std::string& key);
+  // The policies that may configure workloads: valid, and carrying the operator's finalizer.
+  // A policy the operator has not yet claimed with its finalizer configures nothing, so that
+  // every workload it configures is reverted before it can disappear.
+  std::vector<std::shared_ptr<const Policy>> all() const;
+  std::shared_ptr<const Policy> get(const std::string& key) const;
+  // The parse error of a policy whose spec the schema could not fully check ("" if none).
+  std::string error(const std::string& key) const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<const Policy>> policies_;
+  std::map<std::string, std::string> errors_;
+  std::set<std::string> finalized_;
+};
+
+struct Context {
+  kube::Client& client;
+  std::string root_namespace;
+  std::function<WallTime()> now;
+  EventRecorder& events;
+  runtime::Informer& deployments;
+  runtime::Informer& policies;
+  runtime::Informer& namespaces;
+  PolicyCache& policy_cache;
+  runtime::WorkQueue& workload_queue;
+  runtime::WorkQueue& policy_queue;
+
+  Labels namespace_labels(const std::string& ns) const;
+  // Deployments a policy can reach: every one for a root policy, else its namespace's.
+  std::vector<runtime::ObjectPtr> deployments_in_scope(const Policy& p) const;
+};
+
+kube::Resource tracing_policies();
+
+}  // namespace tracing::controllers

@@ -1,0 +1,240 @@
+#include "controllers/reconcilers/manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "operator/runtime/http_server.h"
+
+namespace tracing::controllers {
+
+namespace {
+
+runtime::InformerOptions deployment_options() {
+  runtime::InformerOptions o;
+  o.project = [](json&& d) { return project_deployment(std::move(d)); };
+  return o;
+}
+
+runtime::InformerOptions namespace_options() {
+  runtime::InformerOptions o;
+  o.project = [](json&& n) {
+    json md = {{"name", n["metadata"]["name"]},
+               {"resourceVersion", n["metadata"].value("resourceVersion", "")}};
+    if (n["metadata"].contains("labels")) md["labels"] = n["metadata"]["labels"];
+    return json{{"metadata", md}};
+  };
+  return o;
+}
+
+// What of a policy, when it changes, can change the workloads' decisions: its spec, its debug
+// record, its finalizer (a policy configures nothing before the operator claimed it), its
+// deletion. Status counts and conditions cannot.
+bool decision_inputs_changed(const json& a, const json& b) {
+  return a["metadata"].value("generation", 0) != b["metadata"].value("generation", 0) ||
+         a["metadata"].value("finalizers", json::array()) !=
+             b["metadata"].value("finalizers", json::array()) ||
+         a["metadata"].contains("deletionTimestamp") !=
+             b["metadata"].contains("deletionTimestamp") ||
+         a.value("status", json::object()).value("debug", json::object()) !=
+             b.value("status", json::object()).value("debug", json::object()) ||
+         a.value("spec", json::object()) != b.value("spec", json::object());
+}
+
+}  // namespace
+
+Manager::Manager(kube::Client& client, ManagerOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      events_(client, options_.instance),
+      deployments_(client, kube::resources::deployments(), deployment_options()),
+      policies_(client, tracing_policies()),
+      namespaces_(client, kube::resources::namespaces(), namespace_options()),
+      workload_queue_(runtime::SystemClock::instance()),
+      policy_queue_(runtime::SystemClock::instance()),
+      ctx_{client_,         options_.root_namespace,
+           options_.now,    events_,
+           deployments_,    policies_,
+           namespaces_,     cache_,
+           workload_queue_, policy_queue_},
+      workload_reconciler_(ctx_),
+      policy_reconciler_(ctx_, workload_reconciler_) {
+  policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
+                            cache_.upsert(*p);
+                            policy_queue_.add(runtime::object_key(*p));
+                            enqueue_workloads_of(*p);
+                          },
+                          [this](const runtime::ObjectPtr& old_p, const runtime::ObjectPtr& new_p) {
+                            cache_.upsert(*new_p);
+                            policy_queue_.add(runtime::object_key(*new_p));
+                            if (decision_inputs_changed(*old_p, *new_p))
+                              enqueue_workloads_of(*new_p);
+                          },
+                          [this](const runtime::ObjectPtr& p) {
+                            cache_.erase(runtime::object_key(*p));
+                            enqueue_workloads_of(*p);
+                          }});
+  auto on_deployment = [this](const runtime::ObjectPtr& d) {
+    workload_queue_.add(runtime::object_key(*d));
+    enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
+  };
+  deployments_.add_handlers({on_deployment,
+                             [on_deployment](const runtime::ObjectPtr&,
+                                             const runtime::ObjectPtr& d) { on_deployment(d); },
+                             on_deployment});
+  namespaces_.add_handlers(
+      {nullptr,
+       [this](const runtime::ObjectPtr& old_n, const runtime::ObjectPtr& new_n) {
+         if ((*old_n)["metadata"].value("labels", json::object()) ==
+             (*new_n)["metadata"].value("labels", json::object())) {
+           return;
+         }
+         std::string ns = (*new_n)["metadata"]["name"];
+         for (const auto& d : deployments_.store().list_namespace(ns)) {
+           workload_queue_.add(runtime::object_key(*d));
+         }
+         enqueue_policies_for_namespace(ns);
+       },
+       nullptr});
+}
+
+Manager::~Manager() { stop(); }
+
+void Manager::enqueue_workloads_of(const json& policy) {
+  std::string ns = policy["metadata"].value("namespace", "");
+  auto ds = ns == options_.root_namespace ? deployments_.store().list()
+                                          : deployments_.store().list_namespace(ns);
+  for (const auto& d : ds) workload_queue_.add(runtime::object_key(*d));
+}
+
+// Status counts follow the workloads; coalesce bursts of Deployment events into one status pass.
+void Manager::enqueue_policies_for_namespace(const std::string& ns) {
+  for (const auto& p : policies_.store().list()) {
+    std::string pns = (*p)["metadata"].value("namespace", "");
+    if (pns == ns || pns == options_.root_namespace) {
+      policy_queue_.add_after(runtime::object_key(*p), std::chrono::milliseconds(300));
+    }
+  }
+}
+
+kube::Status Manager::start(std::chrono::seconds timeout) {
+  namespaces_.start();
+  policies_.start();
+  deployments_.start();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (runtime::Informer* inf : {&namespaces_, &policies_, &deployments_}) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!inf->wait_for_sync(std::max(left, std::chrono::milliseconds(0)))) {
+      return kube::ApiError{0,
+                            "NotSynced",
+                            "the " + inf->resource().plural +
+                                " informer did not sync: is the API server reachable and the "
+                                "TracingPolicy CRD installed (crds/)?",
+                            {},
+                            std::nullopt};
+    }
+  }
+  spdlog::info("informers synced: {} deployments, {} policies, {} namespaces",
+               deployments_.store().size(), policies_.store().size(), namespaces_.store().size());
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.emplace_back([this] {
+      run_worker(
+          workload_queue_,
+          [this](const std::string& k) { return workload_reconciler_.reconcile(k); }, "workload");
+    });
+  }
+  workers_.emplace_back([this] {
+    run_worker(
+        policy_queue_, [this](const std::string& k) { return policy_reconciler_.reconcile(k); },
+        "policy");
+  });
+  return kube::Ok{};
+}
+
+void Manager::run_worker(runtime::WorkQueue& queue,
+                         const std::function<kube::Result<Action>(const std::string&)>& reconcile,
+                         const char* what) {
+  const bool workload = &queue == &workload_queue_;
+  while (auto key = queue.get()) {
+    reconciles_++;
+    (workload ? workload_reconciles_ : policy_reconciles_)++;
+    in_flight_++;
+    auto result = reconcile(*key);
+    in_flight_--;
+    if (!result) {
+      (workload ? workload_errors_ : policy_errors_)++;
+      const auto& e = result.error();
+      if (e.retryable() || e.code == 0) {
+        spdlog::warn("{} {}: {} (retrying)", what, *key, e.to_string());
+        queue.add_rate_limited(*key);
+      } else {
+        spdlog::error("{} {}: {}", what, *key, e.to_string());
+        queue.forget(*key);
+      }
+    } else {
+      queue.forget(*key);
+      if (result->requeue_after) queue.add_after(*key, *result->requeue_after);
+    }
+    queue.done(*key);
+  }
+}
+
+bool Manager::ready() const {
+  return deployments_.has_synced() && policies_.has_synced() && namespaces_.has_synced();
+}
+
+std::string Manager::metrics() const {
+  std::string out;
+  auto line = [&out](const std::string& name, const std::string& labels, uint64_t v) {
+    out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+  };
+  out += "# HELP tracing_operator_reconciles_total Reconciles run, by controller.\n";
+  out += "# TYPE tracing_operator_reconciles_total counter\n";
+  line("tracing_operator_reconciles_total", "controller=\"workload\"", workload_reconciles_);
+  line("tracing_operator_reconciles_total", "controller=\"policy\"", policy_reconciles_);
+  out += "# HELP tracing_operator_reconcile_errors_total Reconciles that failed, by controller.\n";
+  out += "# TYPE tracing_operator_reconcile_errors_total counter\n";
+  line("tracing_operator_reconcile_errors_total", "controller=\"workload\"", workload_errors_);
+  line("tracing_operator_reconcile_errors_total", "controller=\"policy\"", policy_errors_);
+  out += "# HELP tracing_operator_workqueue_depth Keys waiting in a work queue.\n";
+  out += "# TYPE tracing_operator_workqueue_depth gauge\n";
+  line("tracing_operator_workqueue_depth", "queue=\"workload\"", workload_queue_.len());
+  line("tracing_operator_workqueue_depth", "queue=\"policy\"", policy_queue_.len());
+  out += "# HELP tracing_operator_workqueue_waiting Keys waiting for a requeue deadline.\n";
+  out += "# TYPE tracing_operator_workqueue_waiting gauge\n";
+  line("tracing_operator_workqueue_waiting", "queue=\"workload\"", workload_queue_.waiting_len());
+  line("tracing_operator_workqueue_waiting", "queue=\"policy\"", policy_queue_.waiting_len());
+  out += "# HELP tracing_operator_reconciles_in_flight Reconciles running now.\n";
+  out += "# TYPE tracing_operator_reconciles_in_flight gauge\n";
+  line("tracing_operator_reconciles_in_flight", "", static_cast<uint64_t>(in_flight_.load()));
+  out += "# HELP tracing_operator_api_requests_total Requests sent to the API server.\n";
+  out += "# TYPE tracing_operator_api_requests_total counter\n";
+  line("tracing_operator_api_requests_total", "kind=\"read\"", client_.counts().reads);
+  line("tracing_operator_api_requests_total", "kind=\"write\"", client_.counts().writes);
+  out += "# HELP tracing_operator_informer_objects Objects held by an informer's store.\n";
+  out += "# TYPE tracing_operator_informer_objects gauge\n";
+  out +=
+      "# HELP tracing_operator_informer_relists_total Lists made by an informer (1 + relists).\n";
+  for (const runtime::Informer* inf : {&deployments_, &policies_, &namespaces_}) {
+    std::string l = "resource=\"" + inf->resource().plural + "\"";
+    line("tracing_operator_informer_objects", l, inf->store().size());
+    line("tracing_operator_informer_lists_total", l, inf->stats().lists);
+  }
+  out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n";
+  out += "# TYPE process_resident_memory_bytes gauge\n";
+  line("process_resident_memory_bytes", "", runtime::resident_memory_bytes());
+  return out;
+}
+
+void Manager::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  workload_queue_.shut_down_with_drain();
+  policy_queue_.shut_down_with_drain();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  deployments_.stop();
+  policies_.stop();
+  namespaces_.stop();
+}
+
+}  // namespace tracing::controllers

@@ -1,0 +1,245 @@
+#include "controllers/reconcilers/policy_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "controllers/apply_intent.h"
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+
+namespace {
+
+constexpr size_t kMaxConflicts = 50;
+
+bool lists_policy(const json& deployment, const std::string& key) {
+  const auto& ann = deployment["metadata"].value("annotations", json::object());
+  std::string list = ann.value(naming::kPoliciesAnnotation, "");
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    if (list.compare(pos, comma - pos, key) == 0 && comma - pos == key.size()) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+bool has_finalizer(const json& object) {
+  for (const auto& f : object["metadata"].value("finalizers", json::array())) {
+    if (f == naming::kFinalizer) return true;
+  }
+  return false;
+}
+
+json condition(const std::string& type, bool status, const std::string& reason,
+               const std::string& message, int64_t generation) {
+  return {{"type", type},
+          {"status", status ? "True" : "False"},
+          {"reason", reason},
+          {"message", message},
+          {"observedGeneration", generation}};
+}
+
+// Keeps each condition's lastTransitionTime when its status did not change.
+void stamp_transitions(json& conditions, const json& old_status, const std::string& now) {
+  json old_conditions = old_status.value("conditions", json::array());
+  for (auto& c : conditions) {
+    c["lastTransitionTime"] = now;
+    for (const auto& o : old_conditions) {
+      if (o.value("type", "") == c["type"] && o.value("status", "") == c["status"]) {
+        c["lastTransitionTime"] = o.value("lastTransitionTime", now);
+      }
+    }
+  }
+}
+
+// The policy as an apply intent names it. The uid makes the apply a precondition on this very
+// object: an apply never re-creates a policy that was deleted meanwhile (409 instead).
+json policy_ref(const json& object) {
+  return {{"apiVersion", naming::kApiVersion},
+          {"kind", naming::kKind},
+          {"metadata",
+           {{"name", object["metadata"]["name"]},
+            {"namespace", object["metadata"]["namespace"]},
+            {"uid", object["metadata"].value("uid", "")}}}};
+}
+
+}  // namespace
+
+kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
+  runtime::ObjectPtr obj = ctx_.policies.store().get(key);
+  if (!obj) return Action::await_change();
+  const json& object = *obj;
+  if (object["metadata"].contains("deletionTimestamp")) return finalize(object, key);
+
+  std::string ns = object["metadata"].value("namespace", "");
+  std::string name = object["metadata"].value("name", "");
+  if (!has_finalizer(object)) {
+    json intent = policy_ref(object);
+    intent["metadata"]["finalizers"] = json::array({naming::kFinalizer});
+    auto r =
+        ctx_.client.apply(tracing_policies(), ns, name, intent, {naming::kFieldManager, false, ""});
+    if (!r) return r.error();
+  }
+
+  WallTime now = ctx_.now();
+  json old_status = object.value("status", json::object());
+  std::string parse_error = ctx_.policy_cache.error(key);
+  std::shared_ptr<const Policy> policy = ctx_.policy_cache.get(key);
+  json status;
+  std::optional<DebugStatus> ds;
+  int64_t generation = object["metadata"].value("generation", 0);
+  if (!policy) {
+    json conditions =
+        json::array({condition("Ready", false, "InvalidSpec", parse_error, generation),
+                     condition("Degraded", true, "InvalidSpec", parse_error, generation)});
+    stamp_transitions(conditions, old_status, format_rfc3339(now));
+    status = {{"observedGeneration", generation}, {"conditions", conditions}};
+  } else {
+    ds = debug_status_for(*policy, now);
+    status = compute_status(object, *policy, ds, now);
+  }
+
+  if (status != old_status) {
+    json intent = policy_ref(object);
+    intent["status"] = status;
+    auto r = ctx_.client.apply(tracing_policies(), ns, name, intent,
+                               {naming::kFieldManager, true, "status"});
+    if (!r) return r.error();
+    // Events on the transitions a user wants to see in `kubectl describe`.
+    json old_debug = old_status.value("debug", json::object());
+    json new_debug = status.value("debug", json::object());
+    if (!new_debug.empty() && new_debug.value("hash", "") != old_debug.value("hash", "")) {
+      ctx_.events.emit(
+          object, "Normal", "DebugStarted", "DebugBump",
+          "sampling ratio raised to " + policy->spec.debug->ratio + " until " +
+              new_debug.value("expiresAt", "") +
+              (policy->spec.debug->reason.empty() ? "" : ": " + policy->spec.debug->reason));
+    } else if (new_debug.value("expired", false) && !old_debug.value("expired", false)) {
+      ctx_.events.emit(object, "Normal", "DebugExpired", "DebugBump",
+                       "debug bump expired at " + new_debug.value("expiresAt", "") +
+                           ": sampling back to the base ratio");
+    }
+    if (!policy) {
+      ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", parse_error);
+    }
+  }
+  if (ds && now < ds->expires_at) {
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(ds->expires_at - now);
+    return Action::requeue(d + std::chrono::milliseconds(5));
+  }
+  return Action::await_change();
+}
+
+kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::string& key) {
+  if (!has_finalizer(object)) return Action::await_change();
+  // Workloads still carrying this policy's settings: re-decide them (this policy is no longer a
+  // candidate while it is deleting) and look again when they have moved.
+  size_t remaining = 0;
+  for (const auto& d : ctx_.deployments.store().list()) {
+    if (lists_policy(*d, key)) {
+      ++remaining;
+      ctx_.workload_queue.add(runtime::object_key(*d));
+    }
+  }
+  if (remaining > 0) {
+    spdlog::info("policy {} is being deleted: {} workload(s) still to revert", key, remaining);
+    return Action::requeue(std::chrono::seconds(2));
+  }
+  json intent = policy_ref(object);  // without the finalizer: releasing it removes it
+  auto r = ctx_.client.apply(tracing_policies(), object["metadata"]["namespace"].get<std::string>(),
+                             object["metadata"]["name"].get<std::string>(), intent,
+                             {naming::kFieldManager, false, ""});
+  if (!r && !r.error().is_not_found()) return r.error();
+  spdlog::info("policy {}: every workload reverted, finalizer removed", key);
+  return Action::await_change();
+}
+
+json PolicyReconciler::compute_status(const json& object, const Policy& p,
+                                      const std::optional<DebugStatus>& ds, WallTime now) const {
+  const std::string key = p.key();
+  int64_t generation = object["metadata"].value("generation", 0);
+  int matched = 0, configured = 0, conflicted = 0, opted_out = 0;
+  json conflicts = json::array();
+  for (const auto& d : ctx_.deployments_in_scope(p)) {
+    Workload w = workload_from_deployment(*d);
+    auto decision = workloads_.decide(w);
+    if (!decision.config || decision.config->governing != key) continue;
+    if (decision.opted_out) {
+      ++opted_out;
+      continue;
+    }
+    ++matched;
+    if (up_to_date(w, decision.desired, decision.config->policies)) ++configured;
+    if (!decision.desired.conflicts.empty()) ++conflicted;
+    for (const auto& c : decision.desired.conflicts) {
+      if (conflicts.size() >= kMaxConflicts) break;
+      conflicts.push_back({{"workload", w.key()},
+                           {"container", c.container},
+                           {"variable", c.variable},
+                           {"reason", c.reason}});
+    }
+  }
+  int pending = matched - configured;
+
+  // The policy's own effective sampling, with the debug record this reconcile keeps.
+  Policy self = p;
+  self.debug_status = ds;
+  auto eff = effective_config({Candidate{&self, Rank::kNamespaceWithSelector}}, now);
+
+  json status = {{"observedGeneration", generation},
+                 {"counts",
+                  {{"matched", matched},
+                   {"configured", configured},
+                   {"pending", pending},
+                   {"conflicted", conflicted},
+                   {"optedOut", opted_out}}}};
+  if (eff) {
+    status["effective"] = {{"sampler", eff->effective_sampler()},
+                           {"ratio", eff->effective_ratio()},
+                           {"source", eff->ratio_source()}};
+    status["jaegerEndpoint"] = eff->endpoint;
+  }
+  bool debug_active = false;
+  if (ds && p.spec.debug) {
+    debug_active = now < ds->expires_at;
+    status["debug"] = {{"hash", ds->hash},
+                       {"startedAt", format_rfc3339(ds->started_at)},
+                       {"expiresAt", format_rfc3339(ds->expires_at)},
+                       {"expired", !debug_active},
+                       {"reason", p.spec.debug->reason}};
+  }
+  if (!conflicts.empty()) status["conflicts"] = conflicts;
+
+  std::string ready_msg =
+      std::to_string(configured) + "/" + std::to_string(matched) + " workloads configured";
+  if (conflicted > 0) {
+    ready_msg += "; " + std::to_string(conflicted) + " with variables they set themselves";
+  }
+  if (p.ns != ctx_.root_namespace && p.spec.namespace_selector) {
+    ready_msg += "; spec.namespaceSelector is ignored: only policies in the root namespace " +
+                 ctx_.root_namespace + " select namespaces";
+  }
+  json conditions = json::array(
+      {condition("Ready", pending == 0, pending == 0 ? "Configured" : "RolloutInProgress",
+                 ready_msg, generation),
+       condition("Progressing", pending > 0, pending > 0 ? "Configuring" : "Idle",
+                 std::to_string(pending) + " workloads pending", generation),
+       condition("DebugActive", debug_active,
+                 debug_active ? "DebugBump" : (status.contains("debug") ? "Expired" : "NoDebug"),
+                 debug_active ? "sampling at " + p.spec.debug->ratio + " until " +
+                                    status["debug"]["expiresAt"].get<std::string>()
+                              : "sampling at the base ratio",
+                 generation),
+       condition("Degraded", conflicted > 0, conflicted > 0 ? "Conflict" : "AsExpected",
+                 conflicted > 0 ? std::to_string(conflicted) +
+                                      " workloads set OTEL_* variables themselves (see "
+                                      "status.conflicts; spec.override takes them over)"
+                                : "",
+                 generation)});
+  stamp_transitions(conditions, object.value("status", json::object()), format_rfc3339(now));
+  status["conditions"] = conditions;
+  return status;
+}
+
+}  // namespace tracing::controllers

@@ -1,0 +1,34 @@
+// The per-policy reconcile: finalizer, debug bump bookkeeping, status and Events.
+//
+// Contract:
+// - a live policy carries the finalizer tracing.rollout.dev/revert; once it is deleted, the
+//   finalizer is removed only when no Deployment lists the policy in its policies annotation any
+//   more, i.e. after every workload it configured was re-decided without it (and reverted when
+//   nothing else selects it);
+// - a debug bump's start is recorded in status.debug the first time the operator sees that
+//   debug spec, so a restart does not extend it; the reconcile requeues itself at the expiry;
+// - status (counts over the workloads it governs, conditions, effective sampling, conflicts) is
+//   written only when it differs from what is there, so a converged cluster sees no writes.
+#pragma once
+
+#include "controllers/reconcilers/context.h"
+#include "controllers/reconcilers/workload_reconciler.h"
+
+namespace tracing::controllers {
+
+class PolicyReconciler {
+ public:
+  PolicyReconciler(Context& ctx, const WorkloadReconciler& workloads)
+      : ctx_(ctx), workloads_(workloads) {}
+  kube::Result<Action> reconcile(const std::string& key);
+
+ private:
+  kube::Result<Action> finalize(const json& object, const std::string& key);
+  json compute_status(const json& object, const Policy& p, const std::optional<DebugStatus>& ds,
+                      WallTime now) const;
+
+  Context& ctx_;
+  const WorkloadReconciler& workloads_;
+};
+
+}  // namespace tracing::controllers

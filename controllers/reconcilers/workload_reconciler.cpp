@@ -1,0 +1,105 @@
+#include "controllers/reconcilers/workload_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "controllers/apply_intent.h"
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+
+namespace {
+
+std::chrono::milliseconds until(WallTime t, WallTime now) {
+  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - now);
+  // A few milliseconds past the instant, so the reconcile sees it as passed.
+  return std::max(std::chrono::milliseconds(0), d) + std::chrono::milliseconds(5);
+}
+
+}  // namespace
+
+WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const {
+  Decision d;
+  auto inject = w.annotations.find(naming::kInjectAnnotation);
+  d.opted_out = inject != w.annotations.end() && inject->second == "false";
+  auto policies = ctx_.policy_cache.all();
+  std::vector<const Policy*> ptrs;
+  ptrs.reserve(policies.size());
+  for (const auto& p : policies) ptrs.push_back(p.get());
+  auto cands = candidates(w, ctx_.namespace_labels(w.ns), ptrs, ctx_.root_namespace);
+  d.config = effective_config(cands, ctx_.now());
+  if (d.config && !d.opted_out) d.desired = desired_env(*d.config, w);
+  return d;
+}
+
+kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
+  runtime::ObjectPtr obj = ctx_.deployments.store().get(key);
+  if (!obj) return Action::await_change();  // deleted: nothing of ours is left to revert
+  if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
+  Workload w = workload_from_deployment(*obj);
+  Decision d = decide(w);
+
+  if (!d.config || d.opted_out) {
+    if (!touched_by_operator(w)) return Action::await_change();
+    if (auto s = revert(w); !s) return s.error();
+    ctx_.events.emit(*obj, "Normal", "TracingReverted", "Revert",
+                     d.opted_out ? "opted out: OTEL_* settings removed, original env restored"
+                                 : "no TracingPolicy selects this workload any more: original "
+                                   "env restored");
+    spdlog::info("reverted {}", key);
+    return Action::await_change();
+  }
+
+  const EffectiveConfig& c = *d.config;
+  Action next =
+      c.next_change ? Action::requeue(until(*c.next_change, ctx_.now())) : Action::await_change();
+  if (up_to_date(w, d.desired, c.policies)) return next;
+
+  json intent = apply_intent(w, d.desired, c.policies);
+  auto applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
+                                   {naming::kFieldManager, d.desired.force, ""});
+  if (!applied) {
+    // A 409 means another manager set one of the variables since the informer last saw the
+    // workload: the retry reads the new owner and reports the conflict instead.
+    return applied.error();
+  }
+  std::string note = "OTEL_* settings applied: sampler " + c.effective_sampler() + ", ratio " +
+                     c.effective_ratio() + " (" + c.ratio_source() + "), policy " + c.governing;
+  if (!d.desired.conflicts.empty()) {
+    note += "; " + std::to_string(d.desired.conflicts.size()) +
+            " variable(s) left alone because the workload sets them itself";
+  }
+  ctx_.events.emit(*obj, "Normal", "TracingConfigured", "Configure", note);
+  spdlog::info("configured {}: sampler {} ratio {} ({})", key, c.effective_sampler(),
+               c.effective_ratio(), c.ratio_source());
+  return next;
+}
+
+kube::Status WorkloadReconciler::revert(const Workload& w) {
+  // First hand the replaced values back to their owners, so releasing ours removes nothing of
+  // theirs and their entries keep their place in the list.
+  for (const auto& rp : restore_patches(w)) {
+    std::string manager = rp.manager.empty() ? "tracing-operator-restore" : rp.manager;
+    auto r = ctx_.client.patch(kube::resources::deployments(), w.ns, w.name, rp.patch,
+                               kube::PatchType::kStrategicMerge, "", manager);
+    if (!r) return r.error();
+  }
+  auto r = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, release_intent(w),
+                             {naming::kFieldManager, false, ""});
+  if (!r) return r.error();
+  // A forced apply may have moved a replaced entry; put it back where it was, guarded by the
+  // resourceVersion the release returned.
+  auto order = w.annotations.find(naming::kOriginalOrderAnnotation);
+  if (order != w.annotations.end()) {
+    if (auto patch = reorder_patch(*r, order->second)) {
+      auto p = ctx_.client.patch(kube::resources::deployments(), w.ns, w.name, *patch,
+                                 kube::PatchType::kJson, "", "tracing-operator-restore");
+      if (!p) {
+        spdlog::warn("{}/{}: could not restore the env order: {}", w.ns, w.name,
+                     p.error().to_string());
+      }
+    }
+  }
+  return kube::Ok{};
+}
+
+}  // namespace tracing::controllers

@@ -1,0 +1,236 @@
+#include "tests/integration/operator_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/yaml_json.h"
+
+extern char** environ;
+
+namespace tracing::testing {
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+kube::Resource crds() { return kube::resources::custom_resource_definitions(); }
+
+std::vector<json> load_yaml_documents(const std::string& path) {
+  std::vector<json> out;
+  for (const auto& doc : YAML::LoadAllFromFile(path)) {
+    if (doc.IsNull()) continue;
+    out.push_back(yaml_to_json(doc));
+  }
+  return out;
+}
+
+// Server-side apply as the test's own manager: creates or updates.
+void apply_object(kube::Client& c, const json& obj) {
+  static const std::map<std::string, kube::Resource> by_kind = {
+      {"CustomResourceDefinition", crds()},
+      {"ClusterRole", {"rbac.authorization.k8s.io", "v1", "clusterroles", false, "ClusterRole"}},
+      {"ClusterRoleBinding",
+       {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", false, "ClusterRoleBinding"}},
+      {"ServiceAccount", {"", "v1", "serviceaccounts", true, "ServiceAccount"}},
+      {"Namespace", kube::resources::namespaces()},
+  };
+  auto it = by_kind.find(obj.value("kind", ""));
+  ASSERT_NE(it, by_kind.end()) << "no resource for kind " << obj.value("kind", "");
+  std::string ns = obj["metadata"].value("namespace", "");
+  auto r = c.apply(it->second, ns, obj["metadata"]["name"].get<std::string>(), obj,
+                   {"tracing-tests", true, ""});
+  ASSERT_TRUE(r) << r.error().to_string();
+}
+
+}  // namespace
+
+void install_crd_and_rbac(kube::Client& admin) {
+  std::string root = TRACING_SOURCE_DIR;
+  for (const auto& doc :
+       load_yaml_documents(root + "/crds/tracing.rollout.dev_tracingpolicies.yaml")) {
+    apply_object(admin, doc);
+  }
+  apply_object(
+      admin,
+      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "tracing-system"}}}});
+  for (const auto& doc : load_yaml_documents(root + "/deploy/rbac.yaml")) apply_object(admin, doc);
+  apply_object(admin, {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                       {"kind", "ClusterRoleBinding"},
+                       {"metadata", {{"name", "tracing-operator-test-user"}}},
+                       {"roleRef",
+                        {{"apiGroup", "rbac.authorization.k8s.io"},
+                         {"kind", "ClusterRole"},
+                         {"name", "tracing-operator"}}},
+                       {"subjects", json::array({{{"apiGroup", "rbac.authorization.k8s.io"},
+                                                  {"kind", "User"},
+                                                  {"name", "tracing-operator"}}})}});
+  ASSERT_TRUE(eventually([&] {
+    auto served = admin.is_served("tracing.rollout.dev", "v1alpha1", "tracingpolicies");
+    return served && *served;
+  }));
+}
+
+OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_path)
+    : root_(std::move(root_namespace)), log_(std::move(log_path)) {}
+
+OperatorProcess::~OperatorProcess() {
+  if (pid_ > 0) stop();
+}
+
+void OperatorProcess::start(const std::vector<std::string>& extra_args) {
+  metrics_port_ = free_port();
+  health_port_ = free_port();
+  std::vector<std::string> args = {
+      std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator",
+      "--kubeconfig=" + cp_path("pki/operator.kubeconfig"),
+      "--root-namespace=" + root_,
+      "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port_),
+      "--health-probe-bind-address=127.0.0.1:" + std::to_string(health_port_),
+      "--log-level=debug",
+  };
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ASSERT_EQ(rc, 0) << "cannot start " << argv[0];
+  bool ready = eventually(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          return true;
+        }
+        return get(health_port_, "/readyz") == "ok";
+      },
+      60s);
+  ASSERT_TRUE(ready && pid_ > 0) << "the operator did not become ready; log: " << log_;
+}
+
+int OperatorProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void OperatorProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string OperatorProcess::get(int port, const std::string& path) const {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  auto body = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.", 0) != 0 || resp.find(" 200 ") > 12 || body == std::string::npos) {
+    return "";
+  }
+  return resp.substr(body + 4);
+}
+
+double OperatorProcess::metric(const std::string& series) const {
+  std::istringstream in(get(metrics_port_, "/metrics"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles,
+                                std::chrono::milliseconds timeout) const {
+  return eventually(
+      [&] {
+        return metric("tracing_operator_workqueue_depth{queue=\"workload\"}") == 0 &&
+               metric("tracing_operator_workqueue_depth{queue=\"policy\"}") == 0 &&
+               metric("tracing_operator_workqueue_waiting{queue=\"policy\"}") == 0 &&
+               metric("tracing_operator_reconciles_in_flight") == 0 &&
+               metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
+                   static_cast<double>(min_workload_reconciles);
+      },
+      timeout);
+}
+
+size_t audit_log_size() {
+  std::ifstream in(cp_path("audit.log"), std::ios::ate | std::ios::binary);
+  return in ? static_cast<size_t>(in.tellg()) : 0;
+}
+
+int audit_writes_since(size_t offset, const std::string& user) {
+  std::ifstream in(cp_path("audit.log"), std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  int writes = 0;
+  while (std::getline(in, line)) {
+    auto ev = json::parse(line, nullptr, false);
+    if (!ev.is_object()) continue;
+    std::string verb = ev.value("verb", "");
+    if (ev["user"].value("username", "") == user &&
+        (verb == "create" || verb == "update" || verb == "patch" || verb == "delete")) {
+      ++writes;
+    }
+  }
+  return writes;
+}
+
+std::string kubectl(const std::string& args) {
+  std::string cmd =
+      cp_path("bin/kubectl") + " --kubeconfig " + admin_kubeconfig() + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  pclose(p);
+  return out;
+}
+
+}  // namespace tracing::testing

@@ -1,0 +1,54 @@
+// The operator as its own process, as a user runs it: build/bin/tracing-operator with the
+// operator identity's kubeconfig (RBAC from deploy/rbac.yaml, nothing more), its own root
+// namespace, /metrics and /readyz on free loopback ports.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/fixture.h"
+
+namespace tracing::testing {
+
+// Installs the TracingPolicy CRD (crds/) and the operator's RBAC (deploy/rbac.yaml, bound to the
+// test identity "tracing-operator"), idempotently, and waits until the CRD is served.
+void install_crd_and_rbac(kube::Client& admin);
+
+class OperatorProcess {
+ public:
+  OperatorProcess(std::string root_namespace, std::string log_path);
+  ~OperatorProcess();
+  // Starts it and waits for /readyz (informers synced).
+  void start(const std::vector<std::string>& extra_args = {});
+  // SIGTERM and wait; returns the exit status (-1 if it did not exit normally).
+  int stop();
+  // SIGKILL: a crash, no cleanup.
+  void kill();
+  bool running() const { return pid_ > 0; }
+  // One sample of /metrics, e.g. metric("tracing_operator_workqueue_depth{queue=\"workload\"}").
+  double metric(const std::string& series) const;
+  // Waits until both queues are empty, nothing is in flight, and at least `min_workload_reconciles`
+  // workload reconciles ran: everything the operator knew of was handled once.
+  bool wait_idle(uint64_t min_workload_reconciles, std::chrono::milliseconds timeout = 60s) const;
+  const std::string& log_path() const { return log_; }
+
+ private:
+  std::string get(int port, const std::string& path) const;
+  std::string root_;
+  std::string log_;
+  pid_t pid_ = -1;
+  int metrics_port_ = 0;
+  int health_port_ = 0;
+};
+
+// Mutating requests (create/update/patch/delete) by user `user` in the API server's audit log
+// after byte `offset`. audit_log_size() gives the offset to start from.
+size_t audit_log_size();
+int audit_writes_since(size_t offset, const std::string& user = "tracing-operator");
+
+// Runs the local control plane's kubectl as the admin; returns stdout.
+std::string kubectl(const std::string& args);
+
+}  // namespace tracing::testing

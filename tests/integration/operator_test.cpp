@@ -1,0 +1,525 @@
+// The operator end to end: its own process, the real API server, policies applied as a user
+// would (server-side apply by another manager), assertions on the Deployments and the policy
+// status the API server holds.
+#include <sys/stat.h>
+
+#include <set>
+#include <thread>
+
+#include "controllers/api/policy.h"
+#include "controllers/naming.h"
+#include "tests/integration/operator_harness.h"
+
+namespace tracing::testing {
+namespace {
+
+using kube::resources::deployments;
+using kube::resources::namespaces;
+
+std::string controllers_format_time(std::chrono::system_clock::time_point t) {
+  return controllers::format_rfc3339(t);
+}
+std::chrono::system_clock::time_point parse_time(const json& text) {
+  auto t = controllers::parse_rfc3339(text.get<std::string>());
+  EXPECT_TRUE(t.has_value()) << text;
+  return t.value_or(std::chrono::system_clock::time_point{});
+}
+
+const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                               "TracingPolicy"};
+
+class Operator : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    install_crd_and_rbac(*client_);
+    if (HasFatalFailure()) return;
+    root_ = make_namespace("root");
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    op_ = std::make_unique<OperatorProcess>(
+        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Operator." + test + ".log");
+    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
+  }
+
+  void TearDown() override {
+    if (op_) op_->stop();
+    // Policies keep the operator's finalizer once it is gone: drop it so the namespaces go.
+    for (const auto& ns : created_namespaces_) {
+      if (auto list = client_->list(kPolicies, ns); list) {
+        for (const auto& p : list->items) {
+          (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
+                               {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
+        }
+      }
+      (void)client_->remove(namespaces(), "", ns);
+    }
+    ClusterTest::TearDown();
+  }
+
+  // A namespace named after the test's, removed afterwards.
+  std::string make_namespace(const std::string& suffix, const json& labels = json::object()) {
+    std::string name = ns_ + "-" + suffix;
+    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    if (!labels.empty()) ns["metadata"]["labels"] = labels;
+    auto r = client_->create(namespaces(), "", ns);
+    EXPECT_TRUE(r) << r.error().to_string();
+    created_namespaces_.push_back(name);
+    return name;
+  }
+
+  // A Deployment with one container "app" (plus `more` containers) and the given env.
+  json workload(const std::string& ns, const std::string& name, const json& labels,
+                const json& env = json::array(), const json& more = json::array()) {
+    json app = {{"name", "app"}, {"image", "registry.example/app:1"}};
+    if (!env.empty()) app["env"] = env;
+    json containers = json::array({app});
+    for (const auto& c : more) containers.push_back(c);
+    json d = {{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+              {"spec",
+               {{"replicas", 1},
+                {"selector", {{"matchLabels", {{"workload", name}}}}},
+                {"template",
+                 {{"metadata", {{"labels", {{"workload", name}}}}},
+                  {"spec", {{"containers", containers}}}}}}}};
+    auto r = client_->create(deployments(), ns, d);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? *r : d;
+  }
+
+  // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
+  void apply_policy(const std::string& ns, const std::string& name, const json& spec) {
+    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+              {"kind", "TracingPolicy"},
+              {"metadata", {{"name", name}, {"namespace", ns}}},
+              {"spec", spec}};
+    auto r = client_->apply(kPolicies, ns, name, p, {"kubectl", true, ""});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+
+  json get_policy(const std::string& ns, const std::string& name) {
+    auto r = client_->get(kPolicies, ns, name);
+    return r ? *r : json();
+  }
+
+  // The policy's status (an empty object until the operator wrote one).
+  json status_of(const std::string& ns, const std::string& name) {
+    json p = get_policy(ns, name);
+    return p.is_object() ? p.value("status", json::object()) : json::object();
+  }
+
+  json env(const std::string& ns, const std::string& name, const std::string& container = "app") {
+    auto d = client_->get(deployments(), ns, name);
+    if (!d) return json();
+    for (const auto& c : (*d)["spec"]["template"]["spec"]["containers"]) {
+      if (c["name"] == container) return c.value("env", json::array());
+    }
+    return json();
+  }
+
+  static std::map<std::string, std::string> as_map(const json& env) {
+    std::map<std::string, std::string> m;
+    for (const auto& e : env) m[e["name"]] = e.value("value", "");
+    return m;
+  }
+
+  std::string var(const std::string& ns, const std::string& name, const std::string& variable,
+                  const std::string& container = "app") {
+    auto m = as_map(env(ns, name, container));
+    auto it = m.find(variable);
+    return it == m.end() ? "<unset>" : it->second;
+  }
+
+  bool wait_var(const std::string& ns, const std::string& name, const std::string& variable,
+                const std::string& value, std::chrono::milliseconds timeout = 30s) {
+    bool ok = eventually([&] { return var(ns, name, variable) == value; }, timeout);
+    if (!ok) {
+      ADD_FAILURE() << ns << "/" << name << " " << variable << " = " << var(ns, name, variable)
+                    << ", expected " << value << "; env " << env(ns, name).dump()
+                    << "; operator log " << op_->log_path();
+    }
+    return ok;
+  }
+
+  bool wait_env(const std::string& ns, const std::string& name, const json& expected,
+                std::chrono::milliseconds timeout = 30s) {
+    bool ok = eventually([&] { return env(ns, name) == expected; }, timeout);
+    if (!ok) {
+      ADD_FAILURE() << ns << "/" << name << " env " << env(ns, name).dump() << "\nexpected "
+                    << expected.dump() << "\noperator log " << op_->log_path();
+    }
+    return ok;
+  }
+
+  std::string root_;
+  std::unique_ptr<OperatorProcess> op_;
+  std::vector<std::string> created_namespaces_;
+};
+
+json entry(const std::string& name, const std::string& value) {
+  return {{"name", name}, {"value", value}};
+}
+
+TEST_F(Operator, ConfiguresExactlyTheOtelVariablesOnMatchingDeploymentsOnly) {
+  json original = json::array({entry("LOG_LEVEL", "info")});
+  workload(ns_, "task-api", {{"app", "task-api"}, {"app.kubernetes.io/name", "task-api-svc"}},
+           original);
+  workload(ns_, "billing", {{"app", "billing"}}, original);
+  op_->start();
+  apply_policy(
+      ns_, "task-api",
+      {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+       {"exporter",
+        {{"endpoint", "http://collector.obs.svc:4317"}, {"protocol", "grpc"}, {"insecure", true}}},
+       {"sampling", {{"sampler", "parentbased_traceidratio"}, {"ratio", "0.25"}}},
+       {"propagators", {"tracecontext", "baggage", "b3"}},
+       {"resourceAttributes", {{"deployment.environment", "prod"}, {"team", "shop floor"}}}});
+
+  json expected = json::array(
+      {entry("LOG_LEVEL", "info"), entry("OTEL_SERVICE_NAME", "task-api-svc"),
+       entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.obs.svc:4317"),
+       entry("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), entry("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+       entry("OTEL_TRACES_EXPORTER", "otlp"),
+       entry("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+       entry("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+       entry("OTEL_PROPAGATORS", "tracecontext,baggage,b3"),
+       entry("OTEL_RESOURCE_ATTRIBUTES", "k8s.namespace.name=" + ns_ +
+                                             ",k8s.deployment.name=task-api,deployment.environment="
+                                             "prod,team=shop%20floor")});
+  ASSERT_TRUE(wait_env(ns_, "task-api", expected));
+  EXPECT_EQ(env(ns_, "billing"), original) << "a Deployment the selector does not match";
+
+  // Status, as `kubectl get tp` shows it.
+  ASSERT_TRUE(eventually([&] {
+    json s = get_policy(ns_, "task-api").value("status", json::object());
+    return s.value("counts", json::object()).value("configured", -1) == 1;
+  }));
+  json status = status_of(ns_, "task-api");
+  EXPECT_EQ(status["counts"]["matched"], 1);
+  EXPECT_EQ(status["counts"]["pending"], 0);
+  EXPECT_EQ(status["effective"]["sampler"], "parentbased_traceidratio");
+  EXPECT_EQ(status["effective"]["ratio"], "0.25");
+  EXPECT_EQ(status["effective"]["source"], "base");
+  std::string table = kubectl("get tp -n " + ns_);
+  EXPECT_NE(table.find("SAMPLER"), std::string::npos) << table;
+  EXPECT_NE(table.find("EFFECTIVE"), std::string::npos) << table;
+  EXPECT_NE(table.find("parentbased_traceidratio"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.25"), std::string::npos) << table;
+  EXPECT_NE(table.find("True"), std::string::npos) << table;
+}
+
+TEST_F(Operator, ClusterWideRatioChangeReachesEveryNamespaceButANamespacePolicyKeepsItsOwn) {
+  std::string a = make_namespace("a"), b = make_namespace("b");
+  workload(a, "web", {{"app", "web"}});
+  workload(b, "web", {{"app", "web"}});
+  workload(b, "worker", {{"app", "worker"}});
+  op_->start();
+  json root_spec = {{"sampling", {{"ratio", "0.1"}}},
+                    {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}};
+  apply_policy(root_, "cluster", root_spec);
+  apply_policy(
+      b, "team-b",
+      {{"selector", {{"matchLabels", {{"app", "worker"}}}}}, {"sampling", {{"ratio", "0.5"}}}});
+  ASSERT_TRUE(wait_var(a, "web", "OTEL_TRACES_SAMPLER_ARG", "0.1"));
+  ASSERT_TRUE(wait_var(b, "web", "OTEL_TRACES_SAMPLER_ARG", "0.1"));
+  ASSERT_TRUE(wait_var(b, "worker", "OTEL_TRACES_SAMPLER_ARG", "0.5"));
+  // The exporter comes from the root policy (field-wise merge), the ratio from team-b.
+  EXPECT_EQ(var(b, "worker", "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://collector.obs.svc:4317");
+
+  root_spec["sampling"]["ratio"] = "0.2";  // one edit, cluster-wide
+  apply_policy(root_, "cluster", root_spec);
+  EXPECT_TRUE(wait_var(a, "web", "OTEL_TRACES_SAMPLER_ARG", "0.2"));
+  EXPECT_TRUE(wait_var(b, "web", "OTEL_TRACES_SAMPLER_ARG", "0.2"));
+  EXPECT_EQ(var(b, "worker", "OTEL_TRACES_SAMPLER_ARG"), "0.5");
+}
+
+TEST_F(Operator, EachPrecedenceRankAndThePriorityNameTieBreak) {
+  std::string shop = make_namespace("shop", {{"tier", "prod"}});
+  workload(shop, "task-api", {{"app", "task-api"}});
+  op_->start();
+  auto ratio = [&](const std::string& r) { return json{{"sampling", {{"ratio", r}}}}; };
+  auto with_selector = [](json spec) {
+    spec["selector"] = {{"matchLabels", {{"app", "task-api"}}}};
+    return spec;
+  };
+  // Rank 4: root policy without selector.
+  apply_policy(root_, "root-all", ratio("0.11"));
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.11"));
+  // Rank 3: root policy with selector (and a matching namespaceSelector) beats it.
+  json r3 = with_selector(ratio("0.22"));
+  r3["namespaceSelector"] = {{"matchLabels", {{"tier", "prod"}}}};
+  apply_policy(root_, "root-selected", r3);
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.22"));
+  // Rank 2: namespace policy without selector.
+  apply_policy(shop, "ns-all", ratio("0.33"));
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.33"));
+  // Rank 1: namespace policy with selector.
+  apply_policy(shop, "ns-b", with_selector(ratio("0.44")));
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.44"));
+  // Same rank, same priority: the smaller name wins.
+  apply_policy(shop, "ns-a", with_selector(ratio("0.55")));
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.55"));
+  // Higher priority beats the name.
+  json prio = with_selector(ratio("0.66"));
+  prio["priority"] = 10;
+  apply_policy(shop, "ns-z", prio);
+  ASSERT_TRUE(wait_var(shop, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.66"));
+  // A root policy whose namespaceSelector does not match this namespace does not apply.
+  std::string other = make_namespace("other", {{"tier", "dev"}});
+  workload(other, "task-api", {{"app", "task-api"}});
+  ASSERT_TRUE(wait_var(other, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.11"));
+}
+
+TEST_F(Operator, OwnVariableIsKeptAsAConflictThenOverrideTakesItAndRevertRestoresIt) {
+  json original =
+      json::array({entry("A", "1"), entry("OTEL_TRACES_SAMPLER", "always_on"), entry("B", "2")});
+  workload(ns_, "legacy", {{"app", "legacy"}}, original);
+  op_->start();
+  json spec = {{"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.3"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "legacy", "OTEL_TRACES_SAMPLER_ARG", "0.3"));
+  EXPECT_EQ(var(ns_, "legacy", "OTEL_TRACES_SAMPLER"), "always_on") << "the workload's own value";
+  ASSERT_TRUE(eventually(
+      [&] { return status_of(ns_, "p").value("conflicts", json::array()).size() == 1; }));
+  json status = status_of(ns_, "p");
+  EXPECT_EQ(status["conflicts"][0]["workload"], ns_ + "/legacy");
+  EXPECT_EQ(status["conflicts"][0]["variable"], "OTEL_TRACES_SAMPLER");
+  EXPECT_EQ(status["counts"]["conflicted"], 1);
+  bool degraded = false;
+  for (const auto& c : status["conditions"]) {
+    if (c["type"] == "Degraded") degraded = c["status"] == "True" && c["reason"] == "Conflict";
+  }
+  EXPECT_TRUE(degraded) << status.dump();
+
+  spec["override"] = true;
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "legacy", "OTEL_TRACES_SAMPLER", "traceidratio"));
+  // (While overridden the forced apply may move the entry among the operator's own; the
+  // revert below must put it back in place.)
+
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }))
+      << "the finalizer must go once the workload is reverted";
+  EXPECT_EQ(env(ns_, "legacy"), original) << "names, values and order as before";
+}
+
+TEST_F(Operator, OptOutAndALabelChangeRevertTheWorkload) {
+  json original = json::array({entry("PORT", "8080")});
+  workload(ns_, "a", {{"app", "shop"}}, original);
+  workload(ns_, "b", {{"app", "shop"}}, original);
+  op_->start();
+  apply_policy(
+      ns_, "shop",
+      {{"selector", {{"matchLabels", {{"app", "shop"}}}}}, {"sampling", {{"ratio", "0.5"}}}});
+  ASSERT_TRUE(wait_var(ns_, "a", "OTEL_TRACES_SAMPLER_ARG", "0.5"));
+  ASSERT_TRUE(wait_var(ns_, "b", "OTEL_TRACES_SAMPLER_ARG", "0.5"));
+
+  ASSERT_TRUE(
+      client_->patch(deployments(), ns_, "a",
+                     {{"metadata", {{"annotations", {{"tracing.rollout.dev/inject", "false"}}}}}},
+                     kube::PatchType::kMerge));
+  EXPECT_TRUE(wait_env(ns_, "a", original));
+  ASSERT_TRUE(client_->patch(deployments(), ns_, "b",
+                             {{"metadata", {{"labels", {{"app", "billing"}}}}}},
+                             kube::PatchType::kMerge));
+  EXPECT_TRUE(wait_env(ns_, "b", original));
+  ASSERT_TRUE(eventually([&] {
+    auto s = get_policy(ns_, "shop").value("status", json::object());
+    return s.value("counts", json::object()).value("optedOut", -1) == 1 &&
+           s["counts"].value("matched", -1) == 0;
+  })) << get_policy(ns_, "shop").dump();
+}
+
+TEST_F(Operator, DeletingAPolicyRevertsEveryWorkloadBeforeThePolicyDisappears) {
+  std::vector<json> originals = {
+      json::array(),
+      json::array({entry("Z", "last"), entry("A", "first")}),
+      json::array(
+          {entry("DB_URL", "postgres://db"),
+           {{"name", "POD"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}}),
+  };
+  for (size_t i = 0; i < originals.size(); ++i) {
+    json created = workload(ns_, "w" + std::to_string(i), {{"app", "w"}}, originals[i]);
+    // As the API server stored it (it defaults fieldRef.apiVersion).
+    originals[i] = created["spec"]["template"]["spec"]["containers"][0].value("env", json::array());
+  }
+  op_->start();
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.7"}}}});
+  for (size_t i = 0; i < originals.size(); ++i) {
+    ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG", "0.7"));
+  }
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }));
+  // The policy is gone only after its finalizer ran: every workload is already as it was.
+  for (size_t i = 0; i < originals.size(); ++i) {
+    EXPECT_EQ(env(ns_, "w" + std::to_string(i)), originals[i])
+        << "w" << i << ": " << client_->get(deployments(), ns_, "w" + std::to_string(i))->dump();
+  }
+}
+
+TEST_F(Operator, UntilBumpRaisesTheRatioThenReturnsWithinOneSecondWithoutAnEdit) {
+  workload(ns_, "web", {{"app", "web"}});
+  op_->start();
+  auto until = std::chrono::system_clock::now() + 12s;
+  std::string until_text = controllers_format_time(until);
+  apply_policy(ns_, "p",
+               {{"sampling", {{"ratio", "0.1"}}},
+                {"debug", {{"ratio", "1"}, {"until", until_text}, {"reason", "INC-1"}}}});
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_TRACES_SAMPLER_ARG", "1"));
+  ASSERT_TRUE(eventually([&] {
+    return status_of(ns_, "p").value("effective", json::object()).value("source", "") == "debug";
+  }));
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_TRACES_SAMPLER_ARG", "0.1", 30s));
+  auto reverted_at = std::chrono::system_clock::now();
+  auto expires = parse_time(until_text);
+  EXPECT_LT(reverted_at - expires, 1s)
+      << "reverted "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(reverted_at - expires).count()
+      << " ms after expiry";
+  EXPECT_GE(reverted_at, expires - 100ms);
+  ASSERT_TRUE(eventually(
+      [&] { return status_of(ns_, "p").value("debug", json::object()).value("expired", false); }));
+  EXPECT_EQ(get_policy(ns_, "p")["spec"]["debug"]["until"], until_text) << "spec left as written";
+}
+
+TEST_F(Operator, DurationBumpSurvivesAnOperatorCrashWithoutBeingExtended) {
+  workload(ns_, "web", {{"app", "web"}});
+  op_->start();
+  apply_policy(
+      ns_, "p",
+      {{"sampling", {{"ratio", "0.1"}}}, {"debug", {{"ratio", "0.9"}, {"duration", "1m"}}}});
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_TRACES_SAMPLER_ARG", "0.9"));
+  json debug;
+  ASSERT_TRUE(eventually([&] {
+    debug = status_of(ns_, "p").value("debug", json::object());
+    return debug.contains("expiresAt");
+  }));
+  auto expires = parse_time(debug["expiresAt"]);
+  EXPECT_EQ(expires - parse_time(debug["startedAt"]), 60s);
+
+  op_->kill();                      // a crash mid-bump
+  std::this_thread::sleep_for(2s);  // the bump keeps its clock while no operator runs
+  op_->start();
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_TRACES_SAMPLER_ARG", "0.1", 90s));
+  auto reverted_at = std::chrono::system_clock::now();
+  EXPECT_LT(reverted_at - expires, 1s);
+  EXPECT_GE(reverted_at, expires - 100ms);
+  EXPECT_EQ(status_of(ns_, "p")["debug"]["startedAt"], debug["startedAt"])
+      << "the restart must not restart the clock";
+}
+
+TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
+  const int kWorkloads = 12;
+  for (int i = 0; i < kWorkloads; ++i) {
+    json env = i % 4 == 0 ? json::array({entry("OTEL_PROPAGATORS", "b3")}) : json::array();
+    workload(ns_, "w" + std::to_string(i), {{"app", "w"}}, env);
+  }
+  op_->start();
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
+  apply_policy(root_, "cluster", {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}});
+  for (int i = 0; i < kWorkloads; ++i) {
+    ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG", "0.4"));
+  }
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+  ASSERT_TRUE(eventually([&] {
+    auto s = get_policy(ns_, "p").value("status", json::object());
+    return s.value("counts", json::object()).value("configured", -1) == kWorkloads;
+  }));
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+  EXPECT_EQ(op_->stop(), 0) << "SIGTERM must end the operator cleanly";
+
+  size_t offset = audit_log_size();
+  op_->start();
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+  EXPECT_EQ(op_->metric("tracing_operator_api_requests_total{kind=\"write\"}"), 0);
+  EXPECT_EQ(op_->stop(), 0);
+  EXPECT_EQ(audit_writes_since(offset), 0) << "writes by the operator in the audit log";
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs the real Python OpenTelemetry SDK (tests/otel/sdk_probe.py) with nothing but `env` and
+// returns what it built.
+json run_sdk_probe(const json& env) {
+  const char* python = std::getenv("TRACING_OTEL_PYTHON");
+  if (!python || !*python) {
+    ADD_FAILURE() << "TRACING_OTEL_PYTHON is not set: scripts/test sets it from scripts/otel-venv";
+    return json();
+  }
+  std::string cmd = "env -i";
+  for (const auto& e : env) {
+    if (e.contains("value"))
+      cmd += " " + shell_quote(e["name"].get<std::string>() + "=" + e["value"].get<std::string>());
+  }
+  cmd += " " + shell_quote(python) + " " +
+         shell_quote(std::string(TRACING_SOURCE_DIR) + "/tests/otel/sdk_probe.py");
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (p) pclose(p);
+  auto j = json::parse(out, nullptr, false);
+  EXPECT_TRUE(j.is_object()) << "probe output: " << out;
+  return j;
+}
+
+TEST_F(Operator, ARealOpenTelemetrySdkBuildsWhatThePolicyMeantFromTheInjectedEnv) {
+  workload(ns_, "task-api", {{"app", "task-api"}, {"app.kubernetes.io/name", "task-api"}},
+           json::array({entry("LOG_LEVEL", "info")}));
+  op_->start();
+  apply_policy(
+      ns_, "task-api",
+      {{"exporter",
+        {{"endpoint", "http://collector.obs.svc:4317"}, {"protocol", "grpc"}, {"insecure", true}}},
+       {"sampling", {{"sampler", "parentbased_traceidratio"}, {"ratio", "0.25"}}},
+       {"propagators", {"tracecontext", "baggage", "b3"}},
+       {"resourceAttributes",
+        {{"deployment.environment", "prod"}, {"team", "shop floor, \"east\""}}}});
+  ASSERT_TRUE(wait_var(ns_, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.25"));
+  json sdk = run_sdk_probe(env(ns_, "task-api"));
+  ASSERT_TRUE(sdk.is_object());
+  EXPECT_EQ(sdk["errors"], json::object());
+  EXPECT_EQ(sdk["warnings"], json::array()) << "the SDK accepted every variable";
+  EXPECT_EQ(sdk["sampler_class"], "ParentBasedTraceIdRatio");
+  EXPECT_DOUBLE_EQ(sdk["ratio"].get<double>(), 0.25);
+  EXPECT_EQ(sdk["exporter"]["exporter_class"],
+            "opentelemetry.exporter.otlp.proto.grpc.trace_exporter.OTLPSpanExporter");
+  EXPECT_EQ(sdk["exporter"]["endpoint"], "collector.obs.svc:4317");
+  EXPECT_EQ(sdk["exporter"]["insecure"], true);
+  EXPECT_EQ(sdk["propagators"], json::array({"TraceContextTextMapPropagator",
+                                             "W3CBaggagePropagator", "B3SingleFormat"}));
+  const json& r = sdk["resource"];
+  EXPECT_EQ(r["service.name"], "task-api");
+  EXPECT_EQ(r["k8s.namespace.name"], ns_);
+  EXPECT_EQ(r["k8s.deployment.name"], "task-api");
+  EXPECT_EQ(r["deployment.environment"], "prod");
+  EXPECT_EQ(r["team"], "shop floor, \"east\"") << "percent-encoding must round-trip";
+
+  // http/protobuf and a sampler without a ratio.
+  apply_policy(
+      ns_, "task-api",
+      {{"exporter", {{"endpoint", "http://collector.obs.svc:4318"}, {"protocol", "http/protobuf"}}},
+       {"sampling", {{"sampler", "always_on"}}}});
+  ASSERT_TRUE(wait_var(ns_, "task-api", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"));
+  sdk = run_sdk_probe(env(ns_, "task-api"));
+  EXPECT_EQ(sdk["errors"], json::object());
+  EXPECT_EQ(sdk["sampler"], "AlwaysOnSampler");
+  EXPECT_EQ(sdk["exporter"]["exporter_class"],
+            "opentelemetry.exporter.otlp.proto.http.trace_exporter.OTLPSpanExporter");
+  EXPECT_EQ(sdk["exporter"]["endpoint"], "http://collector.obs.svc:4318/v1/traces");
+}
+
+}  // namespace
+}  // namespace tracing::testing

@@ -1,0 +1,173 @@
+#include "controllers/apply_intent.h"
+
+#include <gtest/gtest.h>
+
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+namespace {
+
+EnvVar var(const std::string& n, const std::string& v) { return {n, {{"name", n}, {"value", v}}}; }
+
+// A workload whose "app" container holds LOG_LEVEL (someone else's) and two entries of ours.
+Workload converged() {
+  Workload w;
+  w.ns = "shop";
+  w.name = "web";
+  w.containers = {{"app",
+                   {var("LOG_LEVEL", "info"), var("OTEL_TRACES_SAMPLER_ARG", "0.1"),
+                    var("OTEL_TRACES_EXPORTER", "otlp")}},
+                  {"sidecar", {}}};
+  w.env_owners["app"]["LOG_LEVEL"] = {"kubectl-edit"};
+  w.env_owners["app"]["OTEL_TRACES_SAMPLER_ARG"] = {naming::kFieldManager};
+  w.env_owners["app"]["OTEL_TRACES_EXPORTER"] = {naming::kFieldManager};
+  w.annotations[naming::kPoliciesAnnotation] = "shop/p";
+  return w;
+}
+
+DesiredEnv desired(const std::string& ratio) {
+  DesiredEnv d;
+  d.env["app"] = {var("OTEL_TRACES_SAMPLER_ARG", ratio), var("OTEL_TRACES_EXPORTER", "otlp")};
+  return d;
+}
+
+TEST(UpToDate, HoldsWhenTheOperatorOwnsExactlyTheDesiredEntries) {
+  EXPECT_TRUE(up_to_date(converged(), desired("0.1"), {"shop/p"}));
+}
+
+TEST(UpToDate, FailsWhenAValueDiffers) {
+  EXPECT_FALSE(up_to_date(converged(), desired("0.2"), {"shop/p"}));
+}
+
+TEST(UpToDate, FailsWhenTheOperatorOwnsAnEntryNoLongerDesired) {
+  DesiredEnv d;
+  d.env["app"] = {var("OTEL_TRACES_SAMPLER_ARG", "0.1")};
+  EXPECT_FALSE(up_to_date(converged(), d, {"shop/p"}));
+}
+
+TEST(UpToDate, FailsWhenADesiredEntryIsOwnedBySomeoneElseOnly) {
+  Workload w = converged();
+  w.env_owners["app"]["OTEL_TRACES_EXPORTER"] = {"gitops"};
+  EXPECT_FALSE(up_to_date(w, desired("0.1"), {"shop/p"}));
+}
+
+TEST(UpToDate, FailsWhenTheCandidatePoliciesChanged) {
+  EXPECT_FALSE(up_to_date(converged(), desired("0.1"), {"shop/p", "tracing-system/default"}));
+}
+
+TEST(UpToDate, FailsWhenTheOverriddenRecordChanged) {
+  DesiredEnv d = desired("0.1");
+  d.overridden = {{"app", {{"X", {{"entry", {{"name", "X"}, {"value", "1"}}}, {"manager", "m"}}}}}};
+  EXPECT_FALSE(up_to_date(converged(), d, {"shop/p"}));
+}
+
+TEST(ApplyIntent, CarriesOnlyTheOperatorsEntriesAndAnnotations) {
+  Workload w = converged();
+  json intent = apply_intent(w, desired("0.3"), {"shop/p"});
+  EXPECT_EQ(intent["metadata"]["name"], "web");
+  EXPECT_EQ(intent["metadata"]["annotations"][naming::kPoliciesAnnotation], "shop/p");
+  ASSERT_EQ(intent["spec"]["template"]["spec"]["containers"].size(), 1u) << intent.dump();
+  const json& c = intent["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["name"], "app");
+  EXPECT_EQ(c["env"], json::array({{{"name", "OTEL_TRACES_SAMPLER_ARG"}, {"value", "0.3"}},
+                                   {{"name", "OTEL_TRACES_EXPORTER"}, {"value", "otlp"}}}));
+  EXPECT_FALSE(c.contains("image")) << "fields the operator does not own stay out of the intent";
+}
+
+TEST(ReleaseIntent, NamesTheObjectAndNothingElse) {
+  json intent = release_intent(converged());
+  EXPECT_EQ(intent, json({{"apiVersion", "apps/v1"},
+                          {"kind", "Deployment"},
+                          {"metadata", {{"name", "web"}, {"namespace", "shop"}}}}));
+}
+
+TEST(TouchedByOperator, SeesOwnershipOrBookkeeping) {
+  EXPECT_TRUE(touched_by_operator(converged()));
+  Workload untouched;
+  untouched.containers = {{"app", {var("LOG_LEVEL", "info")}}};
+  untouched.env_owners["app"]["LOG_LEVEL"] = {"kubectl-edit"};
+  EXPECT_FALSE(touched_by_operator(untouched));
+  untouched.annotations[naming::kPoliciesAnnotation] = "shop/p";
+  EXPECT_TRUE(touched_by_operator(untouched));
+}
+
+TEST(RestorePatches, GroupOriginalsByManagerAndClearTheOtherValueField) {
+  Workload w = converged();
+  json originals = {{"app",
+                     {{"OTEL_TRACES_SAMPLER",
+                       {{"entry", {{"name", "OTEL_TRACES_SAMPLER"}, {"value", "always_on"}}},
+                        {"manager", "gitops"}}},
+                      {"OTEL_SERVICE_NAME",
+                       {{"entry",
+                         {{"name", "OTEL_SERVICE_NAME"},
+                          {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}},
+                        {"manager", "kubectl-edit"}}}}}};
+  w.annotations[naming::kOverriddenAnnotation] = originals.dump();
+  auto patches = restore_patches(w);
+  ASSERT_EQ(patches.size(), 2u);
+  std::map<std::string, json> by_manager;
+  for (const auto& p : patches) by_manager[p.manager] = p.patch;
+  json gitops_env = by_manager["gitops"]["spec"]["template"]["spec"]["containers"][0]["env"];
+  EXPECT_EQ(
+      gitops_env,
+      json::array(
+          {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "always_on"}, {"valueFrom", nullptr}}}));
+  json edit_env = by_manager["kubectl-edit"]["spec"]["template"]["spec"]["containers"][0]["env"];
+  EXPECT_EQ(edit_env[0]["value"], nullptr);
+  EXPECT_EQ(edit_env[0]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
+}
+
+}  // namespace
+}  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+json deployment_with_env(const json& env) {
+  return {{"metadata", {{"resourceVersion", "42"}}},
+          {"spec",
+           {{"template",
+             {{"spec",
+               {{"containers",
+                 json::array({{{"name", "sidecar"}}, {{"name", "app"}, {"env", env}}})}}}}}}}};
+}
+
+TEST(ReorderPatch, MovesEntriesBackToTheRecordedOrderGuardedByResourceVersion) {
+  json env = json::array({{{"name", "A"}, {"value", "1"}},
+                          {{"name", "B"}, {"value", "2"}},
+                          {{"name", "OTEL_TRACES_SAMPLER"}, {"value", "always_on"}}});
+  auto patch =
+      reorder_patch(deployment_with_env(env), R"({"app":["A","OTEL_TRACES_SAMPLER","B"]})");
+  ASSERT_TRUE(patch.has_value());
+  ASSERT_EQ(patch->size(), 2u);
+  EXPECT_EQ((*patch)[0],
+            json({{"op", "test"}, {"path", "/metadata/resourceVersion"}, {"value", "42"}}));
+  EXPECT_EQ((*patch)[1]["path"], "/spec/template/spec/containers/1/env");
+  EXPECT_EQ((*patch)[1]["value"], json::array({env[0], env[2], env[1]}));
+}
+
+TEST(ReorderPatch, NothingToDoWhenTheOrderIsRight) {
+  json env = json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "2"}}});
+  EXPECT_FALSE(reorder_patch(deployment_with_env(env), R"({"app":["A","B"]})").has_value());
+  EXPECT_FALSE(reorder_patch(deployment_with_env(env), "not json").has_value());
+}
+
+TEST(ApplyIntent, RecordsTheOriginalOrderWhenOverrideFirstTakesAVariable) {
+  Workload w = converged();
+  w.containers[0].env.insert(w.containers[0].env.begin() + 1, var("OTEL_PROPAGATORS", "b3"));
+  w.env_owners["app"]["OTEL_PROPAGATORS"] = {"gitops"};
+  DesiredEnv d = desired("0.1");
+  d.env["app"].push_back(var("OTEL_PROPAGATORS", "tracecontext"));
+  d.overridden = {
+      {"app",
+       {{"OTEL_PROPAGATORS",
+         {{"entry", {{"name", "OTEL_PROPAGATORS"}, {"value", "b3"}}}, {"manager", "gitops"}}}}}};
+  d.force = true;
+  json intent = apply_intent(w, d, {"shop/p"});
+  // The operator's own appended entries are not part of the original order.
+  EXPECT_EQ(intent["metadata"]["annotations"][naming::kOriginalOrderAnnotation],
+            R"({"app":["LOG_LEVEL","OTEL_PROPAGATORS"]})");
+}
+
+}  // namespace
+}  // namespace tracing::controllers

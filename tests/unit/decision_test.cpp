@@ -1,0 +1,766 @@
+#include "controllers/decision.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::sys_days;
+
+const std::string kRoot = "tracing-system";
+const WallTime kNow = sys_days{2026y / 11 / 26} + 12h;  // 2026-11-26T12:00:00Z
+
+Policy make_policy(const std::string& ns, const std::string& name, json spec) {
+  ParseResult r = parse_policy(
+      json{{"metadata", {{"name", name}, {"namespace", ns}}}, {"spec", std::move(spec)}});
+  EXPECT_TRUE(r.policy.has_value()) << r.error;
+  return r.policy.value_or(Policy{});
+}
+
+Workload task_api() {
+  Workload w;
+  w.ns = "shop";
+  w.name = "task-api";
+  w.uid = "u-1";
+  w.labels = {{"app", "task-api"}};
+  w.containers = {{"api", {}}, {"daprd", {}}};
+  return w;
+}
+
+std::vector<const Policy*> pointers(const std::vector<Policy>& ps) {
+  std::vector<const Policy*> out;
+  for (const Policy& p : ps) out.push_back(&p);
+  return out;
+}
+
+std::vector<std::string> keys(const std::vector<Candidate>& cs) {
+  std::vector<std::string> out;
+  for (const Candidate& c : cs) out.push_back(c.policy->key());
+  return out;
+}
+
+EffectiveConfig config_for(const std::vector<Policy>& ps, WallTime now = kNow,
+                           const Workload& w = task_api(), const Labels& ns_labels = {}) {
+  auto cs = candidates(w, ns_labels, pointers(ps), kRoot);
+  auto c = effective_config(cs, now);
+  EXPECT_TRUE(c.has_value());
+  return c.value_or(EffectiveConfig{});
+}
+
+EnvVar entry(const std::string& name, const std::string& value) {
+  return {name, json{{"name", name}, {"value", value}}};
+}
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// name=value of each entry, checking that each entry is exactly {"name","value"}.
+Pairs pairs(const std::vector<EnvVar>& env) {
+  Pairs out;
+  for (const EnvVar& e : env) {
+    EXPECT_EQ(e.entry.size(), 2u) << e.entry.dump();
+    EXPECT_EQ(e.entry.value("name", ""), e.name);
+    out.emplace_back(e.name, e.entry.value("value", "<none>"));
+  }
+  return out;
+}
+
+std::string value_of(const std::vector<EnvVar>& env, const std::string& name) {
+  for (const EnvVar& e : env) {
+    if (e.name == name) return e.entry.value("value", "<none>");
+  }
+  return "<absent>";
+}
+
+bool has(const std::vector<EnvVar>& env, const std::string& name) {
+  return value_of(env, name) != "<absent>";
+}
+
+// ---- candidates ------------------------------------------------------------------------------
+
+TEST(Candidates, OrdersBySpecificityNamespaceSelectorFirstRootWithoutLast) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "a-root", json::object()),
+      make_policy(kRoot, "b-root-sel", {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}}),
+      make_policy("shop", "c-ns", json::object()),
+      make_policy("shop", "d-ns-sel", {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}}),
+  };
+  // Priority never lifts a policy over a more specific rank.
+  ps[0].spec.priority = 100;
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs),
+            (std::vector<std::string>{"shop/d-ns-sel", "shop/c-ns", "tracing-system/b-root-sel",
+                                      "tracing-system/a-root"}));
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[0].rank, Rank::kNamespaceWithSelector);
+  EXPECT_EQ(cs[1].rank, Rank::kNamespaceWithoutSelector);
+  EXPECT_EQ(cs[2].rank, Rank::kRootWithSelector);
+  EXPECT_EQ(cs[3].rank, Rank::kRootWithoutSelector);
+  EXPECT_EQ(config_for(ps).governing, "shop/d-ns-sel");
+}
+
+TEST(Candidates, BreaksTiesByHigherPriorityThenSmallerName) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "alpha", json::object()),
+      make_policy("shop", "gamma", {{"priority", 10}}),
+      make_policy("shop", "beta", {{"priority", 10}}),
+      make_policy("shop", "delta", {{"priority", -1}}),
+  };
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs),
+            (std::vector<std::string>{"shop/beta", "shop/gamma", "shop/alpha", "shop/delta"}));
+}
+
+TEST(Candidates, RootPolicyNeedsItsNamespaceSelectorToMatchTheNamespace) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "prod-only",
+                  {{"namespaceSelector", {{"matchLabels", {{"tier", "prod"}}}}}}),
+      make_policy(kRoot, "everywhere", json::object()),
+  };
+  auto prod = candidates(task_api(), {{"tier", "prod"}}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(prod),
+            (std::vector<std::string>{"tracing-system/everywhere", "tracing-system/prod-only"}));
+  auto dev = candidates(task_api(), {{"tier", "dev"}}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(dev), (std::vector<std::string>{"tracing-system/everywhere"}));
+}
+
+TEST(Candidates, IgnoresNamespaceSelectorOutsideTheRootNamespace) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "local", {{"namespaceSelector", {{"matchLabels", {{"tier", "prod"}}}}}}),
+  };
+  auto cs = candidates(task_api(), {{"tier", "dev"}}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/local"}));
+}
+
+TEST(Candidates, ExcludesDeletingPolicies) {
+  std::vector<Policy> ps = {make_policy("shop", "going", json::object()),
+                            make_policy(kRoot, "staying", json::object())};
+  ps[0].deleting = true;
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"tracing-system/staying"}));
+}
+
+TEST(Candidates, ExcludesPoliciesOfOtherNamespaces) {
+  std::vector<Policy> ps = {make_policy("billing", "other", json::object())};
+  EXPECT_TRUE(candidates(task_api(), {}, pointers(ps), kRoot).empty());
+  EXPECT_EQ(effective_config({}, kNow), std::nullopt);
+}
+
+TEST(Candidates, MatchesSelectorsAgainstDeploymentLabels) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "web", {{"selector", {{"matchLabels", {{"app", "web"}}}}}}),
+      make_policy(kRoot, "web-root", {{"selector", {{"matchLabels", {{"app", "web"}}}}}}),
+      make_policy("shop", "by-expr",
+                  {{"selector",
+                    {{"matchExpressions",
+                      {{{"key", "app"}, {"operator", "In"}, {"values", {"task-api", "x"}}}}}}}}),
+  };
+  Workload w = task_api();
+  w.template_labels = {{"app", "web"}};  // template labels are not what selectors match
+  EXPECT_EQ(keys(candidates(w, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"shop/by-expr"}));
+}
+
+TEST(Candidates, RanksAnEmptySelectorLikeNoSelector) {
+  std::vector<Policy> ps = {make_policy("shop", "a-empty", {{"selector", json::object()}}),
+                            make_policy("shop", "b-none", json::object())};
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].rank, Rank::kNamespaceWithoutSelector);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/a-empty", "shop/b-none"}));
+}
+
+// ---- effective_config: merge -----------------------------------------------------------------
+
+TEST(EffectiveConfig, UsesDefaultsWhenNoCandidateSetsAGroup) {
+  EffectiveConfig c = config_for({make_policy("shop", "bare", json::object())});
+  EXPECT_EQ(c.governing, "shop/bare");
+  EXPECT_EQ(c.policies, (std::vector<std::string>{"shop/bare"}));
+  EXPECT_EQ(c.containers, std::nullopt);
+  EXPECT_EQ(c.service_name_from_label, std::nullopt);
+  EXPECT_EQ(c.endpoint, "http://jaeger-collector.shop.svc:4317");
+  EXPECT_EQ(c.jaeger_namespace, "shop");
+  EXPECT_EQ(c.protocol, "grpc");
+  EXPECT_FALSE(c.insecure);
+  EXPECT_EQ(c.sampler, "parentbased_traceidratio");
+  EXPECT_EQ(c.base_ratio, "1");
+  EXPECT_EQ(c.mode, "restart");
+  EXPECT_EQ(c.remote_initial_ratio, "0.01");
+  EXPECT_EQ(c.propagators, (std::vector<std::string>{"tracecontext", "baggage"}));
+  EXPECT_TRUE(c.resource_attributes.empty());
+  EXPECT_FALSE(c.override_env);
+  EXPECT_EQ(c.debug, std::nullopt);
+  EXPECT_EQ(c.next_change, std::nullopt);
+  EXPECT_EQ(c.effective_ratio(), "1");
+  EXPECT_EQ(c.ratio_source(), "base");
+}
+
+TEST(EffectiveConfig, TakesEachGroupFromTheMostSpecificCandidateThatSetsIt) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults",
+                  {{"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.1"}}},
+                   {"exporter", {{"endpoint", "http://root-collector:4317"}}},
+                   {"propagators", {"b3"}},
+                   {"containers", {"daprd"}},
+                   {"override", true}}),
+      make_policy("shop", "team",
+                  {{"exporter",
+                    {{"endpoint", "http://team-collector:4318"}, {"protocol", "http/protobuf"}}},
+                   {"serviceName", {{"fromLabel", "team/service"}}},
+                   {"containers", {"api"}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.governing, "shop/team");
+  EXPECT_EQ(c.policies, (std::vector<std::string>{"shop/team", "tracing-system/defaults"}));
+  // exporter and containers from the namespace policy...
+  EXPECT_EQ(c.endpoint, "http://team-collector:4318");
+  EXPECT_EQ(c.protocol, "http/protobuf");
+  EXPECT_EQ(c.containers, (std::vector<std::string>{"api"}));
+  EXPECT_EQ(c.service_name_from_label, "team/service");
+  // ...sampling, propagators and override from the root policy.
+  EXPECT_EQ(c.sampler, "traceidratio");
+  EXPECT_EQ(c.base_ratio, "0.1");
+  EXPECT_EQ(c.propagators, (std::vector<std::string>{"b3"}));
+  EXPECT_TRUE(c.override_env);
+}
+
+TEST(EffectiveConfig, TakesTheExporterGroupWhole) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults",
+                  {{"exporter", {{"endpoint", "http://root-collector:4317"}, {"insecure", true}}},
+                   {"jaeger", {{"namespace", "observability"}}}}),
+      make_policy("shop", "team", {{"exporter", {{"protocol", "http/json"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  // The team's exporter has no endpoint: the managed Jaeger's, not the root's endpoint.
+  EXPECT_EQ(c.endpoint, "http://jaeger-collector.observability.svc:4317");
+  EXPECT_EQ(c.protocol, "http/json");
+  EXPECT_FALSE(c.insecure);
+}
+
+TEST(EffectiveConfig, TakesTheSamplingGroupWhole) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults",
+                  {{"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.1"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"ratio", "0.5"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.base_ratio, "0.5");
+  EXPECT_EQ(c.sampler, "parentbased_traceidratio");
+}
+
+TEST(EffectiveConfig, MergesResourceAttributesKeyByKey) {
+  std::vector<Policy> ps = {
+      make_policy(
+          kRoot, "defaults",
+          {{"resourceAttributes", {{"deployment.environment", "prod"}, {"team", "platform"}}}}),
+      make_policy("shop", "team", {{"resourceAttributes", {{"team", "shop"}}}}),
+      make_policy("shop", "task-api",
+                  {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+                   {"resourceAttributes", {{"service.version", "1.4.2"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(
+      c.resource_attributes,
+      (std::map<std::string, std::string>{
+          {"deployment.environment", "prod"}, {"service.version", "1.4.2"}, {"team", "shop"}}));
+}
+
+TEST(EffectiveConfig, PointsAtTheManagedJaegerOfTheJaegerGroup) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults",
+                  {{"jaeger", {{"mode", "managed"}, {"namespace", "observability"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"ratio", "0.5"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.endpoint, "http://jaeger-collector.observability.svc:4317");
+  EXPECT_EQ(c.jaeger_namespace, "observability");
+
+  // A jaeger group without a namespace places it in that policy's own namespace.
+  std::vector<Policy> own = {make_policy(kRoot, "defaults", {{"jaeger", {{"mode", "managed"}}}}),
+                             make_policy("shop", "team", json::object())};
+  EXPECT_EQ(config_for(own).endpoint, "http://jaeger-collector.tracing-system.svc:4317");
+  EXPECT_EQ(config_for(own).jaeger_namespace, "tracing-system");
+}
+
+// ---- effective_config: debug bumps -----------------------------------------------------------
+
+TEST(EffectiveConfigDebug, UntilBumpIsActiveBeforeAndExpiredExactlyAtUntil) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team",
+                  {{"sampling", {{"ratio", "0.1"}}},
+                   {"debug", {{"ratio", "1"}, {"until", "2026-11-26T12:15:00Z"}}}})};
+  const WallTime until = kNow + 15min;
+
+  EffectiveConfig active = config_for(ps, kNow);
+  ASSERT_TRUE(active.debug.has_value());
+  EXPECT_EQ(active.debug->policy, "shop/team");
+  EXPECT_EQ(active.debug->ratio, "1");
+  EXPECT_EQ(active.debug->expires_at, until);
+  EXPECT_EQ(active.next_change, until);
+  EXPECT_EQ(active.effective_ratio(), "1");
+  EXPECT_EQ(active.ratio_source(), "debug");
+
+  EXPECT_TRUE(config_for(ps, until - 1ns).debug.has_value());
+
+  EffectiveConfig expired = config_for(ps, until);
+  EXPECT_EQ(expired.debug, std::nullopt);
+  EXPECT_EQ(expired.next_change, std::nullopt);
+  EXPECT_EQ(expired.effective_ratio(), "0.1");
+  EXPECT_EQ(expired.ratio_source(), "base");
+}
+
+TEST(EffectiveConfigDebug, UntilInThePastIsNeverActive) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team", {{"debug", {{"ratio", "1"}, {"until", "2026-11-26T11:00:00Z"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.debug, std::nullopt);
+  EXPECT_EQ(c.next_change, std::nullopt);
+}
+
+TEST(EffectiveConfigDebug, DurationBumpIsInactiveUntilItsStartIsRecorded) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"duration", "15m"}}}})};
+  EXPECT_EQ(config_for(ps).debug, std::nullopt);
+
+  // The policy reconciler records the start; from then on the bump runs for 15 minutes.
+  ps[0].debug_status = debug_status_for(ps[0], kNow);
+  EffectiveConfig c = config_for(ps, kNow + 14min + 59s);
+  ASSERT_TRUE(c.debug.has_value());
+  EXPECT_EQ(c.debug->expires_at, kNow + 15min);
+  EXPECT_EQ(c.next_change, kNow + 15min);
+  EXPECT_EQ(config_for(ps, kNow + 15min).debug, std::nullopt);
+}
+
+TEST(EffectiveConfigDebug, StatusOfAnotherDebugSpecDoesNotActivateIt) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"duration", "15m"}}}})};
+  ps[0].debug_status = DebugStatus{"0123456789abcdef", kNow - 1min, kNow + 14min};
+  EXPECT_EQ(config_for(ps).debug, std::nullopt);
+}
+
+TEST(EffectiveConfigDebug, HighestActiveRatioWinsWhoeverSetsIt) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "root",
+                  {{"debug", {{"ratio", "0.75"}, {"until", "2026-11-26T12:30:00Z"}}}}),
+      make_policy("shop", "team",
+                  {{"debug", {{"ratio", "0.25"}, {"until", "2026-11-26T12:10:00Z"}}}}),
+      make_policy("shop", "task-api",
+                  {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+                   {"debug", {{"ratio", "0.5"}, {"until", "2026-11-26T12:20:00Z"}}}}),
+      make_policy("shop", "expired",
+                  {{"debug", {{"ratio", "1"}, {"until", "2026-11-26T11:59:59Z"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.governing, "shop/task-api");
+  ASSERT_TRUE(c.debug.has_value());
+  EXPECT_EQ(c.debug->policy, "tracing-system/root");
+  EXPECT_EQ(c.debug->ratio, "0.75");
+  EXPECT_EQ(c.debug->expires_at, kNow + 30min);
+  // The earliest expiry among the active bumps.
+  EXPECT_EQ(c.next_change, kNow + 10min);
+
+  // After the root's bump ends, the next highest takes over.
+  EffectiveConfig later = config_for(ps, kNow + 30min);
+  EXPECT_EQ(later.debug, std::nullopt);
+  EffectiveConfig mid = config_for(ps, kNow + 15min);
+  ASSERT_TRUE(mid.debug.has_value());
+  EXPECT_EQ(mid.debug->ratio, "0.75");
+  EXPECT_EQ(mid.next_change, kNow + 20min);
+}
+
+TEST(EffectiveConfigDebug, ComparesRatiosNumericallyAndPrefersTheMoreSpecificOnATie) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "root",
+                  {{"debug", {{"ratio", "1.0"}, {"until", "2026-11-26T13:00:00Z"}}}}),
+      make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"until", "2026-11-26T12:30:00Z"}}}}),
+      make_policy(
+          "shop", "low",
+          {{"priority", 5}, {"debug", {{"ratio", "0.9"}, {"until", "2026-11-26T13:00:00Z"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  ASSERT_TRUE(c.debug.has_value());
+  EXPECT_EQ(c.debug->policy, "shop/team");
+  EXPECT_EQ(c.debug->ratio, "1");
+}
+
+// ---- debug_status_for ------------------------------------------------------------------------
+
+TEST(DebugStatusFor, StartsAtNowAndEndsAfterTheDuration) {
+  Policy p = make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
+  auto s = debug_status_for(p, kNow);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->hash, p.spec.debug->hash);
+  EXPECT_EQ(s->started_at, kNow);
+  EXPECT_EQ(s->expires_at, kNow + 15min);
+}
+
+TEST(DebugStatusFor, KeepsTheRecordedStartOfTheSameDebugSpec) {
+  Policy p = make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
+  p.debug_status = debug_status_for(p, kNow);
+  auto s = debug_status_for(p, kNow + 10min);  // e.g. after an operator restart
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->started_at, kNow);
+  EXPECT_EQ(s->expires_at, kNow + 15min);
+}
+
+TEST(DebugStatusFor, RestartsWhenTheRecordBelongsToAnotherDebugSpec) {
+  Policy p = make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
+  p.debug_status = DebugStatus{"0123456789abcdef", kNow - 1h, kNow - 45min};
+  auto s = debug_status_for(p, kNow);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->hash, p.spec.debug->hash);
+  EXPECT_EQ(s->started_at, kNow);
+  EXPECT_EQ(s->expires_at, kNow + 15min);
+}
+
+TEST(DebugStatusFor, EndsAtUntil) {
+  Policy p =
+      make_policy("shop", "team", {{"debug", {{"ratio", "1"}, {"until", "2026-11-26T18:00:00Z"}}}});
+  auto s = debug_status_for(p, kNow);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->started_at, kNow);
+  EXPECT_EQ(s->expires_at, kNow + 6h);
+}
+
+TEST(DebugStatusFor, GivesNothingWithoutADebugSpec) {
+  EXPECT_EQ(debug_status_for(make_policy("shop", "team", json::object()), kNow), std::nullopt);
+}
+
+// ---- effective_sampler -----------------------------------------------------------------------
+
+TEST(EffectiveSampler, IsTheBaseSamplerWithoutABump) {
+  EffectiveConfig c;
+  for (const char* s : {"always_on", "always_off", "traceidratio", "parentbased_always_on",
+                        "parentbased_always_off", "parentbased_traceidratio"}) {
+    c.sampler = s;
+    EXPECT_EQ(c.effective_sampler(), s);
+  }
+}
+
+TEST(EffectiveSampler, SwitchesSamplersWithoutARatioToParentBasedRatioDuringABump) {
+  EffectiveConfig c;
+  c.debug = DebugState{"shop/team", "1", kNow + 1h};
+  for (const char* s :
+       {"always_on", "always_off", "parentbased_always_on", "parentbased_always_off"}) {
+    c.sampler = s;
+    EXPECT_EQ(c.effective_sampler(), "parentbased_traceidratio") << s;
+  }
+  c.sampler = "traceidratio";
+  EXPECT_EQ(c.effective_sampler(), "traceidratio");
+  c.sampler = "parentbased_traceidratio";
+  EXPECT_EQ(c.effective_sampler(), "parentbased_traceidratio");
+}
+
+TEST(EffectiveSampler, IsJaegerRemoteInRemoteModeAlways) {
+  EffectiveConfig c;
+  c.mode = "remote";
+  c.sampler = "always_on";
+  EXPECT_EQ(c.effective_sampler(), "parentbased_jaeger_remote");
+  c.debug = DebugState{"shop/team", "1", kNow + 1h};
+  EXPECT_EQ(c.effective_sampler(), "parentbased_jaeger_remote");
+}
+
+// ---- desired_env -----------------------------------------------------------------------------
+
+TEST(DesiredEnv, WritesTheWholeTableInRestartMode) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults",
+                  {{"jaeger", {{"namespace", "observability"}}},
+                   {"exporter", {{"insecure", true}}},
+                   {"resourceAttributes", {{"deployment.environment", "prod"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"ratio", "0.25"}}}}),
+  };
+  Workload w = task_api();
+  DesiredEnv d = desired_env(config_for(ps), w);
+  ASSERT_EQ(d.env.size(), 2u);
+  const Pairs expected = {
+      {"OTEL_SERVICE_NAME", "task-api"},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger-collector.observability.svc:4317"},
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+      {"OTEL_EXPORTER_OTLP_INSECURE", "true"},
+      {"OTEL_TRACES_EXPORTER", "otlp"},
+      {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
+      {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
+      {"OTEL_PROPAGATORS", "tracecontext,baggage"},
+      {"OTEL_RESOURCE_ATTRIBUTES",
+       "k8s.namespace.name=shop,k8s.deployment.name=task-api,deployment.environment=prod"},
+  };
+  EXPECT_EQ(pairs(d.env.at("api")), expected);
+  EXPECT_EQ(pairs(d.env.at("daprd")), expected);
+  EXPECT_TRUE(d.conflicts.empty());
+  EXPECT_EQ(d.overridden, json::object());
+  EXPECT_FALSE(d.force);
+}
+
+TEST(DesiredEnv, WritesTheFixedJaegerRemoteArgumentInRemoteMode) {
+  std::vector<Policy> ps = {
+      make_policy(
+          kRoot, "defaults",
+          {{"jaeger", {{"namespace", "observability"}}},
+           {"sampling", {{"mode", "remote"}, {"ratio", "0.1"}, {"remoteInitialRatio", "0.05"}}},
+           {"propagators", {"tracecontext", "baggage", "b3"}}}),
+  };
+  DesiredEnv d = desired_env(config_for(ps), task_api());
+  const Pairs expected = {
+      {"OTEL_SERVICE_NAME", "task-api"},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger-collector.observability.svc:4317"},
+      {"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+      {"OTEL_TRACES_EXPORTER", "otlp"},
+      {"OTEL_TRACES_SAMPLER", "parentbased_jaeger_remote"},
+      {"OTEL_TRACES_SAMPLER_ARG",
+       "endpoint=http://jaeger-sampling.observability.svc:5779,pollingIntervalMs=10000,"
+       "initialSamplingRate=0.05"},
+      {"OTEL_PROPAGATORS", "tracecontext,baggage,b3"},
+      {"OTEL_RESOURCE_ATTRIBUTES", "k8s.namespace.name=shop,k8s.deployment.name=task-api"},
+  };
+  EXPECT_EQ(pairs(d.env.at("api")), expected);
+}
+
+TEST(DesiredEnv, RemoteModeEnvDoesNotChangeWithRatioOrDebug) {
+  auto env_with = [](json sampling, json debug) {
+    json spec = {{"sampling", std::move(sampling)}};
+    if (!debug.is_null()) spec["debug"] = std::move(debug);
+    std::vector<Policy> ps = {make_policy("shop", "team", std::move(spec))};
+    return desired_env(config_for(ps), task_api()).env.at("api");
+  };
+  auto base = env_with({{"mode", "remote"}, {"ratio", "0.1"}}, nullptr);
+  EXPECT_EQ(value_of(base, "OTEL_TRACES_SAMPLER_ARG"),
+            "endpoint=http://jaeger-sampling.shop.svc:5779,pollingIntervalMs=10000,"
+            "initialSamplingRate=0.01");
+  EXPECT_EQ(env_with({{"mode", "remote"}, {"ratio", "0.9"}}, nullptr), base);
+  EXPECT_EQ(env_with({{"mode", "remote"}, {"ratio", "0.1"}},
+                     {{"ratio", "1"}, {"until", "2026-11-26T13:00:00Z"}}),
+            base);
+}
+
+TEST(DesiredEnv, KeepsTheRatioAsWritten) {
+  for (const char* ratio : {"0.25", "0.250", "1.0", "0"}) {
+    std::vector<Policy> ps = {make_policy("shop", "team", {{"sampling", {{"ratio", ratio}}}})};
+    DesiredEnv d = desired_env(config_for(ps), task_api());
+    EXPECT_EQ(value_of(d.env.at("api"), "OTEL_TRACES_SAMPLER_ARG"), ratio);
+  }
+}
+
+TEST(DesiredEnv, OmitsInsecureWhenFalse) {
+  std::vector<Policy> ps = {make_policy("shop", "team", {{"exporter", {{"insecure", false}}}})};
+  DesiredEnv d = desired_env(config_for(ps), task_api());
+  EXPECT_FALSE(has(d.env.at("api"), "OTEL_EXPORTER_OTLP_INSECURE"));
+  EXPECT_FALSE(
+      has(desired_env(config_for({make_policy("shop", "bare", json::object())}), task_api())
+              .env.at("api"),
+          "OTEL_EXPORTER_OTLP_INSECURE"));
+}
+
+TEST(DesiredEnv, OmitsTheSamplerArgumentForSamplersWithoutARatio) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"sampling", {{"sampler", "always_on"}, {"ratio", "0.3"}}}})};
+  DesiredEnv d = desired_env(config_for(ps), task_api());
+  EXPECT_EQ(value_of(d.env.at("api"), "OTEL_TRACES_SAMPLER"), "always_on");
+  EXPECT_FALSE(has(d.env.at("api"), "OTEL_TRACES_SAMPLER_ARG"));
+}
+
+TEST(DesiredEnv, WritesTheBumpedRatioAndSamplerDuringADebugBump) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team",
+                  {{"sampling", {{"sampler", "parentbased_always_off"}, {"ratio", "0.1"}}},
+                   {"debug", {{"ratio", "0.8"}, {"until", "2026-11-26T12:15:00Z"}}}})};
+  auto during = desired_env(config_for(ps, kNow), task_api()).env.at("api");
+  EXPECT_EQ(value_of(during, "OTEL_TRACES_SAMPLER"), "parentbased_traceidratio");
+  EXPECT_EQ(value_of(during, "OTEL_TRACES_SAMPLER_ARG"), "0.8");
+  auto after = desired_env(config_for(ps, kNow + 15min), task_api()).env.at("api");
+  EXPECT_EQ(value_of(after, "OTEL_TRACES_SAMPLER"), "parentbased_always_off");
+  EXPECT_FALSE(has(after, "OTEL_TRACES_SAMPLER_ARG"));
+}
+
+TEST(DesiredEnv, ConfiguresOnlyTheListedContainersThatExist) {
+  std::vector<Policy> ps = {make_policy("shop", "team", {{"containers", {"api", "missing"}}})};
+  DesiredEnv d = desired_env(config_for(ps), task_api());
+  ASSERT_EQ(d.env.size(), 1u);
+  EXPECT_TRUE(d.env.count("api"));
+}
+
+TEST(DesiredEnv, KeepsVariablesAnotherManagerSetsAndReportsThem) {
+  Workload w = task_api();
+  w.containers[0].env = {entry("LOG_LEVEL", "debug"), entry("OTEL_SERVICE_NAME", "legacy"),
+                         entry("OTEL_PROPAGATORS", "b3"),
+                         entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://old:4317")};
+  w.env_owners["api"] = {{"LOG_LEVEL", {"kubectl-edit"}},
+                         {"OTEL_SERVICE_NAME", {"kubectl-edit"}},
+                         {"OTEL_PROPAGATORS", {"tracing-operator", "kustomize-controller", "helm"}},
+                         {"OTEL_EXPORTER_OTLP_ENDPOINT", {"tracing-operator"}}};
+  DesiredEnv d = desired_env(config_for({make_policy("shop", "team", json::object())}), w);
+  const auto& api = d.env.at("api");
+  EXPECT_FALSE(has(api, "OTEL_SERVICE_NAME"));
+  EXPECT_FALSE(has(api, "OTEL_PROPAGATORS"));
+  EXPECT_EQ(value_of(api, "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://jaeger-collector.shop.svc:4317");
+  EXPECT_EQ(api.size(), 6u);
+  ASSERT_EQ(d.conflicts.size(), 2u);
+  EXPECT_EQ(d.conflicts[0].container, "api");
+  EXPECT_EQ(d.conflicts[0].variable, "OTEL_SERVICE_NAME");
+  EXPECT_EQ(d.conflicts[0].reason, "set by kubectl-edit");
+  EXPECT_EQ(d.conflicts[1].variable, "OTEL_PROPAGATORS");
+  EXPECT_EQ(d.conflicts[1].reason, "set by helm, kustomize-controller");
+  // The other container is not affected.
+  EXPECT_TRUE(has(d.env.at("daprd"), "OTEL_SERVICE_NAME"));
+  EXPECT_FALSE(d.force);
+  EXPECT_EQ(d.overridden, json::object());
+}
+
+TEST(DesiredEnv, TreatsAVariableWithUnknownOwnersAsTheWorkloadsOwn) {
+  Workload w = task_api();
+  w.containers[0].env = {entry("OTEL_TRACES_EXPORTER", "console")};
+  auto config = config_for({make_policy("shop", "team", json::object())});
+  DesiredEnv d = desired_env(config, w);
+  ASSERT_EQ(d.conflicts.size(), 1u);
+  EXPECT_EQ(d.conflicts[0].variable, "OTEL_TRACES_EXPORTER");
+  EXPECT_EQ(d.conflicts[0].reason, "set by an unknown manager");
+  EXPECT_FALSE(has(d.env.at("api"), "OTEL_TRACES_EXPORTER"));
+
+  // On a workload the operator has applied to, an unattributed entry counts as its own.
+  w.annotations[naming::kPoliciesAnnotation] = "shop/team";
+  DesiredEnv ours = desired_env(config, w);
+  EXPECT_TRUE(ours.conflicts.empty());
+  EXPECT_EQ(value_of(ours.env.at("api"), "OTEL_TRACES_EXPORTER"), "otlp");
+}
+
+TEST(DesiredEnv, OverrideTakesVariablesOverAndRecordsTheOriginals) {
+  Workload w = task_api();
+  json secret_entry = {
+      {"name", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+      {"valueFrom", {{"configMapKeyRef", {{"name", "otel"}, {"key", "endpoint"}}}}}};
+  w.containers[0].env = {entry("OTEL_SERVICE_NAME", "legacy"),
+                         {"OTEL_EXPORTER_OTLP_ENDPOINT", secret_entry},
+                         entry("OTEL_PROPAGATORS", "b3")};
+  w.env_owners["api"] = {{"OTEL_SERVICE_NAME", {"kubectl-edit"}},
+                         {"OTEL_EXPORTER_OTLP_ENDPOINT", {"tracing-operator", "helm"}}};
+  DesiredEnv d = desired_env(config_for({make_policy("shop", "team", {{"override", true}})}), w);
+  EXPECT_TRUE(d.conflicts.empty());
+  EXPECT_TRUE(d.force);
+  const auto& api = d.env.at("api");
+  EXPECT_EQ(value_of(api, "OTEL_SERVICE_NAME"), "task-api");
+  EXPECT_EQ(value_of(api, "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://jaeger-collector.shop.svc:4317");
+  EXPECT_EQ(value_of(api, "OTEL_PROPAGATORS"), "tracecontext,baggage");
+  EXPECT_EQ(d.overridden, json::parse(R"json({"api": {
+      "OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"},
+                            "manager": "kubectl-edit"},
+      "OTEL_EXPORTER_OTLP_ENDPOINT": {
+          "entry": {"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    "valueFrom": {"configMapKeyRef": {"name": "otel", "key": "endpoint"}}},
+          "manager": "helm"},
+      "OTEL_PROPAGATORS": {"entry": {"name": "OTEL_PROPAGATORS", "value": "b3"}, "manager": ""}
+  }})json"))
+      << d.overridden.dump(2);
+}
+
+TEST(DesiredEnv, CarriesARecordedOriginalForward) {
+  Workload w = task_api();
+  const json recorded = json::parse(R"json({"api": {"OTEL_SERVICE_NAME":
+      {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"}, "manager": "kubectl-edit"}}})json");
+  w.annotations[naming::kOverriddenAnnotation] = recorded.dump();
+  // After the forced apply the value is the operator's.
+  w.containers[0].env = {entry("OTEL_SERVICE_NAME", "task-api")};
+  w.env_owners["api"] = {{"OTEL_SERVICE_NAME", {"tracing-operator"}}};
+  auto config = config_for({make_policy("shop", "team", {{"override", true}})});
+  DesiredEnv d = desired_env(config, w);
+  EXPECT_EQ(d.overridden, recorded);
+  EXPECT_FALSE(d.force);
+  EXPECT_TRUE(d.conflicts.empty());
+
+  // Someone sets it again: it is taken over again, and the first original is still the one kept.
+  w.containers[0].env = {entry("OTEL_SERVICE_NAME", "second")};
+  w.env_owners["api"] = {{"OTEL_SERVICE_NAME", {"kubectl-edit"}}};
+  DesiredEnv again = desired_env(config, w);
+  EXPECT_TRUE(again.force);
+  EXPECT_EQ(again.overridden, recorded);
+}
+
+TEST(DesiredEnv, DropsRecordedOriginalsNoLongerOverridden) {
+  Workload w = task_api();
+  w.annotations[naming::kOverriddenAnnotation] = json::parse(R"json({
+      "api": {"OTEL_TRACES_SAMPLER_ARG": {"entry": {"name": "OTEL_TRACES_SAMPLER_ARG", "value": "0.5"},
+                                          "manager": "kubectl-edit"},
+              "OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"},
+                                    "manager": "kubectl-edit"}},
+      "daprd": {"OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "x"},
+                                      "manager": "helm"}}})json")
+                                                     .dump();
+  // The sampler no longer takes an argument and daprd is no longer configured.
+  auto config = config_for({make_policy(
+      "shop", "team",
+      {{"override", true}, {"containers", {"api"}}, {"sampling", {{"sampler", "always_on"}}}})});
+  DesiredEnv d = desired_env(config, w);
+  EXPECT_EQ(d.overridden, json::parse(R"json({"api": {"OTEL_SERVICE_NAME":
+      {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"}, "manager": "kubectl-edit"}}})json"));
+}
+
+TEST(DesiredEnv, IgnoresAnUnreadableOverriddenAnnotation) {
+  Workload w = task_api();
+  w.annotations[naming::kOverriddenAnnotation] = "{not json";
+  DesiredEnv d = desired_env(config_for({make_policy("shop", "team", {{"override", true}})}), w);
+  EXPECT_EQ(d.overridden, json::object());
+  EXPECT_EQ(d.env.size(), 2u);
+}
+
+// ---- service_name ----------------------------------------------------------------------------
+
+TEST(ServiceName, FallsBackFromTheConfiguredLabelToNameLabelToAppToWorkloadName) {
+  EffectiveConfig c;
+  c.service_name_from_label = "team/service";
+  Workload w = task_api();
+  w.labels = {{"team/service", "tasks"}, {"app.kubernetes.io/name", "task-api-k8s"}, {"app", "t"}};
+  EXPECT_EQ(service_name(c, w), "tasks");
+  w.labels.erase("team/service");
+  EXPECT_EQ(service_name(c, w), "task-api-k8s");
+  w.labels.erase("app.kubernetes.io/name");
+  EXPECT_EQ(service_name(c, w), "t");
+  w.labels.erase("app");
+  EXPECT_EQ(service_name(c, w), "task-api");
+}
+
+TEST(ServiceName, LooksAtTheDeploymentLabelsBeforeThePodTemplate) {
+  EffectiveConfig c;
+  c.service_name_from_label = "svc";
+  Workload w = task_api();
+  w.labels = {};
+  w.template_labels = {{"svc", "from-template"}};
+  EXPECT_EQ(service_name(c, w), "from-template");
+  w.labels = {{"svc", "from-deployment"}};
+  EXPECT_EQ(service_name(c, w), "from-deployment");
+  // Without fromLabel, each default label is looked up on both before the next one.
+  c.service_name_from_label.reset();
+  w.labels = {{"app", "deploy-app"}};
+  w.template_labels = {{"app.kubernetes.io/name", "template-name"}};
+  EXPECT_EQ(service_name(c, w), "template-name");
+}
+
+// ---- resource_attributes ---------------------------------------------------------------------
+
+TEST(ResourceAttributes, PutsTheK8sFactsFirstThenTheSortedPolicyAttributes) {
+  EffectiveConfig c;
+  c.resource_attributes = {{"zone", "eu-1"},
+                           {"deployment.environment", "prod"},
+                           {"k8s.namespace.name", "spoofed"},
+                           {"k8s.deployment.name", "spoofed"}};
+  EXPECT_EQ(resource_attributes(c, task_api()),
+            "k8s.namespace.name=shop,k8s.deployment.name=task-api,"
+            "deployment.environment=prod,zone=eu-1");
+}
+
+TEST(ResourceAttributes, PercentEncodesValues) {
+  EffectiveConfig c;
+  c.resource_attributes = {
+      {"a", "a b,c=d"}, {"b", "caf\xC3\xA9"}, {"c", "A-z_0.9~"}, {"d", "50%/x;y+\"q\""}};
+  EXPECT_EQ(resource_attributes(c, task_api()),
+            "k8s.namespace.name=shop,k8s.deployment.name=task-api,"
+            "a=a%20b%2Cc%3Dd,b=caf%C3%A9,c=A-z_0.9~,d=50%25%2Fx%3By%2B%22q%22");
+}
+
+}  // namespace
+}  // namespace tracing::controllers
