@@ -170,10 +170,18 @@ TEST_F(Client, StatusSubresourceWriteChangesOnlyStatus) {
   EXPECT_EQ((*applied)["status"]["updatedReplicas"], 1);
   EXPECT_EQ((*applied)["metadata"]["generation"], 1) << "a status write must not bump generation";
 
-  // A spec change through /status is ignored by the API server.
-  json sneaky = *applied;
-  sneaky["spec"]["replicas"] = 5;
-  auto replaced = client_->replace(deployments(), ns_, "web", sneaky, "status");
+  // A spec change through /status is ignored by the API server. (The Deployment controller
+  // writes the object too: a stale resourceVersion is a 409, so re-read and retry as client-go's
+  // RetryOnConflict does.)
+  kube::Result<json> replaced = kube::ApiError::network("not tried");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto latest = client_->get(deployments(), ns_, "web");
+    ASSERT_TRUE(latest);
+    json sneaky = *latest;
+    sneaky["spec"]["replicas"] = 5;
+    replaced = client_->replace(deployments(), ns_, "web", sneaky, "status");
+    if (replaced || !replaced.error().is_conflict()) break;
+  }
   ASSERT_TRUE(replaced) << replaced.error().to_string();
   EXPECT_EQ((*replaced)["spec"]["replicas"], 1);
 }
