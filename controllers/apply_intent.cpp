@@ -226,3 +226,27 @@ std::optional<json> reorder_patch(const json& deployment, const std::string& rec
 }
 
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+
+bool json_subset(const json& desired, const json& live) {
+  if (desired.is_object()) {
+    if (!live.is_object()) return false;
+    for (const auto& [k, v] : desired.items()) {
+      auto it = live.find(k);
+      if (it == live.end() || !json_subset(v, *it)) return false;
+    }
+    return true;
+  }
+  if (desired.is_array()) {
+    if (!live.is_array() || live.size() != desired.size()) return false;
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (!json_subset(desired[i], live[i])) return false;
+    }
+    return true;
+  }
+  if (desired.is_number() && live.is_number()) return desired.get<double>() == live.get<double>();
+  return desired == live;
+}
+
+}  // namespace tracing::controllers

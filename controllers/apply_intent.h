@@ -45,6 +45,12 @@ std::vector<RestorePatch> restore_patches(const Workload& w);
 // guarded by a test of its resourceVersion. nullopt when the order is already right.
 std::optional<json> reorder_patch(const json& deployment, const std::string& recorded_order);
 
+// Whether every field `desired` sets has the same value in `live` (objects: key by key,
+// recursively; arrays: same length, element by element; scalars: equal). Fields the API server
+// added (defaults, status, metadata) do not matter. An object the operator applies whole is
+// current — no write needed — exactly when its intent is a subset of the live object.
+bool json_subset(const json& desired, const json& live);
+
 // The candidate policies as written in the policies annotation.
 std::string join_policies(const std::vector<std::string>& policies);
 

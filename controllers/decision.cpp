@@ -168,15 +168,34 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
           first_setting(cands, [](const PolicySpec& s) { return s.override_env.has_value(); })) {
     c.override_env = *p->spec.override_env;
   }
-  // Jaeger: the most specific candidate with a jaeger group places it (its namespace field, else
-  // its own namespace); with none, the governing policy's namespace.
+  // Jaeger (§8): the most specific candidate with a jaeger group decides; without one, a managed
+  // Jaeger when no candidate names an exporter endpoint. Its namespace: the group's namespace
+  // field (a policy outside the root namespace may only name its own), else that policy's
+  // namespace, else the least specific candidate's (the root policy's, when there is one), so
+  // namespace policies that only tune sampling share the cluster's Jaeger.
   const Policy* jp = first_setting(cands, [](const PolicySpec& s) { return s.jaeger.has_value(); });
-  c.jaeger_namespace = (jp ? jp : cands.front().policy)->ns;
-  if (jp && jp->spec.jaeger->is_object()) {
-    auto it = jp->spec.jaeger->find("namespace");
-    if (it != jp->spec.jaeger->end() && it->is_string() && !it->get<std::string>().empty()) {
-      c.jaeger_namespace = it->get<std::string>();
+  auto jaeger_field = [&](const char* name) -> std::string {
+    if (!jp || !jp->spec.jaeger->is_object()) return "";
+    auto it = jp->spec.jaeger->find(name);
+    return it != jp->spec.jaeger->end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  c.jaeger_mode = jaeger_field("mode");
+  if (c.jaeger_mode.empty()) c.jaeger_mode = endpoint ? "none" : "managed";
+  c.jaeger_namespace = jp ? jp->ns : cands.back().policy->ns;
+  if (std::string ns = jaeger_field("namespace"); !ns.empty()) {
+    bool root = false;
+    for (const auto& cand : cands) {
+      if (cand.policy == jp) {
+        root = cand.rank == Rank::kRootWithSelector || cand.rank == Rank::kRootWithoutSelector;
+      }
     }
+    if (root || ns == jp->ns) c.jaeger_namespace = ns;
+  }
+  if (std::string name = jaeger_field("name"); !name.empty()) c.jaeger_name = name;
+  if (c.jaeger_mode == "managed") {
+    c.sampling_endpoint = "http://jaeger-sampling." + c.jaeger_namespace + ".svc:5779";
+  } else if (c.jaeger_mode == "external") {
+    c.sampling_endpoint = jaeger_field("samplingEndpoint");
   }
   c.endpoint = endpoint.value_or("http://jaeger-collector." + c.jaeger_namespace + ".svc:4317");
 
@@ -232,10 +251,10 @@ DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w) {
   const std::string sampler = c.effective_sampler();
   wanted.push_back(env_var(naming::kOtelSampler, sampler));
   if (c.mode == "remote") {
-    wanted.push_back(env_var(
-        naming::kOtelSamplerArg,
-        "endpoint=http://jaeger-sampling." + c.jaeger_namespace +
-            ".svc:5779,pollingIntervalMs=10000,initialSamplingRate=" + c.remote_initial_ratio));
+    wanted.push_back(
+        env_var(naming::kOtelSamplerArg,
+                "endpoint=" + c.sampling_endpoint +
+                    ",pollingIntervalMs=10000,initialSamplingRate=" + c.remote_initial_ratio));
   } else if (sampler == "traceidratio" || sampler == "parentbased_traceidratio") {
     wanted.push_back(env_var(naming::kOtelSamplerArg, c.effective_ratio()));
   }

@@ -53,7 +53,14 @@ struct EffectiveConfig {
   std::string sampler = "parentbased_traceidratio";  // the base sampler as configured
   std::string base_ratio = "1";                      // as written by the policy
   std::string remote_initial_ratio = "0.01";
-  std::string jaeger_namespace;  // for the remote sampling endpoint
+  // The Jaeger the workload reports to (§8): jaeger.mode of the most specific candidate that
+  // sets spec.jaeger, else managed when no candidate sets exporter.endpoint, else none.
+  std::string jaeger_mode = "managed";  // managed | external | none
+  std::string jaeger_namespace;         // where a managed Jaeger lives
+  std::string jaeger_name = "jaeger";
+  // gRPC sampling endpoint for remote mode: the managed Jaeger's jaeger-sampling Service, or
+  // jaeger.samplingEndpoint (external); "" when there is none (remote mode is then invalid).
+  std::string sampling_endpoint;
   std::vector<std::string> propagators = {"tracecontext", "baggage"};
   std::map<std::string, std::string> resource_attributes;  // merged key by key
   bool override_env = false;

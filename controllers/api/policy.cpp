@@ -865,7 +865,10 @@ Workload workload_from_deployment(const json& deployment) {
     const json* spec = member(deployment, "spec");
     const json* tmpl = spec ? member(*spec, "template") : nullptr;
     const json* tmeta = tmpl ? member(*tmpl, "metadata") : nullptr;
-    if (tmeta) w.template_labels = lenient_string_map(member(*tmeta, "labels"));
+    if (tmeta) {
+      w.template_labels = lenient_string_map(member(*tmeta, "labels"));
+      w.template_annotations = lenient_string_map(member(*tmeta, "annotations"));
+    }
     const json* pspec = tmpl ? member(*tmpl, "spec") : nullptr;
     const json* containers = pspec ? member(*pspec, "containers") : nullptr;
     if (containers && containers->is_array()) {

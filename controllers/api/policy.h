@@ -124,9 +124,10 @@ struct Workload {
   std::string ns;
   std::string name;
   std::string uid;
-  Labels labels;           // metadata.labels
-  Labels annotations;      // metadata.annotations
-  Labels template_labels;  // spec.template.metadata.labels
+  Labels labels;                // metadata.labels
+  Labels annotations;           // metadata.annotations
+  Labels template_labels;       // spec.template.metadata.labels
+  Labels template_annotations;  // spec.template.metadata.annotations
   std::vector<Container> containers;
   // From managedFields: for each container and env variable, the managers owning the entry's
   // value (f:value or f:valueFrom), e.g. {"app": {"LOG_LEVEL": {"kubectl-edit"}}}.

@@ -10,7 +10,25 @@ namespace {
 
 runtime::InformerOptions deployment_options() {
   runtime::InformerOptions o;
-  o.project = [](json&& d) { return project_deployment(std::move(d)); };
+  o.project = [](json&& d) {
+    // The operator's own Deployments (a managed Jaeger) are kept whole, to compare with their
+    // intent; every other one only as far as the decision reads it.
+    if (managed_by_operator(d)) {
+      d["metadata"].erase("managedFields");
+      return std::move(d);
+    }
+    return project_deployment(std::move(d));
+  };
+  return o;
+}
+
+runtime::InformerOptions managed_options() {
+  runtime::InformerOptions o;
+  o.label_selector = kManagedBySelector;
+  o.project = [](json&& obj) {
+    obj["metadata"].erase("managedFields");
+    return std::move(obj);
+  };
   return o;
 }
 
@@ -48,15 +66,19 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       deployments_(client, kube::resources::deployments(), deployment_options()),
       policies_(client, tracing_policies()),
       namespaces_(client, kube::resources::namespaces(), namespace_options()),
+      config_maps_(client, kube::resources::config_maps(), managed_options()),
+      services_(client, {"", "v1", "services", true, "Service"}, managed_options()),
       workload_queue_(runtime::SystemClock::instance()),
       policy_queue_(runtime::SystemClock::instance()),
+      jaeger_queue_(runtime::SystemClock::instance()),
       ctx_{client_,         options_.root_namespace,
            options_.now,    events_,
            deployments_,    policies_,
            namespaces_,     cache_,
            workload_queue_, policy_queue_},
       workload_reconciler_(ctx_),
-      policy_reconciler_(ctx_, workload_reconciler_) {
+      policy_reconciler_(ctx_, workload_reconciler_),
+      jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_) {
   policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
                             cache_.upsert(*p);
                             policy_queue_.add(runtime::object_key(*p));
@@ -73,9 +95,18 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                             enqueue_workloads_of(*p);
                           }});
   auto on_deployment = [this](const runtime::ObjectPtr& d) {
+    enqueue_jaeger();
+    if (managed_by_operator(*d)) return;
     workload_queue_.add(runtime::object_key(*d));
     enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
   };
+  auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_jaeger(); };
+  for (runtime::Informer* inf : {&config_maps_, &services_}) {
+    inf->add_handlers(
+        {on_managed,
+         [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
+         on_managed});
+  }
   deployments_.add_handlers({on_deployment,
                              [on_deployment](const runtime::ObjectPtr&,
                                              const runtime::ObjectPtr& d) { on_deployment(d); },
@@ -98,7 +129,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
 
 Manager::~Manager() { stop(); }
 
+// Coalesces bursts: the Jaeger pass looks at every workload, so it runs at most every 300 ms.
+void Manager::enqueue_jaeger() {
+  jaeger_queue_.add_after("jaeger", std::chrono::milliseconds(300));
+}
+
 void Manager::enqueue_workloads_of(const json& policy) {
+  enqueue_jaeger();
   std::string ns = policy["metadata"].value("namespace", "");
   auto ds = ns == options_.root_namespace ? deployments_.store().list()
                                           : deployments_.store().list_namespace(ns);
@@ -120,7 +157,10 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
   policies_.start();
   deployments_.start();
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (runtime::Informer* inf : {&namespaces_, &policies_, &deployments_}) {
+  config_maps_.start();
+  services_.start();
+  for (runtime::Informer* inf :
+       {&namespaces_, &policies_, &deployments_, &config_maps_, &services_}) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!inf->wait_for_sync(std::max(left, std::chrono::milliseconds(0)))) {
@@ -147,21 +187,32 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
         policy_queue_, [this](const std::string& k) { return policy_reconciler_.reconcile(k); },
         "policy");
   });
+  workers_.emplace_back([this] {
+    run_worker(
+        jaeger_queue_, [this](const std::string& k) { return jaeger_reconciler_.reconcile(k); },
+        "jaeger");
+  });
+  jaeger_queue_.add("jaeger");
   return kube::Ok{};
 }
 
 void Manager::run_worker(runtime::WorkQueue& queue,
                          const std::function<kube::Result<Action>(const std::string&)>& reconcile,
                          const char* what) {
-  const bool workload = &queue == &workload_queue_;
+  auto& count = &queue == &workload_queue_ ? workload_reconciles_
+                : &queue == &policy_queue_ ? policy_reconciles_
+                                           : jaeger_reconciles_;
+  auto& errors = &queue == &workload_queue_ ? workload_errors_
+                 : &queue == &policy_queue_ ? policy_errors_
+                                            : jaeger_errors_;
   while (auto key = queue.get()) {
     reconciles_++;
-    (workload ? workload_reconciles_ : policy_reconciles_)++;
+    count++;
     in_flight_++;
     auto result = reconcile(*key);
     in_flight_--;
     if (!result) {
-      (workload ? workload_errors_ : policy_errors_)++;
+      errors++;
       const auto& e = result.error();
       if (e.retryable() || e.code == 0) {
         spdlog::warn("{} {}: {} (retrying)", what, *key, e.to_string());
@@ -179,7 +230,8 @@ void Manager::run_worker(runtime::WorkQueue& queue,
 }
 
 bool Manager::ready() const {
-  return deployments_.has_synced() && policies_.has_synced() && namespaces_.has_synced();
+  return deployments_.has_synced() && policies_.has_synced() && namespaces_.has_synced() &&
+         config_maps_.has_synced() && services_.has_synced();
 }
 
 std::string Manager::metrics() const {
@@ -191,18 +243,22 @@ std::string Manager::metrics() const {
   out += "# TYPE tracing_operator_reconciles_total counter\n";
   line("tracing_operator_reconciles_total", "controller=\"workload\"", workload_reconciles_);
   line("tracing_operator_reconciles_total", "controller=\"policy\"", policy_reconciles_);
+  line("tracing_operator_reconciles_total", "controller=\"jaeger\"", jaeger_reconciles_);
   out += "# HELP tracing_operator_reconcile_errors_total Reconciles that failed, by controller.\n";
   out += "# TYPE tracing_operator_reconcile_errors_total counter\n";
   line("tracing_operator_reconcile_errors_total", "controller=\"workload\"", workload_errors_);
   line("tracing_operator_reconcile_errors_total", "controller=\"policy\"", policy_errors_);
+  line("tracing_operator_reconcile_errors_total", "controller=\"jaeger\"", jaeger_errors_);
   out += "# HELP tracing_operator_workqueue_depth Keys waiting in a work queue.\n";
   out += "# TYPE tracing_operator_workqueue_depth gauge\n";
   line("tracing_operator_workqueue_depth", "queue=\"workload\"", workload_queue_.len());
   line("tracing_operator_workqueue_depth", "queue=\"policy\"", policy_queue_.len());
+  line("tracing_operator_workqueue_depth", "queue=\"jaeger\"", jaeger_queue_.len());
   out += "# HELP tracing_operator_workqueue_waiting Keys waiting for a requeue deadline.\n";
   out += "# TYPE tracing_operator_workqueue_waiting gauge\n";
   line("tracing_operator_workqueue_waiting", "queue=\"workload\"", workload_queue_.waiting_len());
   line("tracing_operator_workqueue_waiting", "queue=\"policy\"", policy_queue_.waiting_len());
+  line("tracing_operator_workqueue_waiting", "queue=\"jaeger\"", jaeger_queue_.waiting_len());
   out += "# HELP tracing_operator_reconciles_in_flight Reconciles running now.\n";
   out += "# TYPE tracing_operator_reconciles_in_flight gauge\n";
   line("tracing_operator_reconciles_in_flight", "", static_cast<uint64_t>(in_flight_.load()));
@@ -214,7 +270,8 @@ std::string Manager::metrics() const {
   out += "# TYPE tracing_operator_informer_objects gauge\n";
   out +=
       "# HELP tracing_operator_informer_relists_total Lists made by an informer (1 + relists).\n";
-  for (const runtime::Informer* inf : {&deployments_, &policies_, &namespaces_}) {
+  for (const runtime::Informer* inf :
+       {&deployments_, &policies_, &namespaces_, &config_maps_, &services_}) {
     std::string l = "resource=\"" + inf->resource().plural + "\"";
     line("tracing_operator_informer_objects", l, inf->store().size());
     line("tracing_operator_informer_lists_total", l, inf->stats().lists);
@@ -230,11 +287,14 @@ void Manager::stop() {
   stopped_ = true;
   workload_queue_.shut_down_with_drain();
   policy_queue_.shut_down_with_drain();
+  jaeger_queue_.shut_down_with_drain();
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();
   policies_.stop();
   namespaces_.stop();
+  config_maps_.stop();
+  services_.stop();
 }
 
 }  // namespace tracing::controllers

@@ -4,6 +4,7 @@
 
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
+#include "controllers/reconcilers/jaeger_reconciler.h"
 
 namespace tracing::controllers {
 
@@ -162,6 +163,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   int matched = 0, configured = 0, conflicted = 0, opted_out = 0;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
+    if (managed_by_operator(*d)) continue;
     Workload w = workload_from_deployment(*d);
     auto decision = workloads_.decide(w);
     if (!decision.config || decision.config->governing != key) continue;

@@ -4,6 +4,7 @@
 
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
+#include "controllers/reconcilers/jaeger_reconciler.h"
 
 namespace tracing::controllers {
 
@@ -35,6 +36,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.deployments.store().get(key);
   if (!obj) return Action::await_change();  // deleted: nothing of ours is left to revert
   if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
+  if (managed_by_operator(*obj)) return Action::await_change();  // a managed Jaeger
   Workload w = workload_from_deployment(*obj);
   Decision d = decide(w);
 

@@ -184,13 +184,17 @@ double OperatorProcess::metric(const std::string& series) const {
   return -1;
 }
 
-bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles,
-                                std::chrono::milliseconds timeout) const {
+bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::milliseconds timeout,
+                                bool timed_requeues_expected) const {
   return eventually(
       [&] {
         return metric("tracing_operator_workqueue_depth{queue=\"workload\"}") == 0 &&
                metric("tracing_operator_workqueue_depth{queue=\"policy\"}") == 0 &&
-               metric("tracing_operator_workqueue_waiting{queue=\"policy\"}") == 0 &&
+               (timed_requeues_expected ||
+                metric("tracing_operator_workqueue_waiting{queue=\"policy\"}") == 0) &&
+               metric("tracing_operator_workqueue_depth{queue=\"jaeger\"}") == 0 &&
+               (timed_requeues_expected ||
+                metric("tracing_operator_workqueue_waiting{queue=\"jaeger\"}") == 0) &&
                metric("tracing_operator_reconciles_in_flight") == 0 &&
                metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
                    static_cast<double>(min_workload_reconciles);

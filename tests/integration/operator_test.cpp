@@ -3,6 +3,7 @@
 // status the API server holds.
 #include <sys/stat.h>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -409,6 +410,29 @@ TEST_F(Operator, DurationBumpSurvivesAnOperatorCrashWithoutBeingExtended) {
       << "the restart must not restart the clock";
 }
 
+TEST_F(Operator, ASpecTheSchemaCannotCatchIsReportedInStatusAndConfiguresNothing) {
+  json original = json::array({entry("PORT", "8080")});
+  workload(ns_, "web", {{"app", "web"}}, original);
+  op_->start();
+  // A valid RFC 3339 date-time, so the API server accepts it, but beyond what the operator's
+  // clock can represent.
+  apply_policy(ns_, "p",
+               {{"sampling", {{"ratio", "0.5"}}},
+                {"debug", {{"ratio", "1"}, {"until", "9999-12-31T00:00:00Z"}}}});
+  json ready = json::object();
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "Ready") ready = c;
+    }
+    return ready.value("reason", "") == "InvalidSpec";
+  })) << status_of(ns_, "p").dump();
+  EXPECT_EQ(ready["status"], "False");
+  EXPECT_NE(ready["message"].get<std::string>().find("spec.debug.until"), std::string::npos)
+      << ready.dump();
+  EXPECT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(env(ns_, "web"), original) << "an invalid policy configures nothing";
+}
+
 TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
   const int kWorkloads = 12;
   for (int i = 0; i < kWorkloads; ++i) {
@@ -519,6 +543,140 @@ TEST_F(Operator, ARealOpenTelemetrySdkBuildsWhatThePolicyMeantFromTheInjectedEnv
   EXPECT_EQ(sdk["exporter"]["exporter_class"],
             "opentelemetry.exporter.otlp.proto.http.trace_exporter.OTLPSpanExporter");
   EXPECT_EQ(sdk["exporter"]["endpoint"], "http://collector.obs.svc:4318/v1/traces");
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+const kube::Resource kServices{"", "v1", "services", true, "Service"};
+
+// Names of the managed Jaeger's objects in `ns` that exist now.
+std::set<std::string> jaeger_objects_in(kube::Client& c, const std::string& ns) {
+  std::set<std::string> out;
+  kube::ListOptions lo;
+  lo.label_selector = "app.kubernetes.io/managed-by=tracing-operator,app.kubernetes.io/name=jaeger";
+  for (const auto& r : {kube::resources::config_maps(), kServices, deployments()}) {
+    auto list = c.list(r, ns, lo);
+    if (!list) continue;
+    for (const auto& o : list->items)
+      out.insert(r.kind + "/" + o["metadata"]["name"].get<std::string>());
+  }
+  return out;
+}
+
+const std::set<std::string> kJaegerObjects = {
+    "ConfigMap/jaeger-config", "ConfigMap/jaeger-sampling-strategies",
+    "Deployment/jaeger",       "Service/jaeger-collector",
+    "Service/jaeger-query",    "Service/jaeger-sampling"};
+
+TEST_F(Operator, ManagedJaegerIsCreatedRepairedAndRemovedWithTheLastPolicy) {
+  workload(ns_, "web", {{"app", "web"}});
+  op_->start();
+  // No exporter endpoint: the workloads report to a managed Jaeger in the root namespace.
+  apply_policy(root_, "cluster", {{"sampling", {{"ratio", "0.2"}}}});
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_EXPORTER_OTLP_ENDPOINT",
+                       "http://jaeger-collector." + root_ + ".svc:4317"));
+  ASSERT_TRUE(eventually([&] { return jaeger_objects_in(*client_, root_) == kJaegerObjects; }))
+      << "have: " << json(jaeger_objects_in(*client_, root_)).dump();
+  auto jaeger = client_->get(deployments(), root_, "jaeger");
+  ASSERT_TRUE(jaeger);
+  const json& pod = (*jaeger)["spec"]["template"]["spec"];
+  EXPECT_TRUE(pod["securityContext"].value("runAsNonRoot", false));
+  EXPECT_TRUE(pod["containers"][0].contains("readinessProbe"));
+  EXPECT_TRUE(pod["containers"][0]["resources"].contains("limits"));
+  EXPECT_EQ(var(ns_, "web", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "http://jaeger-collector." + root_ + ".svc:4317");
+
+  // Drift: a deleted Service comes back.
+  ASSERT_TRUE(client_->remove(kServices, root_, "jaeger-query"));
+  EXPECT_TRUE(eventually([&] { return client_->get(kServices, root_, "jaeger-query").ok(); }));
+
+  // The last policy goes: so does the Jaeger.
+  ASSERT_TRUE(client_->remove(kPolicies, root_, "cluster"));
+  EXPECT_TRUE(eventually([&] { return jaeger_objects_in(*client_, root_).empty(); }))
+      << "left: " << json(jaeger_objects_in(*client_, root_)).dump();
+}
+
+TEST_F(Operator, ANamespacePolicyCannotPlaceItsJaegerInAnotherNamespace) {
+  std::string other = make_namespace("other");
+  workload(ns_, "web", {{"app", "web"}});
+  op_->start();
+  apply_policy(ns_, "team", {{"jaeger", {{"mode", "managed"}, {"namespace", other}}}});
+  ASSERT_TRUE(wait_var(ns_, "web", "OTEL_EXPORTER_OTLP_ENDPOINT",
+                       "http://jaeger-collector." + ns_ + ".svc:4317"));
+  ASSERT_TRUE(eventually([&] { return jaeger_objects_in(*client_, ns_) == kJaegerObjects; }));
+  EXPECT_TRUE(op_->wait_idle(1));
+  EXPECT_TRUE(jaeger_objects_in(*client_, other).empty());
+}
+
+// The strategies the managed Jaeger in `ns` serves, parsed.
+json strategies(kube::Client& c, const std::string& ns) {
+  auto cm = c.get(kube::resources::config_maps(), ns, "jaeger-sampling-strategies");
+  if (!cm) return json();
+  return json::parse((*cm)["data"].value("strategies.json", "null"), nullptr, false);
+}
+
+double service_param(const json& s, const std::string& service) {
+  if (!s.is_object()) return -1;
+  for (const auto& st : s.value("service_strategies", json::array())) {
+    if (st.value("service", "") == service) return st.value("param", -1.0);
+  }
+  return -1;
+}
+
+TEST_F(Operator, RemoteModeRatioChangesAndBumpsWriteNoDeployment) {
+  const int kWorkloads = 10;
+  for (int i = 0; i < kWorkloads; ++i) {
+    std::string name = "svc-" + std::to_string(i);
+    workload(ns_, name, {{"app", name}, {"app.kubernetes.io/name", name}});
+  }
+  op_->start();
+  json spec = {{"sampling", {{"mode", "remote"}, {"ratio", "0.1"}}}};
+  apply_policy(ns_, "p", spec);
+  const std::string arg = "endpoint=http://jaeger-sampling." + ns_ +
+                          ".svc:5779,pollingIntervalMs=10000,initialSamplingRate=0.01";
+  for (int i = 0; i < kWorkloads; ++i) {
+    ASSERT_TRUE(wait_var(ns_, "svc-" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG", arg));
+  }
+  EXPECT_EQ(var(ns_, "svc-0", "OTEL_TRACES_SAMPLER"), "parentbased_jaeger_remote");
+  ASSERT_TRUE(eventually([&] {
+    json s = strategies(*client_, ns_);
+    for (int i = 0; i < kWorkloads; ++i) {
+      if (service_param(s, "svc-" + std::to_string(i)) != 0.1) return false;
+    }
+    return true;
+  })) << strategies(*client_, ns_).dump();
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+
+  // After the first rollout: a ratio change and a debug bump touch only the strategies.
+  size_t offset = audit_log_size();
+  spec["sampling"]["ratio"] = "0.3";
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] { return service_param(strategies(*client_, ns_), "svc-3") == 0.3; }));
+  spec["debug"] = {{"ratio", "1"}, {"duration", "10m"}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] { return service_param(strategies(*client_, ns_), "svc-7") == 1; }));
+  ASSERT_TRUE(op_->wait_idle(kWorkloads, 60s, /*timed_requeues_expected=*/true));
+
+  int deployment_writes = 0, strategy_writes = 0;
+  std::ifstream in(cp_path("audit.log"));
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto ev = json::parse(line, nullptr, false);
+    if (!ev.is_object() || ev["user"].value("username", "") != "tracing-operator") continue;
+    std::string uri = ev.value("requestURI", "");
+    if (ev.value("verb", "") == "patch" && uri.find("/deployments/") != std::string::npos) {
+      ++deployment_writes;
+    }
+    if (uri.find("/configmaps/jaeger-sampling-strategies") != std::string::npos) ++strategy_writes;
+  }
+  EXPECT_EQ(deployment_writes, 0) << "ratio changes and bumps in remote mode restart nothing";
+  EXPECT_GE(strategy_writes, 2);
+  EXPECT_EQ(var(ns_, "svc-0", "OTEL_TRACES_SAMPLER_ARG"), arg);
 }
 
 }  // namespace

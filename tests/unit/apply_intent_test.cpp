@@ -171,3 +171,25 @@ TEST(ApplyIntent, RecordsTheOriginalOrderWhenOverrideFirstTakesAVariable) {
 
 }  // namespace
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+TEST(JsonSubset, IgnoresWhatTheServerAddedAndSeesEveryChangedField) {
+  json desired = {{"spec", {{"ports", json::array({{{"name", "grpc"}, {"port", 4317}}})}}}};
+  json live = {
+      {"metadata", {{"uid", "x"}}},
+      {"spec",
+       {{"clusterIP", "10.0.0.5"},
+        {"ports", json::array({{{"name", "grpc"}, {"port", 4317}, {"protocol", "TCP"}}})}}}};
+  EXPECT_TRUE(json_subset(desired, live));
+  live["spec"]["ports"][0]["port"] = 4318;
+  EXPECT_FALSE(json_subset(desired, live));
+  live["spec"]["ports"][0]["port"] = 4317;
+  live["spec"]["ports"].push_back({{"name", "extra"}});
+  EXPECT_FALSE(json_subset(desired, live)) << "a list with an extra element differs";
+  EXPECT_FALSE(json_subset(desired, json::object()));
+}
+
+}  // namespace
+}  // namespace tracing::controllers

@@ -764,3 +764,47 @@ TEST(ResourceAttributes, PercentEncodesValues) {
 
 }  // namespace
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+TEST(EffectiveConfigJaeger, NamespacePoliciesThatOnlyTuneSamplingShareTheRootsJaeger) {
+  std::vector<Policy> ps = {make_policy(kRoot, "defaults", json::object()),
+                            make_policy("shop", "team", {{"sampling", {{"ratio", "0.5"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.jaeger_mode, "managed");
+  EXPECT_EQ(c.jaeger_namespace, kRoot);
+  EXPECT_EQ(c.endpoint, "http://jaeger-collector." + std::string(kRoot) + ".svc:4317");
+  EXPECT_EQ(c.sampling_endpoint, "http://jaeger-sampling." + std::string(kRoot) + ".svc:5779");
+}
+
+TEST(EffectiveConfigJaeger, APolicyOutsideTheRootCannotPlaceItsJaegerElsewhere) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"jaeger", {{"mode", "managed"}, {"namespace", "payments"}}}})};
+  EXPECT_EQ(config_for(ps).jaeger_namespace, "shop");
+}
+
+TEST(EffectiveConfigJaeger, AnExporterEndpointMeansNoManagedJaeger) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"exporter", {{"endpoint", "http://otel.obs.svc:4317"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.jaeger_mode, "none");
+  EXPECT_EQ(c.sampling_endpoint, "");
+  EXPECT_EQ(c.endpoint, "http://otel.obs.svc:4317");
+}
+
+TEST(EffectiveConfigJaeger, ExternalModeUsesItsSamplingEndpointForRemoteSampling) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team",
+      {{"exporter", {{"endpoint", "http://otel.obs.svc:4317"}}},
+       {"sampling", {{"mode", "remote"}}},
+       {"jaeger", {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.sampling_endpoint, "http://jaeger.obs.svc:5779");
+  auto env = desired_env(c, task_api()).env.at("api");
+  EXPECT_EQ(value_of(env, "OTEL_TRACES_SAMPLER_ARG"),
+            "endpoint=http://jaeger.obs.svc:5779,pollingIntervalMs=10000,initialSamplingRate=0.01");
+}
+
+}  // namespace
+}  // namespace tracing::controllers

@@ -1,0 +1,238 @@
+#include "controllers/dapr.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+#include "controllers/dapr_naming.h"
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// dapr/kit utils.IsTruthy, which Dapr's injector applies to dapr.io/enabled.
+bool is_truthy(std::string_view value) {
+  const std::string v = lower(trim(value));
+  return v == "y" || v == "yes" || v == "true" || v == "t" || v == "on" || v == "1";
+}
+
+// An endpoint URL taken apart as far as Dapr needs it.
+struct Endpoint {
+  std::string scheme;  // lower case; "" when the endpoint has none
+  std::string host;    // an IPv6 literal keeps its brackets
+  std::string port;    // "" when absent
+};
+
+Endpoint parse_endpoint(std::string_view url) {
+  Endpoint e;
+  url = trim(url);
+  if (auto sep = url.find("://"); sep != std::string_view::npos) {
+    e.scheme = lower(url.substr(0, sep));
+    url.remove_prefix(sep + 3);
+  }
+  std::string_view authority = url.substr(0, url.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // user info
+  }
+  if (authority.starts_with('[')) {  // [::1]:4317
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return e;  // malformed: no host
+    e.host = std::string(authority.substr(0, close + 1));
+    std::string_view rest = authority.substr(close + 1);
+    if (rest.starts_with(':') && all_digits(rest.substr(1))) e.port = std::string(rest.substr(1));
+    return e;
+  }
+  auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos) {
+    std::string_view port = authority.substr(colon + 1);
+    if (all_digits(port)) e.port = std::string(port);
+    authority = authority.substr(0, colon);  // "host:" (empty port) drops the colon too
+  }
+  e.host = std::string(authority);
+  return e;
+}
+
+std::string fnv1a64_hex(std::string_view data) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kHex[h & 0xF];
+    h >>= 4;
+  }
+  return out;
+}
+
+json object_identity(const std::string& ns, const std::string& name) {
+  return {{"apiVersion", naming::kDaprApiVersion},
+          {"kind", naming::kDaprConfigurationKind},
+          {"metadata", {{"name", name}, {"namespace", ns}}}};
+}
+
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+DaprSettings dapr_settings(const std::optional<json>& spec_dapr) {
+  DaprSettings s;
+  if (!spec_dapr || !spec_dapr->is_object()) return s;
+  if (const json* m = member(*spec_dapr, "mode"); m && m->is_string()) {
+    const std::string mode = m->get<std::string>();
+    if (mode == "auto" || mode == "enabled" || mode == "disabled") s.mode = mode;
+  }
+  if (const json* n = member(*spec_dapr, "configurationName");
+      n && n->is_string() && !n->get<std::string>().empty()) {
+    s.configuration_name = n->get<std::string>();
+  }
+  if (const json* r = member(*spec_dapr, "restartOnChange"); r && r->is_boolean()) {
+    s.restart_on_change = r->get<bool>();
+  }
+  return s;
+}
+
+DaprTracing dapr_tracing(const EffectiveConfig& c) {
+  DaprTracing t;
+  const std::string sampler = c.effective_sampler();
+  if (sampler == "always_on" || sampler == "parentbased_always_on") {
+    t.sampling_rate = "1";
+  } else if (sampler == "always_off" || sampler == "parentbased_always_off") {
+    t.sampling_rate = "0";
+  } else {
+    t.sampling_rate = c.effective_ratio();
+  }
+  t.protocol = c.protocol.starts_with("http") ? "http" : "grpc";
+  const Endpoint e = parse_endpoint(c.endpoint);
+  if (!e.host.empty()) {
+    t.endpoint_address =
+        e.host + ":" + (e.port.empty() ? (t.protocol == "http" ? "4318" : "4317") : e.port);
+  }
+  if (e.scheme == "https") {
+    t.is_secure = true;
+  } else if (e.scheme == "http") {
+    t.is_secure = false;
+  } else {
+    t.is_secure = !c.insecure;
+  }
+  return t;
+}
+
+bool dapr_managed(const DaprSettings& s, bool api_served, const Labels& template_annotations) {
+  if (s.mode == "enabled") return true;
+  if (s.mode == "disabled") return false;
+  if (!api_served) return false;
+  auto it = template_annotations.find(naming::kDaprEnabledAnnotation);
+  return it != template_annotations.end() && is_truthy(it->second);
+}
+
+std::string referenced_configuration(const Labels& template_annotations) {
+  auto it = template_annotations.find(naming::kDaprConfigAnnotation);
+  return it == template_annotations.end() ? "" : it->second;
+}
+
+json configuration_intent(const std::string& ns, const std::string& name, const DaprTracing& t) {
+  json intent = object_identity(ns, name);
+  intent["spec"] = {{"tracing",
+                     {{"samplingRate", t.sampling_rate},
+                      {"otel",
+                       {{"endpointAddress", t.endpoint_address},
+                        {"isSecure", t.is_secure},
+                        {"protocol", t.protocol}}}}}};
+  return intent;
+}
+
+std::string tracing_hash(const DaprTracing& t) {
+  // The canonical dump (keys sorted, no spaces) of the four settings.
+  const json settings = {{"samplingRate", t.sampling_rate},
+                         {"endpointAddress", t.endpoint_address},
+                         {"isSecure", t.is_secure},
+                         {"protocol", t.protocol}};
+  return fnv1a64_hex(settings.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+json previous_tracing(const json& configuration) {
+  const json* spec = member(configuration, "spec");
+  const json* tracing = spec ? member(*spec, "tracing") : nullptr;
+  return {{"tracing", tracing ? *tracing : json(nullptr)}};
+}
+
+json restore_intent(const std::string& ns, const std::string& name, const json& recorded) {
+  json patch = object_identity(ns, name);
+  const json* tracing = member(recorded, "tracing");
+  if (!tracing || !tracing->is_object()) {
+    patch["spec"] = {{"tracing", nullptr}};
+    return patch;
+  }
+  json restored = json::object();
+  const json* rate = member(*tracing, "samplingRate");
+  restored["samplingRate"] = rate ? *rate : json(nullptr);
+  const json* otel = member(*tracing, "otel");
+  if (otel && otel->is_object()) {
+    json fields = json::object();
+    for (const char* key : {"endpointAddress", "isSecure", "protocol"}) {
+      const json* v = member(*otel, key);
+      fields[key] = v ? *v : json(nullptr);
+    }
+    restored["otel"] = std::move(fields);
+  } else {
+    restored["otel"] = nullptr;
+  }
+  patch["spec"] = {{"tracing", std::move(restored)}};
+  return patch;
+}
+
+std::optional<json> release_patch(const json& configuration) {
+  const json* meta = member(configuration, "metadata");
+  if (!meta) return std::nullopt;
+  json kept = json::array();
+  bool owns = false;
+  if (const json* managed = member(*meta, "managedFields"); managed && managed->is_array()) {
+    for (const json& entry : *managed) {
+      const json* manager = member(entry, "manager");
+      if (manager && manager->is_string() && manager->get<std::string>() == naming::kFieldManager) {
+        owns = true;
+      } else {
+        kept.push_back(entry);
+      }
+    }
+  }
+  const json* annotations = member(*meta, "annotations");
+  const bool recorded = annotations && member(*annotations, naming::kDaprPreviousAnnotation);
+  if (!owns && !recorded) return std::nullopt;
+
+  json m = json::object();
+  if (const json* rv = member(*meta, "resourceVersion")) m["resourceVersion"] = *rv;
+  if (owns) m["managedFields"] = kept.empty() ? json::array({json::object()}) : std::move(kept);
+  if (recorded) m["annotations"] = {{naming::kDaprPreviousAnnotation, nullptr}};
+  return json{{"metadata", std::move(m)}};
+}
+
+}  // namespace tracing::controllers

@@ -1,0 +1,117 @@
+// Dapr sidecar tracing (SPEC §7), as pure functions of their inputs: whether the operator
+// manages a workload's Dapr tracing, the spec.tracing it applies to the workload's Dapr
+// Configuration, the pod-template hash that rolls sidecars when it changes, and how a
+// Configuration the operator took over is given back.
+//
+// Which Configuration: a workload whose pod template has dapr.io/config: X gets spec.tracing
+// applied onto Configuration X in its namespace (a *referenced* Configuration: the user's object,
+// of which the operator takes over spec.tracing.samplingRate and spec.tracing.otel.{
+// endpointAddress,isSecure,protocol} with a forced server-side apply, leaving every other field
+// as it was). Otherwise the operator applies its own Configuration (DaprSettings::
+// configuration_name) and sets dapr.io/config on the pod template.
+//
+// Taking over a referenced Configuration X (field manager tracing-operator):
+//   1. If X has no kDaprPreviousAnnotation yet, record previous_tracing(X) in it first — in the
+//      same forced apply as the intent, or before it. Every later apply of the intent must carry
+//      the annotation too, or the apply releases (deletes) it.
+//   2. Forced apply of configuration_intent(ns, X, t) (plus the annotation).
+//
+// Giving X back when no policy wants it any more (two requests, in this order):
+//   1. JSON merge patch restore_intent(ns, X, recorded) with field manager tracing-operator:
+//      puts samplingRate and otel back to the recorded values (null removes what the user
+//      never had; a recorded null removes spec.tracing). Idempotent; keeps the record.
+//   2. JSON merge patch release_patch(X as step 1 returned it): drops every managedFields entry
+//      of tracing-operator and the record, guarded by X's resourceVersion (a concurrent write
+//      makes it a retryable 409: re-read X and redo step 2). Afterwards the restored values
+//      belong to no manager; the user's next apply takes them without a conflict.
+//   A crash between the steps leaves the record in place, so the next reconcile redoes both.
+//
+// Why not "merge patch, then an apply that releases the operator's fields": a non-apply write
+// changes the owner only of fields whose value it changes. When the recorded value equals the
+// current one (the user had samplingRate "1", the operator wrote "0.5" during a debug bump and
+// "1" again after it — the user lost ownership at the first change), the merge patch leaves the
+// field owned by tracing-operator alone, and the release apply deletes it: the API server then
+// refuses the apply (samplingRate is required) and the Configuration can never be given back;
+// for otel the fields would silently disappear. Dropping the entries keeps every value.
+// tests/integration/dapr_crd_test.cpp shows both on a real API server.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "controllers/api/policy.h"
+#include "controllers/decision.h"
+
+namespace tracing::controllers {
+
+// spec.dapr of the effective policy, with defaults. Parsing is lenient (the CRD schema has
+// refused what it can): a missing or malformed field keeps its default.
+struct DaprSettings {
+  std::string mode = "auto";  // auto | enabled | disabled
+  std::string configuration_name = "tracing";
+  bool restart_on_change = false;
+};
+DaprSettings dapr_settings(const std::optional<json>& spec_dapr);
+
+// The spec.tracing the operator writes into a Dapr Configuration.
+struct DaprTracing {
+  std::string sampling_rate;     // spec.tracing.samplingRate
+  std::string endpoint_address;  // spec.tracing.otel.endpointAddress: host:port
+  bool is_secure = false;        // spec.tracing.otel.isSecure
+  std::string protocol;          // spec.tracing.otel.protocol: grpc | http
+  bool operator==(const DaprTracing&) const = default;
+};
+
+// From the workload's effective config:
+// - samplingRate: what the SDK samples with (Dapr's sampler is ParentBased(TraceIDRatio)): the
+//   effective ratio exactly as written ("0.25" stays "0.25"; a debug bump's ratio while it is
+//   active); "1" for an always_on sampler and "0" for an always_off one, which take no ratio.
+// - endpointAddress: host:port of c.endpoint, scheme, user info, path, query and fragment
+//   stripped; an absent port defaults to 4317 (grpc) or 4318 (http). "" when the endpoint has
+//   no host — the CRD schema accepts "", so the caller must not apply such an intent.
+// - isSecure: as the OpenTelemetry SDK decides for the same endpoint (OTLP exporter spec): the
+//   scheme wins when there is one (https:// → true, http:// → false); without a scheme,
+//   !c.insecure.
+// - protocol: "grpc" for grpc, "http" for http/protobuf and http/json.
+DaprTracing dapr_tracing(const EffectiveConfig& c);
+
+// Whether the operator manages the Dapr tracing of a workload: mode enabled → true; disabled →
+// false; auto → the dapr.io/v1alpha1 configurations API is served and the pod template's
+// dapr.io/enabled is true as Dapr's injector reads it (y, yes, true, t, on, 1; any case).
+bool dapr_managed(const DaprSettings& s, bool api_served, const Labels& template_annotations);
+
+// The Configuration the workload's pod template references (dapr.io/config), or "".
+std::string referenced_configuration(const Labels& template_annotations);
+
+// The dapr.io/v1alpha1 Configuration ns/name holding only spec.tracing {samplingRate, otel
+// {endpointAddress, isSecure, protocol}}: applied (forced) with field manager tracing-operator,
+// it takes over exactly those fields. Note that Dapr's schema defaults spec.metric and
+// spec.metrics to {enabled: true} when the operator creates the object.
+json configuration_intent(const std::string& ns, const std::string& name, const DaprTracing& t);
+
+// Value of the pod-template annotation kDaprHashAnnotation: 16 lowercase hex digits, FNV-1a 64 of
+// the four settings. Stable across runs and builds (changing it would roll every workload).
+std::string tracing_hash(const DaprTracing& t);
+
+// What to record (in kDaprPreviousAnnotation) before taking over a referenced Configuration:
+// {"tracing": <its spec.tracing, or null when it has none>}.
+json previous_tracing(const json& configuration);
+
+// Step 1 of giving back (see the top of this file): the JSON merge patch that puts back what
+// `recorded` (previous_tracing()'s value) says about the fields the operator took over —
+// {"spec":{"tracing":{"samplingRate": <recorded or null>, "otel": <recorded's endpointAddress,
+// isSecure, protocol, or null>}}} — with apiVersion, kind, name and namespace for identity.
+// Other fields of spec.tracing (zipkin, stdout, otel.headers, ...) are the user's and are left
+// as they are now. A recorded null (or a record that is not {"tracing": object}) gives
+// spec.tracing: null: without the operator's samplingRate, whatever else is left under
+// spec.tracing would fail Dapr's schema (samplingRate is required).
+json restore_intent(const std::string& ns, const std::string& name, const json& recorded);
+
+// Step 2 of giving back: for `configuration` as the API server last returned it (managedFields
+// included), the JSON merge patch {"metadata": {"resourceVersion": ..., "managedFields":
+// <every entry but tracing-operator's>, "annotations": {kDaprPreviousAnnotation: null}}}.
+// When no other entry is left, managedFields is [{}], which clears them (an empty list would
+// be ignored). nullopt when tracing-operator owns nothing and there is no record: done.
+std::optional<json> release_patch(const json& configuration);
+
+}  // namespace tracing::controllers

@@ -1,0 +1,368 @@
+#include "controllers/dapr.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "controllers/dapr_naming.h"
+#include "controllers/naming.h"
+
+namespace tracing::controllers {
+namespace {
+
+using namespace std::chrono_literals;
+
+EffectiveConfig config(const std::string& endpoint, const std::string& protocol = "grpc",
+                       bool insecure = false) {
+  EffectiveConfig c;
+  c.endpoint = endpoint;
+  c.protocol = protocol;
+  c.insecure = insecure;
+  c.base_ratio = "0.25";
+  return c;
+}
+
+EffectiveConfig jaeger() { return config("http://jaeger-collector.observability.svc:4317"); }
+
+DebugState bump(const std::string& ratio) {
+  return DebugState{"shop/task-api", ratio, WallTime{} + 24h};
+}
+
+// ---- dapr_tracing -------------------------------------------------------------------------
+
+TEST(DaprTracing, GrpcExporterIsGrpc) {
+  EXPECT_EQ(dapr_tracing(config("http://otel:4317", "grpc")).protocol, "grpc");
+}
+
+TEST(DaprTracing, HttpProtobufExporterIsHttp) {
+  EXPECT_EQ(dapr_tracing(config("http://otel:4318", "http/protobuf")).protocol, "http");
+}
+
+TEST(DaprTracing, HttpJsonExporterIsHttp) {
+  EXPECT_EQ(dapr_tracing(config("http://otel:4318", "http/json")).protocol, "http");
+}
+
+TEST(DaprTracing, EndpointAddressIsHostAndPort) {
+  EXPECT_EQ(dapr_tracing(jaeger()).endpoint_address, "jaeger-collector.observability.svc:4317");
+}
+
+TEST(DaprTracing, EndpointWithoutPortGetsTheGrpcPort) {
+  EXPECT_EQ(dapr_tracing(config("http://otel.obs.svc", "grpc")).endpoint_address,
+            "otel.obs.svc:4317");
+}
+
+TEST(DaprTracing, EndpointWithoutPortGetsTheHttpPort) {
+  EXPECT_EQ(dapr_tracing(config("https://otel.obs.svc/", "http/protobuf")).endpoint_address,
+            "otel.obs.svc:4318");
+  EXPECT_EQ(dapr_tracing(config("http://otel.obs.svc:", "http/json")).endpoint_address,
+            "otel.obs.svc:4318");
+}
+
+TEST(DaprTracing, EndpointLosesSchemePathQueryAndUserInfo) {
+  EXPECT_EQ(dapr_tracing(config("https://otel.example.com:4318/v1/traces", "http/protobuf"))
+                .endpoint_address,
+            "otel.example.com:4318");
+  EXPECT_EQ(dapr_tracing(config("HTTP://user:pw@otel:4317/a/b?x=1#frag")).endpoint_address,
+            "otel:4317");
+  EXPECT_EQ(dapr_tracing(config("http://otel?x=1")).endpoint_address, "otel:4317");
+}
+
+TEST(DaprTracing, EndpointWithoutSchemeIsTakenAsHostAndPort) {
+  EXPECT_EQ(dapr_tracing(config("otel.obs:5317")).endpoint_address, "otel.obs:5317");
+  EXPECT_EQ(dapr_tracing(config("otel.obs")).endpoint_address, "otel.obs:4317");
+}
+
+TEST(DaprTracing, Ipv6EndpointKeepsItsBrackets) {
+  EXPECT_EQ(dapr_tracing(config("http://[fd00::1]:4317")).endpoint_address, "[fd00::1]:4317");
+  EXPECT_EQ(dapr_tracing(config("http://[fd00::1]/x", "http/protobuf")).endpoint_address,
+            "[fd00::1]:4318");
+}
+
+TEST(DaprTracing, EndpointWithoutHostGivesNoAddress) {
+  EXPECT_EQ(dapr_tracing(config("")).endpoint_address, "");
+  EXPECT_EQ(dapr_tracing(config("http://:4317")).endpoint_address, "");
+  EXPECT_EQ(dapr_tracing(config("http://[fd00::1")).endpoint_address, "");
+}
+
+TEST(DaprTracing, HttpsEndpointIsSecure) {
+  EXPECT_TRUE(dapr_tracing(config("https://otel:4317", "grpc", false)).is_secure);
+  // The scheme wins over `insecure`, as in the OTel SDKs.
+  EXPECT_TRUE(dapr_tracing(config("https://otel:4317", "grpc", true)).is_secure);
+}
+
+TEST(DaprTracing, HttpEndpointIsNotSecure) {
+  // The managed Jaeger's endpoint, with `insecure` unset: the SDK talks plaintext to it, so the
+  // sidecar must too.
+  EXPECT_FALSE(dapr_tracing(config("http://otel:4317", "grpc", false)).is_secure);
+  EXPECT_FALSE(dapr_tracing(config("http://otel:4317", "grpc", true)).is_secure);
+}
+
+TEST(DaprTracing, EndpointWithoutSchemeIsSecureUnlessInsecure) {
+  EXPECT_TRUE(dapr_tracing(config("otel:4317", "grpc", false)).is_secure);
+  EXPECT_FALSE(dapr_tracing(config("otel:4317", "grpc", true)).is_secure);
+}
+
+TEST(DaprTracing, SamplingRateIsTheRatioAsWritten) {
+  EffectiveConfig c = jaeger();
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0.25");
+  c.base_ratio = "0.10";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0.10");
+  c.base_ratio = "1";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "1");
+}
+
+TEST(DaprTracing, SamplingRateIsTheDebugRatioDuringABump) {
+  EffectiveConfig c = jaeger();
+  c.debug = bump("1.0");
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "1.0");
+}
+
+TEST(DaprTracing, SamplersWithoutARatioSampleAllOrNothing) {
+  EffectiveConfig c = jaeger();
+  c.sampler = "parentbased_always_on";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "1");
+  c.sampler = "always_on";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "1");
+  c.sampler = "always_off";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0");
+  c.sampler = "parentbased_always_off";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0");
+  // A bump turns such a sampler into a ratio sampler: the bumped ratio applies.
+  c.debug = bump("0.5");
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0.5");
+}
+
+TEST(DaprTracing, RemoteModeUsesTheEffectiveRatio) {
+  EffectiveConfig c = jaeger();
+  c.mode = "remote";
+  EXPECT_EQ(dapr_tracing(c).sampling_rate, "0.25");
+}
+
+// ---- dapr_settings ------------------------------------------------------------------------
+
+TEST(DaprSettings, DefaultsWhenSpecDaprIsAbsent) {
+  DaprSettings s = dapr_settings(std::nullopt);
+  EXPECT_EQ(s.mode, "auto");
+  EXPECT_EQ(s.configuration_name, "tracing");
+  EXPECT_FALSE(s.restart_on_change);
+}
+
+TEST(DaprSettings, ReadsEveryField) {
+  DaprSettings s = dapr_settings(
+      json{{"mode", "enabled"}, {"configurationName", "shop-tracing"}, {"restartOnChange", true}});
+  EXPECT_EQ(s.mode, "enabled");
+  EXPECT_EQ(s.configuration_name, "shop-tracing");
+  EXPECT_TRUE(s.restart_on_change);
+}
+
+TEST(DaprSettings, KeepsDefaultsForMalformedFields) {
+  DaprSettings s = dapr_settings(
+      json{{"mode", "sometimes"}, {"configurationName", ""}, {"restartOnChange", "yes"}});
+  EXPECT_EQ(s.mode, "auto");
+  EXPECT_EQ(s.configuration_name, "tracing");
+  EXPECT_FALSE(s.restart_on_change);
+  EXPECT_EQ(dapr_settings(json::array()).mode, "auto");
+}
+
+// ---- dapr_managed, referenced_configuration -----------------------------------------------
+
+const Labels kDaprEnabled = {{"dapr.io/enabled", "true"}, {"dapr.io/app-id", "task-api"}};
+
+TEST(DaprManaged, EnabledManagesEvenWithoutTheApiOrTheAnnotation) {
+  DaprSettings s;
+  s.mode = "enabled";
+  EXPECT_TRUE(dapr_managed(s, false, {}));
+  EXPECT_TRUE(dapr_managed(s, true, kDaprEnabled));
+}
+
+TEST(DaprManaged, DisabledNeverManages) {
+  DaprSettings s;
+  s.mode = "disabled";
+  EXPECT_FALSE(dapr_managed(s, true, kDaprEnabled));
+  EXPECT_FALSE(dapr_managed(s, false, {}));
+}
+
+TEST(DaprManaged, AutoManagesADaprWorkloadWhenTheApiIsServed) {
+  EXPECT_TRUE(dapr_managed(DaprSettings{}, true, kDaprEnabled));
+}
+
+TEST(DaprManaged, AutoNeedsTheConfigurationApi) {
+  EXPECT_FALSE(dapr_managed(DaprSettings{}, false, kDaprEnabled));
+}
+
+TEST(DaprManaged, AutoNeedsDaprEnabledOnThePodTemplate) {
+  EXPECT_FALSE(dapr_managed(DaprSettings{}, true, {}));
+  EXPECT_FALSE(dapr_managed(DaprSettings{}, true, {{"dapr.io/enabled", "false"}}));
+  EXPECT_FALSE(dapr_managed(DaprSettings{}, true, {{"dapr.io/enabled", ""}}));
+  EXPECT_FALSE(dapr_managed(DaprSettings{}, true, {{"dapr.io/config", "tracing"}}));
+}
+
+TEST(DaprManaged, AutoReadsDaprEnabledAsDaprsInjectorDoes) {
+  for (const char* v : {"True", "TRUE", "1", "yes", " on ", "t", "Y"}) {
+    EXPECT_TRUE(dapr_managed(DaprSettings{}, true, {{"dapr.io/enabled", v}})) << v;
+  }
+  for (const char* v : {"0", "no", "off", "enabled", "truthy"}) {
+    EXPECT_FALSE(dapr_managed(DaprSettings{}, true, {{"dapr.io/enabled", v}})) << v;
+  }
+}
+
+TEST(ReferencedConfiguration, IsTheDaprConfigAnnotation) {
+  EXPECT_EQ(referenced_configuration({{"dapr.io/config", "appconfig"}}), "appconfig");
+  EXPECT_EQ(referenced_configuration(kDaprEnabled), "");
+}
+
+// ---- configuration_intent, tracing_hash -----------------------------------------------------
+
+TEST(ConfigurationIntent, HoldsOnlySpecTracing) {
+  DaprTracing t{"0.25", "jaeger-collector.observability.svc:4317", false, "grpc"};
+  EXPECT_EQ(configuration_intent("shop", "tracing", t), json::parse(R"({
+    "apiVersion": "dapr.io/v1alpha1",
+    "kind": "Configuration",
+    "metadata": {"name": "tracing", "namespace": "shop"},
+    "spec": {"tracing": {
+      "samplingRate": "0.25",
+      "otel": {"endpointAddress": "jaeger-collector.observability.svc:4317",
+               "isSecure": false, "protocol": "grpc"}}}
+  })"));
+}
+
+TEST(TracingHash, IsStableAcrossBuilds) {
+  DaprTracing t{"0.25", "jaeger-collector.observability.svc:4317", false, "grpc"};
+  // FNV-1a 64 of {"endpointAddress":"…","isSecure":false,"protocol":"grpc","samplingRate":"0.25"}:
+  // a different value here would roll every Dapr workload on upgrade.
+  EXPECT_EQ(tracing_hash(t), "a6e82f652d95f3ac");
+  EXPECT_EQ(tracing_hash(t), tracing_hash(dapr_tracing(jaeger())));
+}
+
+TEST(TracingHash, ChangesWithEachSetting) {
+  const DaprTracing base{"0.25", "otel:4317", false, "grpc"};
+  DaprTracing t = base;
+  t.sampling_rate = "0.5";
+  EXPECT_NE(tracing_hash(t), tracing_hash(base));
+  t = base;
+  t.endpoint_address = "otel:4318";
+  EXPECT_NE(tracing_hash(t), tracing_hash(base));
+  t = base;
+  t.is_secure = true;
+  EXPECT_NE(tracing_hash(t), tracing_hash(base));
+  t = base;
+  t.protocol = "http";
+  EXPECT_NE(tracing_hash(t), tracing_hash(base));
+  // As written: "0.50" and "0.5" are different settings (the Configuration changes).
+  t = base;
+  t.sampling_rate = "0.250";
+  EXPECT_NE(tracing_hash(t), tracing_hash(base));
+}
+
+// ---- taking over and giving back ---------------------------------------------------------------
+
+const json kUserConfiguration = json::parse(R"({
+  "apiVersion": "dapr.io/v1alpha1", "kind": "Configuration",
+  "metadata": {"name": "appconfig", "namespace": "shop", "resourceVersion": "42"},
+  "spec": {
+    "tracing": {"samplingRate": "1",
+                "zipkin": {"endpointAddress": "http://zipkin.obs:9411/api/v2/spans"}},
+    "metric": {"enabled": true}
+  }
+})");
+
+TEST(PreviousTracing, RecordsSpecTracing) {
+  EXPECT_EQ(previous_tracing(kUserConfiguration), json::parse(R"({"tracing": {"samplingRate": "1",
+              "zipkin": {"endpointAddress": "http://zipkin.obs:9411/api/v2/spans"}}})"));
+}
+
+TEST(PreviousTracing, RecordsNullWhenThereIsNoTracing) {
+  json c = kUserConfiguration;
+  c["spec"].erase("tracing");
+  EXPECT_EQ(previous_tracing(c), json::parse(R"({"tracing": null})"));
+  c.erase("spec");
+  EXPECT_EQ(previous_tracing(c), json::parse(R"({"tracing": null})"));
+}
+
+TEST(RestoreIntent, RecordedNullRemovesSpecTracing) {
+  EXPECT_EQ(restore_intent("shop", "appconfig", json::parse(R"({"tracing": null})")),
+            json::parse(R"({
+    "apiVersion": "dapr.io/v1alpha1", "kind": "Configuration",
+    "metadata": {"name": "appconfig", "namespace": "shop"},
+    "spec": {"tracing": null}})"));
+}
+
+TEST(RestoreIntent, MalformedRecordRemovesSpecTracing) {
+  for (const json& r : {json(), json::object(), json::parse(R"({"tracing": "x"})")}) {
+    EXPECT_EQ(restore_intent("shop", "c", r)["spec"], json::parse(R"({"tracing": null})")) << r;
+  }
+}
+
+TEST(RestoreIntent, RecordedValuesComeBackAndOtelTheUserNeverHadGoes) {
+  EXPECT_EQ(restore_intent("shop", "appconfig", previous_tracing(kUserConfiguration))["spec"],
+            json::parse(R"({"tracing": {"samplingRate": "1", "otel": null}})"));
+}
+
+TEST(RestoreIntent, RecordedOtelComesBackFieldByField) {
+  json recorded = json::parse(R"({"tracing": {"samplingRate": "0.01", "stdout": true,
+    "otel": {"endpointAddress": "collector:4317", "isSecure": true, "protocol": "grpc",
+             "headers": [{"name": "x-team", "value": "shop"}]}}})");
+  // Only the fields the operator took over: headers and stdout were never the operator's.
+  EXPECT_EQ(restore_intent("shop", "appconfig", recorded)["spec"], json::parse(R"({"tracing": {
+    "samplingRate": "0.01",
+    "otel": {"endpointAddress": "collector:4317", "isSecure": true, "protocol": "grpc"}}})"));
+}
+
+json managed_entry(const std::string& manager, const std::string& operation) {
+  return {{"manager", manager},
+          {"operation", operation},
+          {"apiVersion", "dapr.io/v1alpha1"},
+          {"fieldsType", "FieldsV1"},
+          {"fieldsV1", {{"f:spec", json::object()}}}};
+}
+
+TEST(ReleasePatch, DropsTheOperatorsEntriesAndTheRecord) {
+  json c = kUserConfiguration;
+  c["metadata"]["annotations"] = {{naming::kDaprPreviousAnnotation, R"({"tracing":null})"},
+                                  {"team", "shop"}};
+  c["metadata"]["managedFields"] = {managed_entry("kubectl", "Apply"),
+                                    managed_entry(naming::kFieldManager, "Apply"),
+                                    managed_entry(naming::kFieldManager, "Update")};
+  auto patch = release_patch(c);
+  ASSERT_TRUE(patch.has_value());
+  EXPECT_EQ(*patch, (json{{"metadata",
+                           {{"resourceVersion", "42"},
+                            {"managedFields", {managed_entry("kubectl", "Apply")}},
+                            {"annotations", {{naming::kDaprPreviousAnnotation, nullptr}}}}}}));
+}
+
+TEST(ReleasePatch, ClearsManagedFieldsWhenTheOperatorWasTheOnlyManager) {
+  json c = kUserConfiguration;
+  c["metadata"]["managedFields"] = {managed_entry(naming::kFieldManager, "Apply")};
+  auto patch = release_patch(c);
+  ASSERT_TRUE(patch.has_value());
+  EXPECT_EQ((*patch)["metadata"]["managedFields"], json::parse("[{}]"));
+  EXPECT_FALSE((*patch)["metadata"].contains("annotations"));
+}
+
+TEST(ReleasePatch, NothingToDoWhenTheOperatorOwnsNothing) {
+  json c = kUserConfiguration;
+  c["metadata"]["managedFields"] = {managed_entry("kubectl", "Apply")};
+  EXPECT_FALSE(release_patch(c).has_value());
+  EXPECT_FALSE(release_patch(json::object()).has_value());
+}
+
+// ---- the typed workload ---------------------------------------------------------------------
+
+TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {
+  json d = json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "task-api", "namespace": "shop", "annotations": {"a": "deployment"}},
+    "spec": {"template": {
+      "metadata": {"labels": {"app": "task-api"},
+                   "annotations": {"dapr.io/enabled": "true", "dapr.io/config": "appconfig",
+                                   "ignored": 1}},
+      "spec": {"containers": [{"name": "api"}]}}}})");
+  const Labels want = {{"dapr.io/enabled", "true"}, {"dapr.io/config", "appconfig"}};
+  EXPECT_EQ(workload_from_deployment(d).template_annotations, want);
+  EXPECT_EQ(workload_from_deployment(project_deployment(json(d))).template_annotations, want);
+  EXPECT_EQ(workload_from_deployment(d).annotations, (Labels{{"a", "deployment"}}));
+}
+
+}  // namespace
+}  // namespace tracing::controllers
