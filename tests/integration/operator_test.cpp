@@ -3,12 +3,15 @@
 // status the API server holds.
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
 
 #include "controllers/api/policy.h"
+#include "controllers/jaeger.h"
 #include "controllers/naming.h"
+#include "tests/integration/local_jaeger.h"
 #include "tests/integration/operator_harness.h"
 
 namespace tracing::testing {
@@ -677,6 +680,144 @@ TEST_F(Operator, RemoteModeRatioChangesAndBumpsWriteNoDeployment) {
   EXPECT_EQ(deployment_writes, 0) << "ratio changes and bumps in remote mode restart nothing";
   EXPECT_GE(strategy_writes, 2);
   EXPECT_EQ(var(ns_, "svc-0", "OTEL_TRACES_SAMPLER_ARG"), arg);
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+// A real Jaeger v2 on loopback ports, from the config the operator's renderer produces and a
+// strategies file the test fills with what the operator wrote into its ConfigMap.
+class LocalJaeger {
+ public:
+  LocalJaeger() {
+    const char* bin = std::getenv("TRACING_JAEGER_BIN");
+    EXPECT_TRUE(bin && *bin) << "TRACING_JAEGER_BIN is not set: scripts/test sets it";
+    if (!bin || !*bin) return;
+    std::string tmpl = (std::filesystem::temp_directory_path() / "op-jaeger-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+    auto ports = free_ports(8);
+    EXPECT_EQ(ports.size(), 8u);
+    o_.host = "127.0.0.1";
+    o_.otlp_grpc = ports[0];
+    o_.otlp_http = ports[1];
+    o_.query_http = ports[2];
+    o_.query_grpc = ports[3];
+    o_.sampling_http = ports[4];
+    o_.sampling_grpc = ports[5];
+    o_.health = ports[6];
+    o_.metrics = ports[7];
+    o_.strategies_path = (dir_ / "strategies.json").string();
+    o_.reload_interval_seconds = 1;
+    write_atomically(dir_ / "config.yaml", controllers::jaeger_config_yaml(o_));
+    set_strategies(controllers::render_strategies("0.01", {}));
+    process_ = std::make_unique<JaegerProcess>(bin, dir_ / "config.yaml", dir_ / "jaeger.log");
+    EXPECT_TRUE(eventually(
+        [&] {
+          auto r = http_get(o_.health, "/status");
+          return r && r->status == 200;
+        },
+        60s))
+        << "jaeger not healthy; log " << (dir_ / "jaeger.log");
+  }
+  void set_strategies(const std::string& json_text) {
+    write_atomically(dir_ / "strategies.json", json_text);
+  }
+  std::optional<double> rate(const std::string& service) {
+    return served_rate(o_.sampling_http, service);
+  }
+  // Traces Jaeger's query API holds for `service`.
+  int traces(const std::string& service) {
+    auto r = http_get(o_.query_http, "/api/traces?service=" + service + "&limit=1000&lookback=1h");
+    if (!r || r->status != 200) return 0;
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_object() && j["data"].is_array() ? static_cast<int>(j["data"].size()) : 0;
+  }
+  int otlp_grpc() const { return o_.otlp_grpc; }
+
+ private:
+  controllers::JaegerConfigOptions o_;
+  std::filesystem::path dir_;
+  std::unique_ptr<JaegerProcess> process_;
+};
+
+std::string strategies_text(kube::Client& c, const std::string& ns) {
+  auto cm = c.get(kube::resources::config_maps(), ns, "jaeger-sampling-strategies");
+  return cm ? (*cm)["data"].value("strategies.json", "") : "";
+}
+
+TEST_F(Operator, ARealJaegerServesTheRatiosTheOperatorWroteAndABumpWithinTheReloadInterval) {
+  LocalJaeger jaeger;
+  workload(ns_, "task-api", {{"app", "task-api"}, {"app.kubernetes.io/name", "task-api"}});
+  op_->start();
+  json spec = {{"sampling", {{"mode", "remote"}, {"ratio", "0.25"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(
+      eventually([&] { return service_param(strategies(*client_, ns_), "task-api") == 0.25; }));
+  jaeger.set_strategies(strategies_text(*client_, ns_));  // what the kubelet would mount
+  EXPECT_TRUE(eventually([&] { return jaeger.rate("task-api") == 0.25; }, 10s))
+      << "served " << jaeger.rate("task-api").value_or(-1);
+
+  spec["debug"] = {{"ratio", "1"}, {"duration", "15m"}, {"reason", "INC-1234"}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(
+      eventually([&] { return service_param(strategies(*client_, ns_), "task-api") == 1; }));
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  auto written = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return jaeger.rate("task-api") == 1.0; }, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - written, 3s)
+      << "the bump must be served within the 1 s reload interval (plus a poll)";
+}
+
+// Runs tests/otel/send_traces.py with exactly `env`: an app configured only by the operator.
+json send_traces(const json& env, int n) {
+  const char* python = std::getenv("TRACING_OTEL_PYTHON");
+  EXPECT_TRUE(python && *python) << "TRACING_OTEL_PYTHON is not set";
+  if (!python || !*python) return json();
+  std::string cmd = "env -i";
+  for (const auto& e : env) {
+    if (e.contains("value")) {
+      cmd += " " + shell_quote(e["name"].get<std::string>() + "=" + e["value"].get<std::string>());
+    }
+  }
+  cmd += " " + shell_quote(python) + " " +
+         shell_quote(std::string(TRACING_SOURCE_DIR) + "/tests/otel/send_traces.py") + " " +
+         std::to_string(n);
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t k;
+  while (p && (k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+  if (p) pclose(p);
+  return json::parse(out, nullptr, false);
+}
+
+TEST_F(Operator, TracesReachARealJaegerAtTheRatioThePolicySets) {
+  LocalJaeger jaeger;
+  workload(ns_, "shop-api", {{"app", "shop-api"}, {"app.kubernetes.io/name", "shop-api"}});
+  op_->start();
+  json spec = {{"exporter",
+                {{"endpoint", "http://127.0.0.1:" + std::to_string(jaeger.otlp_grpc())},
+                 {"protocol", "grpc"},
+                 {"insecure", true}}},
+               {"sampling", {{"sampler", "traceidratio"}, {"ratio", "1"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "shop-api", "OTEL_TRACES_SAMPLER_ARG", "1"));
+  json sent = send_traces(env(ns_, "shop-api"), 20);
+  ASSERT_TRUE(sent.is_object());
+  EXPECT_EQ(sent["sampled"], 20);
+  EXPECT_TRUE(eventually([&] { return jaeger.traces("shop-api") == 20; }, 30s))
+      << "Jaeger holds " << jaeger.traces("shop-api") << " traces";
+
+  spec["sampling"]["ratio"] = "0";
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "shop-api", "OTEL_TRACES_SAMPLER_ARG", "0"));
+  sent = send_traces(env(ns_, "shop-api"), 20);
+  EXPECT_EQ(sent["sampled"], 0);
+  // The first batch arrived whole; nothing of the second can arrive: it was never exported.
+  EXPECT_EQ(jaeger.traces("shop-api"), 20);
 }
 
 }  // namespace
