@@ -97,6 +97,9 @@ json apply_intent(const Workload& w, const DesiredEnv& desired,
   if (!containers.empty()) {
     obj["spec"] = {{"template", {{"spec", {{"containers", containers}}}}}};
   }
+  if (!desired.template_annotations.empty()) {
+    obj["spec"]["template"]["metadata"]["annotations"] = desired.template_annotations;
+  }
   return obj;
 }
 
@@ -112,6 +115,21 @@ bool up_to_date(const Workload& w, const DesiredEnv& desired,
   std::string order = annotation(w, naming::kOriginalOrderAnnotation);
   json want_order = desired.overridden.empty() ? json::object() : original_order(w, desired);
   if (want_order.empty() ? !order.empty() : order != want_order.dump()) return false;
+  {
+    std::set<std::string> ours;
+    if (auto o = w.env_owners.find(kTemplateAnnotationOwners); o != w.env_owners.end()) {
+      for (const auto& [key, owners] : o->second) {
+        if (owners.count(naming::kFieldManager)) ours.insert(key);
+      }
+    }
+    std::set<std::string> wanted;
+    for (const auto& [key, value] : desired.template_annotations) {
+      wanted.insert(key);
+      auto live = w.template_annotations.find(key);
+      if (live == w.template_annotations.end() || live->second != value) return false;
+    }
+    if (ours != wanted) return false;
+  }
   for (const auto& c : w.containers) {
     std::set<std::string> ours;
     if (auto o = w.env_owners.find(c.name); o != w.env_owners.end()) {
@@ -142,6 +160,9 @@ bool touched_by_operator(const Workload& w) {
     for (const auto& e : c.env) {
       if (owned_by_us(w, c.name, e.name)) return true;
     }
+  }
+  for (const auto& [key, value] : w.template_annotations) {
+    if (owned_by_us(w, kTemplateAnnotationOwners, key)) return true;
   }
   return false;
 }

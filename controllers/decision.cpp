@@ -168,6 +168,9 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
           first_setting(cands, [](const PolicySpec& s) { return s.override_env.has_value(); })) {
     c.override_env = *p->spec.override_env;
   }
+  if (auto* p = first_setting(cands, [](const PolicySpec& s) { return s.dapr.has_value(); })) {
+    c.dapr = p->spec.dapr;
+  }
   // Jaeger (§8): the most specific candidate with a jaeger group decides; without one, a managed
   // Jaeger when no candidate names an exporter endpoint. Its namespace: the group's namespace
   // field (a policy outside the root namespace may only name its own), else that policy's

@@ -64,6 +64,8 @@ struct EffectiveConfig {
   std::vector<std::string> propagators = {"tracecontext", "baggage"};
   std::map<std::string, std::string> resource_attributes;  // merged key by key
   bool override_env = false;
+  // spec.dapr of the most specific candidate that sets it (§7), raw.
+  std::optional<json> dapr;
   // The active debug bump with the highest ratio among all candidates, if any.
   std::optional<DebugState> debug;
   // Earliest future instant at which this config changes by itself (a bump's expiry).
@@ -107,6 +109,9 @@ struct DesiredEnv {
   json overridden = json::object();
   // True when the apply must be forced (override takes at least one variable).
   bool force = false;
+  // Pod-template annotations the operator owns (§7: dapr.io/config when it points the workload
+  // at the operator's Configuration, the Dapr tracing hash with restartOnChange).
+  Labels template_annotations;
 };
 
 // The §4 table for every configured container of `w`.

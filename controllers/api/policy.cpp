@@ -488,9 +488,18 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
     const json* manager = member(entry, "manager");
     if (!manager || !manager->is_string()) continue;
     const json* f = member(entry, "fieldsV1");
-    for (const char* step : {"f:spec", "f:template", "f:spec", "f:containers"}) {
-      f = f ? member(*f, step) : nullptr;
+    for (const char* step : {"f:spec", "f:template"}) f = f ? member(*f, step) : nullptr;
+    // Pod-template annotations, under a pseudo-container no real container can be named.
+    const json* ann = f ? member(*f, "f:metadata") : nullptr;
+    ann = ann ? member(*ann, "f:annotations") : nullptr;
+    if (ann && ann->is_object()) {
+      for (const auto& [akey, afields] : ann->items()) {
+        if (akey.rfind("f:", 0) == 0) {
+          owners[kTemplateAnnotationOwners][akey.substr(2)].insert(manager->get<std::string>());
+        }
+      }
     }
+    for (const char* step : {"f:spec", "f:containers"}) f = f ? member(*f, step) : nullptr;
     if (!f || !f->is_object()) continue;
     for (const auto& [ckey, cfields] : f->items()) {
       auto container = key_name(ckey);

@@ -6,12 +6,11 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace tracing::controllers {
 
@@ -48,7 +47,7 @@ struct Sampling {
 };
 
 struct Debug {
-  std::string ratio;                      // decimal string in [0,1]
+  std::string ratio;  // decimal string in [0,1]
   std::optional<std::chrono::seconds> duration;
   std::optional<WallTime> until;
   std::string reason;
@@ -110,7 +109,8 @@ std::string format_rfc3339(WallTime t);  // UTC, seconds precision: 2026-11-26T1
 
 struct EnvVar {
   std::string name;
-  json entry;  // the whole env entry as in the pod template: {"name","value"} or {"name","valueFrom"}
+  json entry;  // the whole env entry as in the pod template: {"name","value"} or
+               // {"name","valueFrom"}
   bool operator==(const EnvVar& o) const { return name == o.name && entry == o.entry; }
 };
 
@@ -118,6 +118,10 @@ struct Container {
   std::string name;
   std::vector<EnvVar> env;  // in the template's order
 };
+
+// In Workload::env_owners, the pseudo-container holding the owners of pod-template annotations
+// (container names are DNS labels, so none can collide with it).
+inline constexpr const char* kTemplateAnnotationOwners = "@template-annotations";
 
 // The typed view of a Deployment: exactly what the decision reads.
 struct Workload {

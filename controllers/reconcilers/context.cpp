@@ -62,6 +62,21 @@ std::string PolicyCache::error(const std::string& key) const {
   return it == errors_.end() ? "" : it->second;
 }
 
+bool DaprDiscovery::served() {
+  std::lock_guard<std::mutex> g(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (checked_ != std::chrono::steady_clock::time_point{} &&
+      now - checked_ < std::chrono::seconds(30)) {
+    return served_;
+  }
+  auto r = client_.is_served("dapr.io", "v1alpha1", "configurations");
+  if (r) {
+    served_ = *r;
+    checked_ = now;
+  }  // on an error keep the last answer and ask again next time
+  return served_;
+}
+
 Labels Context::namespace_labels(const std::string& ns) const {
   Labels out;
   if (auto obj = namespaces.store().get(ns)) {

@@ -52,6 +52,20 @@ class PolicyCache {
   std::set<std::string> finalized_;
 };
 
+// Whether the API server serves Dapr's Configuration API, asked at most every 30 s (Dapr may be
+// installed or removed while the operator runs).
+class DaprDiscovery {
+ public:
+  explicit DaprDiscovery(kube::Client& client) : client_(client) {}
+  bool served();
+
+ private:
+  kube::Client& client_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point checked_{};
+  bool served_ = false;
+};
+
 struct Context {
   kube::Client& client;
   std::string root_namespace;
@@ -63,6 +77,7 @@ struct Context {
   PolicyCache& policy_cache;
   runtime::WorkQueue& workload_queue;
   runtime::WorkQueue& policy_queue;
+  DaprDiscovery& dapr;
 
   Labels namespace_labels(const std::string& ns) const;
   // Deployments a policy can reach: every one for a root policy, else its namespace's.

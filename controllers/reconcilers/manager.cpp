@@ -70,15 +70,18 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       services_(client, {"", "v1", "services", true, "Service"}, managed_options()),
       workload_queue_(runtime::SystemClock::instance()),
       policy_queue_(runtime::SystemClock::instance()),
-      jaeger_queue_(runtime::SystemClock::instance()),
+      cluster_queue_(runtime::SystemClock::instance()),
+      dapr_discovery_(client_),
       ctx_{client_,         options_.root_namespace,
            options_.now,    events_,
            deployments_,    policies_,
            namespaces_,     cache_,
-           workload_queue_, policy_queue_},
+           workload_queue_, policy_queue_,
+           dapr_discovery_},
       workload_reconciler_(ctx_),
       policy_reconciler_(ctx_, workload_reconciler_),
-      jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_) {
+      jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_),
+      dapr_reconciler_(ctx_, workload_reconciler_) {
   policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
                             cache_.upsert(*p);
                             policy_queue_.add(runtime::object_key(*p));
@@ -95,12 +98,12 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                             enqueue_workloads_of(*p);
                           }});
   auto on_deployment = [this](const runtime::ObjectPtr& d) {
-    enqueue_jaeger();
+    enqueue_cluster();
     if (managed_by_operator(*d)) return;
     workload_queue_.add(runtime::object_key(*d));
     enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
   };
-  auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_jaeger(); };
+  auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_cluster(); };
   for (runtime::Informer* inf : {&config_maps_, &services_}) {
     inf->add_handlers(
         {on_managed,
@@ -130,12 +133,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
 Manager::~Manager() { stop(); }
 
 // Coalesces bursts: the Jaeger pass looks at every workload, so it runs at most every 300 ms.
-void Manager::enqueue_jaeger() {
-  jaeger_queue_.add_after("jaeger", std::chrono::milliseconds(300));
+void Manager::enqueue_cluster() {
+  cluster_queue_.add_after("jaeger", std::chrono::milliseconds(300));
+  cluster_queue_.add_after("dapr", std::chrono::milliseconds(300));
 }
 
 void Manager::enqueue_workloads_of(const json& policy) {
-  enqueue_jaeger();
+  enqueue_cluster();
   std::string ns = policy["metadata"].value("namespace", "");
   auto ds = ns == options_.root_namespace ? deployments_.store().list()
                                           : deployments_.store().list_namespace(ns);
@@ -189,10 +193,14 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
   });
   workers_.emplace_back([this] {
     run_worker(
-        jaeger_queue_, [this](const std::string& k) { return jaeger_reconciler_.reconcile(k); },
-        "jaeger");
+        cluster_queue_,
+        [this](const std::string& k) {
+          return k == "dapr" ? dapr_reconciler_.reconcile(k) : jaeger_reconciler_.reconcile(k);
+        },
+        "cluster");
   });
-  jaeger_queue_.add("jaeger");
+  cluster_queue_.add("jaeger");
+  cluster_queue_.add("dapr");
   return kube::Ok{};
 }
 
@@ -209,7 +217,15 @@ void Manager::run_worker(runtime::WorkQueue& queue,
     reconciles_++;
     count++;
     in_flight_++;
-    auto result = reconcile(*key);
+    // A reconcile that throws is a bug (JSON of an unexpected shape, say); it must not take the
+    // whole operator down with every other workload: log it loudly and retry with backoff.
+    kube::Result<Action> result = kube::ApiError{0, "InternalError", "not run", {}, std::nullopt};
+    try {
+      result = reconcile(*key);
+    } catch (const std::exception& e) {
+      result = kube::ApiError{
+          500, "InternalError", std::string("reconcile threw: ") + e.what(), {}, std::nullopt};
+    }
     in_flight_--;
     if (!result) {
       errors++;
@@ -243,22 +259,22 @@ std::string Manager::metrics() const {
   out += "# TYPE tracing_operator_reconciles_total counter\n";
   line("tracing_operator_reconciles_total", "controller=\"workload\"", workload_reconciles_);
   line("tracing_operator_reconciles_total", "controller=\"policy\"", policy_reconciles_);
-  line("tracing_operator_reconciles_total", "controller=\"jaeger\"", jaeger_reconciles_);
+  line("tracing_operator_reconciles_total", "controller=\"cluster\"", jaeger_reconciles_);
   out += "# HELP tracing_operator_reconcile_errors_total Reconciles that failed, by controller.\n";
   out += "# TYPE tracing_operator_reconcile_errors_total counter\n";
   line("tracing_operator_reconcile_errors_total", "controller=\"workload\"", workload_errors_);
   line("tracing_operator_reconcile_errors_total", "controller=\"policy\"", policy_errors_);
-  line("tracing_operator_reconcile_errors_total", "controller=\"jaeger\"", jaeger_errors_);
+  line("tracing_operator_reconcile_errors_total", "controller=\"cluster\"", jaeger_errors_);
   out += "# HELP tracing_operator_workqueue_depth Keys waiting in a work queue.\n";
   out += "# TYPE tracing_operator_workqueue_depth gauge\n";
   line("tracing_operator_workqueue_depth", "queue=\"workload\"", workload_queue_.len());
   line("tracing_operator_workqueue_depth", "queue=\"policy\"", policy_queue_.len());
-  line("tracing_operator_workqueue_depth", "queue=\"jaeger\"", jaeger_queue_.len());
+  line("tracing_operator_workqueue_depth", "queue=\"cluster\"", cluster_queue_.len());
   out += "# HELP tracing_operator_workqueue_waiting Keys waiting for a requeue deadline.\n";
   out += "# TYPE tracing_operator_workqueue_waiting gauge\n";
   line("tracing_operator_workqueue_waiting", "queue=\"workload\"", workload_queue_.waiting_len());
   line("tracing_operator_workqueue_waiting", "queue=\"policy\"", policy_queue_.waiting_len());
-  line("tracing_operator_workqueue_waiting", "queue=\"jaeger\"", jaeger_queue_.waiting_len());
+  line("tracing_operator_workqueue_waiting", "queue=\"cluster\"", cluster_queue_.waiting_len());
   out += "# HELP tracing_operator_reconciles_in_flight Reconciles running now.\n";
   out += "# TYPE tracing_operator_reconciles_in_flight gauge\n";
   line("tracing_operator_reconciles_in_flight", "", static_cast<uint64_t>(in_flight_.load()));
@@ -287,7 +303,7 @@ void Manager::stop() {
   stopped_ = true;
   workload_queue_.shut_down_with_drain();
   policy_queue_.shut_down_with_drain();
-  jaeger_queue_.shut_down_with_drain();
+  cluster_queue_.shut_down_with_drain();
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();

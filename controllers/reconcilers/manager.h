@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controllers/reconcilers/context.h"
+#include "controllers/reconcilers/dapr_reconciler.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
 #include "controllers/reconcilers/policy_reconciler.h"
 #include "controllers/reconcilers/workload_reconciler.h"
@@ -46,7 +47,7 @@ class Manager {
                   const char* what);
   void enqueue_workloads_of(const json& policy);
   void enqueue_policies_for_namespace(const std::string& ns);
-  void enqueue_jaeger();
+  void enqueue_cluster();
 
   kube::Client& client_;
   ManagerOptions options_;
@@ -59,11 +60,15 @@ class Manager {
   runtime::Informer services_;     // only the operator's own (managed Jaeger)
   runtime::WorkQueue workload_queue_;
   runtime::WorkQueue policy_queue_;
-  runtime::WorkQueue jaeger_queue_;  // one key: every managed Jaeger is reconciled together
+  // Passes over the whole cluster: key "jaeger" (every managed Jaeger), key "dapr" (every Dapr
+  // Configuration).
+  runtime::WorkQueue cluster_queue_;
+  DaprDiscovery dapr_discovery_;
   Context ctx_;
   WorkloadReconciler workload_reconciler_;
   PolicyReconciler policy_reconciler_;
   JaegerReconciler jaeger_reconciler_;
+  DaprReconciler dapr_reconciler_;
   std::vector<std::thread> workers_;
   std::atomic<uint64_t> reconciles_{0};
   std::atomic<uint64_t> workload_reconciles_{0}, policy_reconciles_{0}, jaeger_reconciles_{0};

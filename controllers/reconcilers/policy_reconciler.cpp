@@ -160,7 +160,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                       const std::optional<DebugStatus>& ds, WallTime now) const {
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
-  int matched = 0, configured = 0, conflicted = 0, opted_out = 0;
+  int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     if (managed_by_operator(*d)) continue;
@@ -172,6 +172,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
       continue;
     }
     ++matched;
+    if (decision.dapr_unavailable) ++dapr_unavailable;
     if (up_to_date(w, decision.desired, decision.config->policies)) ++configured;
     if (!decision.desired.conflicts.empty()) ++conflicted;
     for (const auto& c : decision.desired.conflicts) {
@@ -239,6 +240,14 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                       "status.conflicts; spec.override takes them over)"
                                 : "",
                  generation)});
+  if (dapr_unavailable > 0) {
+    conditions.push_back(condition(
+        "DaprUnavailable", true, "DaprUnavailable",
+        std::to_string(dapr_unavailable) +
+            " Dapr-enabled workloads, but the API server does not serve dapr.io/v1alpha1 "
+            "Configurations (is Dapr installed?); their sidecars keep their own tracing settings",
+        generation));
+  }
   stamp_transitions(conditions, object.value("status", json::object()), format_rfc3339(now));
   status["conditions"] = conditions;
   return status;

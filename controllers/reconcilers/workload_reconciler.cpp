@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controllers/apply_intent.h"
+#include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
 
@@ -18,6 +19,41 @@ std::chrono::milliseconds until(WallTime t, WallTime now) {
 
 }  // namespace
 
+// §7: which Configuration the sidecar reads, and the pod-template annotations that point it
+// there (dapr.io/config, unless the workload names its own) and roll it on a change
+// (restartOnChange).
+void WorkloadReconciler::decide_dapr(const Workload& w, Decision& d) const {
+  DaprSettings settings = dapr_settings(d.config->dapr);
+  if (settings.mode == "disabled") return;
+  bool served = ctx_.dapr.served();
+  auto enabled = w.template_annotations.find(naming::kDaprEnabledAnnotation);
+  bool wants_dapr = settings.mode == "enabled" ||
+                    (enabled != w.template_annotations.end() && enabled->second == "true");
+  if (!dapr_managed(settings, served, w.template_annotations)) {
+    d.dapr_unavailable = wants_dapr && !served;
+    return;
+  }
+  DaprTracing tracing = dapr_tracing(*d.config);
+  if (tracing.endpoint_address.empty()) return;
+  std::string referenced = referenced_configuration(w.template_annotations);
+  bool config_is_ours = false;
+  if (auto o = w.env_owners.find(kTemplateAnnotationOwners); o != w.env_owners.end()) {
+    auto a = o->second.find(naming::kDaprConfigAnnotation);
+    config_is_ours = a != o->second.end() && a->second.count(naming::kFieldManager);
+  }
+  DaprTarget target{w.ns, settings.configuration_name, false, tracing};
+  if (!referenced.empty() && !config_is_ours) {
+    target.name = referenced;
+    target.takeover = true;
+  } else {
+    d.desired.template_annotations[naming::kDaprConfigAnnotation] = settings.configuration_name;
+  }
+  if (settings.restart_on_change) {
+    d.desired.template_annotations[naming::kDaprHashAnnotation] = tracing_hash(tracing);
+  }
+  d.dapr = target;
+}
+
 WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const {
   Decision d;
   auto inject = w.annotations.find(naming::kInjectAnnotation);
@@ -28,7 +64,10 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
   for (const auto& p : policies) ptrs.push_back(p.get());
   auto cands = candidates(w, ctx_.namespace_labels(w.ns), ptrs, ctx_.root_namespace);
   d.config = effective_config(cands, ctx_.now());
-  if (d.config && !d.opted_out) d.desired = desired_env(*d.config, w);
+  if (d.config && !d.opted_out) {
+    d.desired = desired_env(*d.config, w);
+    decide_dapr(w, d);
+  }
   return d;
 }
 

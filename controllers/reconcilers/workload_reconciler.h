@@ -11,6 +11,7 @@
 // - while a debug bump is active it asks to be requeued at the bump's expiry.
 #pragma once
 
+#include "controllers/dapr.h"
 #include "controllers/reconcilers/context.h"
 
 namespace tracing::controllers {
@@ -21,15 +22,25 @@ class WorkloadReconciler {
   kube::Result<Action> reconcile(const std::string& key);
 
   // The decision for one workload as this reconciler would make it now (for status).
+  // The Dapr Configuration a workload's sidecar should read (§7).
+  struct DaprTarget {
+    std::string ns;
+    std::string name;
+    bool takeover = false;  // the workload's own dapr.io/config: take over only spec.tracing
+    DaprTracing tracing;
+  };
   struct Decision {
     bool opted_out = false;                 // annotation tracing.rollout.dev/inject: "false"
     std::optional<EffectiveConfig> config;  // what the candidates say (also when opted out)
     DesiredEnv desired;                     // empty when opted out
+    std::optional<DaprTarget> dapr;         // when its Dapr sidecar is managed
+    bool dapr_unavailable = false;          // Dapr-enabled, but the Configuration API is absent
   };
   Decision decide(const Workload& w) const;
 
  private:
   kube::Status revert(const Workload& w);
+  void decide_dapr(const Workload& w, Decision& d) const;
   Context& ctx_;
 };
 

@@ -92,6 +92,28 @@ void install_crd_and_rbac(kube::Client& admin) {
   }));
 }
 
+void install_dapr_crd(kube::Client& admin) {
+  for (const auto& doc :
+       load_yaml_documents(std::string(TRACING_SOURCE_DIR) +
+                           "/../shared/testdata/crds/dapr.io_configurations.yaml")) {
+    apply_object(admin, doc);
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto served = admin.is_served("dapr.io", "v1alpha1", "configurations");
+    return served && *served;
+  }));
+}
+
+void uninstall_dapr_crd(kube::Client& admin) {
+  (void)admin.remove(crds(), "", "configurations.dapr.io");
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto served = admin.is_served("dapr.io", "v1alpha1", "configurations");
+        return served && !*served;
+      },
+      60s));
+}
+
 OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_path)
     : root_(std::move(root_namespace)), log_(std::move(log_path)) {}
 
@@ -192,9 +214,9 @@ bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::m
                metric("tracing_operator_workqueue_depth{queue=\"policy\"}") == 0 &&
                (timed_requeues_expected ||
                 metric("tracing_operator_workqueue_waiting{queue=\"policy\"}") == 0) &&
-               metric("tracing_operator_workqueue_depth{queue=\"jaeger\"}") == 0 &&
+               metric("tracing_operator_workqueue_depth{queue=\"cluster\"}") == 0 &&
                (timed_requeues_expected ||
-                metric("tracing_operator_workqueue_waiting{queue=\"jaeger\"}") == 0) &&
+                metric("tracing_operator_workqueue_waiting{queue=\"cluster\"}") == 0) &&
                metric("tracing_operator_reconciles_in_flight") == 0 &&
                metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
                    static_cast<double>(min_workload_reconciles);

@@ -16,6 +16,11 @@ namespace tracing::testing {
 // test identity "tracing-operator"), idempotently, and waits until the CRD is served.
 void install_crd_and_rbac(kube::Client& admin);
 
+// Installs Dapr's own Configuration CRD (../shared/testdata/crds) and waits until it is served;
+// uninstall_dapr_crd removes it and waits until it is not.
+void install_dapr_crd(kube::Client& admin);
+void uninstall_dapr_crd(kube::Client& admin);
+
 class OperatorProcess {
  public:
   OperatorProcess(std::string root_namespace, std::string log_path);

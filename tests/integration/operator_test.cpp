@@ -822,3 +822,141 @@ TEST_F(Operator, TracesReachARealJaegerAtTheRatioThePolicySets) {
 
 }  // namespace
 }  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
+                                         "Configuration"};
+
+// A Deployment whose pod template carries Dapr's annotations.
+json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
+                   const json& annotations) {
+  json d = {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
+            {"spec",
+             {{"replicas", 1},
+              {"selector", {{"matchLabels", {{"app", name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", name}}}, {"annotations", annotations}}},
+                {"spec",
+                 {{"containers",
+                   json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}}};
+  auto r = c.create(deployments(), ns, d);
+  EXPECT_TRUE(r) << r.error().to_string();
+  return r ? *r : d;
+}
+
+json template_annotations(kube::Client& c, const std::string& ns, const std::string& name) {
+  auto d = c.get(deployments(), ns, name);
+  return d ? (*d)["spec"]["template"]["metadata"].value("annotations", json::object()) : json();
+}
+
+TEST_F(Operator, DaprSidecarsGetTheSameTracingOnBothPathsAndGiveItBack) {
+  install_dapr_crd(*client_);
+  // The Task API: no Configuration of its own → the operator's "tracing" Configuration.
+  dapr_workload(*client_, ns_, "task-api",
+                {{"dapr.io/enabled", "true"}, {"dapr.io/app-id", "task-api"}});
+  // The worker names its own Configuration, which sets more than tracing.
+  json user_config = {
+      {"apiVersion", "dapr.io/v1alpha1"},
+      {"kind", "Configuration"},
+      {"metadata", {{"name", "worker-config"}, {"namespace", ns_}}},
+      {"spec",
+       {{"tracing",
+         {{"samplingRate", "1"},
+          {"zipkin", {{"endpointAddress", "http://zipkin.obs.svc:9411/api/v2/spans"}}}}},
+        {"metric", {{"enabled", false}}},
+        {"features", json::array({{{"name", "Resiliency"}, {"enabled", true}}})}}}};
+  auto created =
+      client_->apply(kDaprConfigurations, ns_, "worker-config", user_config, {"kubectl", true, ""});
+  ASSERT_TRUE(created) << created.error().to_string();
+  json before = (*created)["spec"];
+  dapr_workload(*client_, ns_, "worker",
+                {{"dapr.io/enabled", "true"}, {"dapr.io/config", "worker-config"}});
+  op_->start();
+  json spec = {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}, {"insecure", true}}},
+               {"sampling", {{"ratio", "0.25"}}},
+               {"dapr", {{"mode", "auto"}, {"restartOnChange", true}}}};
+  apply_policy(ns_, "p", spec);
+
+  // Created path: Configuration "tracing", and the template points at it.
+  ASSERT_TRUE(eventually([&] { return client_->get(kDaprConfigurations, ns_, "tracing").ok(); }));
+  json tracing = (*client_->get(kDaprConfigurations, ns_, "tracing"))["spec"]["tracing"];
+  EXPECT_EQ(tracing["samplingRate"], "0.25");
+  EXPECT_EQ(tracing["otel"], json({{"endpointAddress", "collector.obs.svc:4317"},
+                                   {"isSecure", false},
+                                   {"protocol", "grpc"}}));
+  ASSERT_TRUE(eventually([&] {
+    return template_annotations(*client_, ns_, "task-api").value("dapr.io/config", "") == "tracing";
+  })) << template_annotations(*client_, ns_, "task-api").dump();
+
+  // Referenced path: only spec.tracing's otel and samplingRate taken over.
+  ASSERT_TRUE(eventually([&] {
+    auto c = client_->get(kDaprConfigurations, ns_, "worker-config");
+    return c && (*c)["spec"]["tracing"].value("samplingRate", "") == "0.25";
+  }));
+  json taken = (*client_->get(kDaprConfigurations, ns_, "worker-config"))["spec"];
+  EXPECT_EQ(taken["tracing"]["otel"]["endpointAddress"], "collector.obs.svc:4317");
+  EXPECT_EQ(taken["metric"], before["metric"]);
+  EXPECT_EQ(taken["features"], before["features"]);
+  EXPECT_EQ(template_annotations(*client_, ns_, "worker").value("dapr.io/config", ""),
+            "worker-config")
+      << "the workload's own Configuration stays named";
+
+  // restartOnChange: a hash on the pod template that follows the tracing settings.
+  std::string hash;
+  ASSERT_TRUE(eventually([&] {
+    hash = template_annotations(*client_, ns_, "worker")
+               .value("tracing.rollout.dev/dapr-tracing-hash", "");
+    return !hash.empty();
+  }));
+  spec["sampling"]["ratio"] = "0.5";
+  apply_policy(ns_, "p", spec);
+  EXPECT_TRUE(eventually([&] {
+    std::string h = template_annotations(*client_, ns_, "worker")
+                        .value("tracing.rollout.dev/dapr-tracing-hash", "");
+    return !h.empty() && h != hash;
+  }));
+
+  // Deleting the policy gives everything back.
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }));
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto c = client_->get(kDaprConfigurations, ns_, "worker-config");
+        return c && (*c)["spec"]["tracing"] == before["tracing"];
+      },
+      30s))
+      << client_->get(kDaprConfigurations, ns_, "worker-config")->dump();
+  EXPECT_EQ((*client_->get(kDaprConfigurations, ns_, "worker-config"))["spec"]["metric"],
+            before["metric"]);
+  EXPECT_TRUE(
+      eventually([&] { return !client_->get(kDaprConfigurations, ns_, "tracing").ok(); }, 30s))
+      << "the operator's own Configuration goes when no workload uses it";
+  EXPECT_EQ(template_annotations(*client_, ns_, "task-api"),
+            json({{"dapr.io/enabled", "true"}, {"dapr.io/app-id", "task-api"}}));
+  EXPECT_EQ(template_annotations(*client_, ns_, "worker"),
+            json({{"dapr.io/enabled", "true"}, {"dapr.io/config", "worker-config"}}));
+}
+
+TEST_F(Operator, WithoutDaprInstalledThePolicyReportsDaprUnavailableAndNothingElseFails) {
+  uninstall_dapr_crd(*client_);
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.3"}}}});
+  ASSERT_TRUE(wait_var(ns_, "task-api", "OTEL_TRACES_SAMPLER_ARG", "0.3"));
+  json unavailable;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "DaprUnavailable") unavailable = c;
+    }
+    return unavailable.is_object();
+  })) << status_of(ns_, "p").dump();
+  EXPECT_EQ(unavailable["status"], "True");
+  EXPECT_EQ(template_annotations(*client_, ns_, "task-api"), json({{"dapr.io/enabled", "true"}}));
+}
+
+}  // namespace
+}  // namespace tracing::testing
