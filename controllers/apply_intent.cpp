@@ -115,6 +115,10 @@ bool up_to_date(const Workload& w, const DesiredEnv& desired,
   std::string order = annotation(w, naming::kOriginalOrderAnnotation);
   json want_order = desired.overridden.empty() ? json::object() : original_order(w, desired);
   if (want_order.empty() ? !order.empty() : order != want_order.dump()) return false;
+  return template_up_to_date(w, desired);
+}
+
+bool template_up_to_date(const Workload& w, const DesiredEnv& desired) {
   {
     std::set<std::string> ours;
     if (auto o = w.env_owners.find(kTemplateAnnotationOwners); o != w.env_owners.end()) {
@@ -268,6 +272,29 @@ bool json_subset(const json& desired, const json& live) {
   }
   if (desired.is_number() && live.is_number()) return desired.get<double>() == live.get<double>();
   return desired == live;
+}
+
+}  // namespace tracing::controllers
+
+namespace tracing::controllers {
+
+RolloutState rollout_state(const json& deployment) {
+  const json& md = deployment.contains("metadata") ? deployment["metadata"] : json::object();
+  const json status = deployment.value("status", json::object());
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Progressing" &&
+        c.value("reason", "") == "ProgressDeadlineExceeded") {
+      return RolloutState::kFailed;
+    }
+  }
+  int64_t generation = md.value("generation", 0);
+  int64_t observed = status.value("observedGeneration", 0);
+  int64_t replicas = deployment.value("spec", json::object()).value("replicas", 1);
+  if (observed < generation) return RolloutState::kRolling;
+  if (status.value("updatedReplicas", 0) < replicas) return RolloutState::kRolling;
+  if (status.value("availableReplicas", 0) < replicas) return RolloutState::kRolling;
+  if (status.value("replicas", 0) > replicas) return RolloutState::kRolling;  // old pods left
+  return RolloutState::kComplete;
 }
 
 }  // namespace tracing::controllers

@@ -27,6 +27,14 @@ json release_intent(const Workload& w);
 bool up_to_date(const Workload& w, const DesiredEnv& desired,
                 const std::vector<std::string>& policies);
 
+// The pod-template half of up_to_date(): the env entries and template annotations. A workload
+// that is not template_up_to_date() rolls its pods when the intent is applied (§9 paces that).
+bool template_up_to_date(const Workload& w, const DesiredEnv& desired);
+
+// A Deployment's rollout as `kubectl rollout status` judges it, from a (projected) Deployment.
+enum class RolloutState { kComplete, kRolling, kFailed /* ProgressDeadlineExceeded */ };
+RolloutState rollout_state(const json& deployment);
+
 // Whether the operator owns anything in the workload (env entries or annotations): a workload
 // that no policy selects needs a revert only then.
 bool touched_by_operator(const Workload& w);

@@ -171,6 +171,9 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
   if (auto* p = first_setting(cands, [](const PolicySpec& s) { return s.dapr.has_value(); })) {
     c.dapr = p->spec.dapr;
   }
+  if (auto* p = first_setting(cands, [](const PolicySpec& s) { return s.rollout.has_value(); })) {
+    c.rollout = p->spec.rollout;
+  }
   // Jaeger (§8): the most specific candidate with a jaeger group decides; without one, a managed
   // Jaeger when no candidate names an exporter endpoint. Its namespace: the group's namespace
   // field (a policy outside the root namespace may only name its own), else that policy's

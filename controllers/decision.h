@@ -66,6 +66,8 @@ struct EffectiveConfig {
   bool override_env = false;
   // spec.dapr of the most specific candidate that sets it (§7), raw.
   std::optional<json> dapr;
+  // spec.rollout of the most specific candidate that sets it (§9), raw.
+  std::optional<json> rollout;
   // The active debug bump with the highest ratio among all candidates, if any.
   std::optional<DebugState> debug;
   // Earliest future instant at which this config changes by itself (a bump's expiry).

@@ -161,6 +161,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
   int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
+  int rolling = 0, rollout_failed = 0;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     if (managed_by_operator(*d)) continue;
@@ -173,6 +174,11 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
     ++matched;
     if (decision.dapr_unavailable) ++dapr_unavailable;
+    if (rollout_state(*d) == RolloutState::kFailed) {
+      ++rollout_failed;
+    } else if (rollout_state(*d) == RolloutState::kRolling) {
+      ++rolling;
+    }
     if (up_to_date(w, decision.desired, decision.config->policies)) ++configured;
     if (!decision.desired.conflicts.empty()) ++conflicted;
     for (const auto& c : decision.desired.conflicts) {
@@ -184,6 +190,8 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
   }
   int pending = matched - configured;
+  const bool paused =
+      p.spec.rollout && p.spec.rollout->is_object() && p.spec.rollout->value("paused", false);
 
   // The policy's own effective sampling, with the debug record this reconcile keeps.
   Policy self = p;
@@ -226,20 +234,32 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   json conditions = json::array(
       {condition("Ready", pending == 0, pending == 0 ? "Configured" : "RolloutInProgress",
                  ready_msg, generation),
-       condition("Progressing", pending > 0, pending > 0 ? "Configuring" : "Idle",
-                 std::to_string(pending) + " workloads pending", generation),
+       condition("Progressing", pending > 0 || rolling > 0,
+                 paused && pending > 0 ? "Paused"
+                 : pending > 0         ? "Configuring"
+                 : rolling > 0         ? "RollingOut"
+                                       : "Idle",
+                 std::to_string(pending) + " workloads pending, " + std::to_string(rolling) +
+                     " rolling" + (paused ? " (rollouts paused)" : ""),
+                 generation),
        condition("DebugActive", debug_active,
                  debug_active ? "DebugBump" : (status.contains("debug") ? "Expired" : "NoDebug"),
                  debug_active ? "sampling at " + p.spec.debug->ratio + " until " +
                                     status["debug"]["expiresAt"].get<std::string>()
                               : "sampling at the base ratio",
                  generation),
-       condition("Degraded", conflicted > 0, conflicted > 0 ? "Conflict" : "AsExpected",
-                 conflicted > 0 ? std::to_string(conflicted) +
-                                      " workloads set OTEL_* variables themselves (see "
-                                      "status.conflicts; spec.override takes them over)"
-                                : "",
-                 generation)});
+       rollout_failed > 0
+           ? condition("Degraded", true, "RolloutFailed",
+                       std::to_string(rollout_failed) +
+                           " workloads exceeded their progress deadline; further rollouts of "
+                           "this policy are stopped until they recover",
+                       generation)
+           : condition("Degraded", conflicted > 0, conflicted > 0 ? "Conflict" : "AsExpected",
+                       conflicted > 0 ? std::to_string(conflicted) +
+                                            " workloads set OTEL_* variables themselves (see "
+                                            "status.conflicts; spec.override takes them over)"
+                                      : "",
+                       generation)});
   if (dapr_unavailable > 0) {
     conditions.push_back(condition(
         "DaprUnavailable", true, "DaprUnavailable",

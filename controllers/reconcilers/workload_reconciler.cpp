@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "controllers/apply_intent.h"
 #include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
@@ -94,6 +96,14 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   Action next =
       c.next_change ? Action::requeue(until(*c.next_change, ctx_.now())) : Action::await_change();
   if (up_to_date(w, d.desired, c.policies)) return next;
+  if (!template_up_to_date(w, d.desired)) {
+    std::string why;
+    if (!may_roll(w, c, &why)) {
+      spdlog::debug("{}: rollout waits: {}", key, why);
+      // Rollouts complete without an event this workload would see: look again shortly.
+      return Action::requeue(std::chrono::seconds(1));
+    }
+  }
 
   json intent = apply_intent(w, d.desired, c.policies);
   auto applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
@@ -113,6 +123,49 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   spdlog::info("configured {}: sampler {} ratio {} ({})", key, c.effective_sampler(),
                c.effective_ratio(), c.ratio_source());
   return next;
+}
+
+bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c,
+                                  std::string* why) const {
+  if (!c.rollout || !c.rollout->is_object()) return true;
+  if (c.rollout->value("paused", false)) {
+    *why = "rollouts of " + c.governing + " are paused";
+    return false;
+  }
+  auto max = c.rollout->find("maxConcurrent");
+  if (max == c.rollout->end() || !max->is_number_integer()) return true;
+  auto policy = ctx_.policy_cache.get(c.governing);
+  if (!policy) return true;
+  // The workloads this policy governs: which are rolling, failed, or waiting to roll.
+  int rolling = 0;
+  std::vector<std::string> pending;
+  for (const auto& d : ctx_.deployments_in_scope(*policy)) {
+    if (managed_by_operator(*d)) continue;
+    Workload other = workload_from_deployment(*d);
+    auto decision = decide(other);
+    if (!decision.config || decision.config->governing != c.governing) continue;
+    switch (rollout_state(*d)) {
+      case RolloutState::kFailed:
+        *why = other.key() + " exceeded its progress deadline: rollouts of " + c.governing +
+               " stop (RolloutFailed)";
+        return false;
+      case RolloutState::kRolling:
+        ++rolling;
+        break;
+      case RolloutState::kComplete:
+        break;
+    }
+    if (!decision.opted_out && !template_up_to_date(other, decision.desired)) {
+      pending.push_back(other.key());
+    }
+  }
+  int slots = max->get<int>() - rolling;
+  std::sort(pending.begin(), pending.end());
+  auto rank = std::find(pending.begin(), pending.end(), w.key()) - pending.begin();
+  if (rank < slots) return true;
+  *why = std::to_string(rolling) + " of " + c.governing + "'s workloads rolling (max " +
+         std::to_string(max->get<int>()) + "), " + std::to_string(rank) + " ahead";
+  return false;
 }
 
 kube::Status WorkloadReconciler::revert(const Workload& w) {

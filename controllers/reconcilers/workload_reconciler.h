@@ -8,7 +8,10 @@
 //   entries `override` replaced are restored to their original values and owners first, then an
 //   empty apply releases (and so removes) every entry only the operator owned. The pod template
 //   ends up with the env it had before: same entries, values and order;
-// - while a debug bump is active it asks to be requeued at the bump's expiry.
+// - while a debug bump is active it asks to be requeued at the bump's expiry;
+// - a change that rolls the pods waits for the governing policy's rollout budget (§9): at most
+//   rollout.maxConcurrent of its workloads rolling at once, started in namespace/name order;
+//   none while rollout.paused or while one of them has exceeded its progress deadline.
 #pragma once
 
 #include "controllers/dapr.h"
@@ -39,6 +42,9 @@ class WorkloadReconciler {
   Decision decide(const Workload& w) const;
 
  private:
+  // §9: whether `w` may start a rollout now under its governing policy's budget
+  // (rollout.maxConcurrent, paused); `why` says why not.
+  bool may_roll(const Workload& w, const EffectiveConfig& c, std::string* why) const;
   kube::Status revert(const Workload& w);
   void decide_dapr(const Workload& w, Decision& d) const;
   Context& ctx_;

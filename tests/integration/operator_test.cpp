@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -956,6 +957,140 @@ TEST_F(Operator, WithoutDaprInstalledThePolicyReportsDaprUnavailableAndNothingEl
   })) << status_of(ns_, "p").dump();
   EXPECT_EQ(unavailable["status"], "True");
   EXPECT_EQ(template_annotations(*client_, ns_, "task-api"), json({{"dapr.io/enabled", "true"}}));
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+// Plays the Deployment controller for the pacing test (kube-controller-manager is stopped, and
+// no kubelet runs pods): writes the status a finished — or failed — rollout has.
+void set_rollout_status(kube::Client& c, const std::string& ns, const std::string& name,
+                        bool failed = false) {
+  auto d = c.get(deployments(), ns, name);
+  ASSERT_TRUE(d);
+  json status = {{"observedGeneration", (*d)["metadata"]["generation"]},
+                 {"replicas", 1},
+                 {"updatedReplicas", 1},
+                 {"readyReplicas", 1},
+                 {"availableReplicas", 1}};
+  if (failed) {
+    status["availableReplicas"] = 0;
+    status["conditions"] = json::array({{{"type", "Progressing"},
+                                         {"status", "False"},
+                                         {"reason", "ProgressDeadlineExceeded"},
+                                         {"message", "test: deadline exceeded"}}});
+  }
+  json intent = {{"apiVersion", "apps/v1"},
+                 {"kind", "Deployment"},
+                 {"metadata", {{"name", name}, {"namespace", ns}}},
+                 {"status", status}};
+  auto r = c.apply(deployments(), ns, name, intent, {"test-deployment-controller", true, "status"});
+  ASSERT_TRUE(r) << r.error().to_string();
+}
+
+bool rolling(const json& d) {
+  return d["metadata"].value("generation", 0) >
+         d.value("status", json::object()).value("observedGeneration", 0);
+}
+
+TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
+  ASSERT_EQ(controlplane("stop-controller-manager"), 0);
+  struct RestartControllerManager {
+    ~RestartControllerManager() { controlplane("start-controller-manager"); }
+  } restart_kcm;
+  const int kWorkloads = 10;
+  std::vector<std::string> names;
+  for (int i = 0; i < kWorkloads; ++i) {
+    names.push_back("w" + std::string(i < 10 ? "0" : "") + std::to_string(i));
+    workload(ns_, names.back(), {{"app", "paced"}});
+    set_rollout_status(*client_, ns_, names.back());
+  }
+  op_->start();
+  json spec = {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+               {"sampling", {{"ratio", "0.3"}}},
+               {"rollout", {{"maxConcurrent", 2}}}};
+  apply_policy(ns_, "p", spec);
+
+  // Play the controller until every workload carries the ratio: rollouts take a few polls each.
+  // Returns when `until(done)` holds, `done` = workloads finished with `ratio`.
+  auto play = [&](const std::string& ratio, std::vector<std::string>* started, int* max_rolling,
+                  const std::string& fail = "", std::function<bool(int)> until = nullptr) {
+    std::map<std::string, int> seen;  // polls a rollout has been seen in flight
+    return eventually(
+        [&] {
+          auto list = client_->list(deployments(), ns_);
+          if (!list) return false;
+          int now_rolling = 0, done = 0;
+          for (const auto& d : list->items) {
+            std::string name = d["metadata"]["name"];
+            if (rolling(d)) {
+              ++now_rolling;
+              if (seen[name]++ == 0 && started) started->push_back(name);
+              if (seen[name] >= 3 && name != fail) set_rollout_status(*client_, ns_, name);
+              if (name == fail) set_rollout_status(*client_, ns_, name, /*failed=*/true);
+            }
+            for (const auto& e :
+                 d["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
+              if (e["name"] == "OTEL_TRACES_SAMPLER_ARG" && e.value("value", "") == ratio &&
+                  !rolling(d)) {
+                ++done;
+              }
+            }
+          }
+          *max_rolling = std::max(*max_rolling, now_rolling);
+          return until ? until(done) : done == kWorkloads;
+        },
+        90s);
+  };
+  std::vector<std::string> started;
+  int max_rolling = 0;
+  ASSERT_TRUE(play("0.3", &started, &max_rolling));
+  EXPECT_EQ(max_rolling, 2) << "never more than maxConcurrent rolling at once";
+  EXPECT_EQ(started, names) << "rollouts start in namespace/name order";
+
+  // A failed rollout stops the wave and marks the policy Degraded.
+  spec["sampling"]["ratio"] = "0.4";
+  apply_policy(ns_, "p", spec);
+  int ignored = 0;
+  json degraded;
+  auto rollout_failed = [&](int) {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "Degraded") degraded = c;
+    }
+    return degraded.value("reason", "") == "RolloutFailed";
+  };
+  ASSERT_TRUE(play("0.4", nullptr, &ignored, /*fail=*/"w00", rollout_failed))
+      << status_of(ns_, "p").dump();
+  // Let every held workload be looked at again, twice, before counting.
+  double seen = op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}");
+  ASSERT_TRUE(eventually([&] {
+    return op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
+           seen + 2 * kWorkloads;
+  }));
+  int with_new_ratio = 0;
+  for (const auto& n : names) with_new_ratio += var(ns_, n, "OTEL_TRACES_SAMPLER_ARG") == "0.4";
+  EXPECT_LE(with_new_ratio, 2) << "no rollout starts after one failed";
+
+  // Recovered, but paused: nothing new starts; unpaused: the wave completes.
+  set_rollout_status(*client_, ns_, "w00");
+  spec["rollout"]["paused"] = true;
+  spec["sampling"]["ratio"] = "0.5";
+  apply_policy(ns_, "p", spec);
+  double before = op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}");
+  // Every held workload is looked at again each second: wait for two more rounds of them.
+  ASSERT_TRUE(eventually([&] {
+    return op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
+           before + 2 * kWorkloads;
+  }));
+  for (const auto& n : names) EXPECT_NE(var(ns_, n, "OTEL_TRACES_SAMPLER_ARG"), "0.5") << n;
+  spec["rollout"]["paused"] = false;
+  apply_policy(ns_, "p", spec);
+  max_rolling = 0;
+  EXPECT_TRUE(play("0.5", nullptr, &max_rolling));
+  EXPECT_LE(max_rolling, 2);
 }
 
 }  // namespace
