@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "controllers/dapr_naming.h"
+#include "controllers/hash.h"
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
@@ -71,21 +72,6 @@ Endpoint parse_endpoint(std::string_view url) {
   }
   e.host = std::string(authority);
   return e;
-}
-
-std::string fnv1a64_hex(std::string_view data) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = kHex[h & 0xF];
-    h >>= 4;
-  }
-  return out;
 }
 
 json object_identity(const std::string& ns, const std::string& name) {
@@ -175,7 +161,7 @@ std::string tracing_hash(const DaprTracing& t) {
                          {"endpointAddress", t.endpoint_address},
                          {"isSecure", t.is_secure},
                          {"protocol", t.protocol}};
-  return fnv1a64_hex(settings.dump(-1, ' ', false, json::error_handler_t::replace));
+  return stable_hash_hex(settings.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 json previous_tracing(const json& configuration) {

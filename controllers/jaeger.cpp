@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "controllers/hash.h"
+
 namespace tracing::controllers {
 namespace {
 
@@ -73,18 +75,6 @@ std::string fill(std::string_view tmpl, const std::map<std::string_view, std::st
     }
   }
   return out;
-}
-
-// FNV-1a 64: a hash that is the same in every build (std::hash is not).
-std::string fnv1a_hex(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 json metadata(const JaegerInstance& j, const std::string& name) {
@@ -174,7 +164,7 @@ json deployment(const JaegerInstance& j, const JaegerConfigOptions& o,
             {"template",
              {{"metadata",
                {{"labels", jaeger_labels(j)},
-                {"annotations", {{kConfigHashAnnotation, fnv1a_hex(config_yaml)}}}}},
+                {"annotations", {{kConfigHashAnnotation, stable_hash_hex(config_yaml)}}}}},
               {"spec", pod_spec}}}}}};
 }
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "controllers/hash.h"
+
 namespace tracing::controllers {
 namespace {
 
@@ -234,21 +236,6 @@ std::optional<LabelSelector> parse_selector(const json& j, const std::string& fi
   return s;
 }
 
-std::string fnv1a64_hex(std::string_view data) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = kHex[h & 0xF];
-    h >>= 4;
-  }
-  return out;
-}
-
 std::optional<Debug> parse_debug(const json& j, Errors& errs) {
   const std::string f = "spec.debug";
   if (!j.is_object()) {
@@ -291,7 +278,7 @@ std::optional<Debug> parse_debug(const json& j, Errors& errs) {
   }
   d.reason = read_string(j, "reason", f + ".reason", errs).value_or("");
   // The canonical dump (object keys sorted) identifies the debug spec.
-  d.hash = fnv1a64_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  d.hash = stable_hash_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
   return d;
 }
 

@@ -184,14 +184,16 @@ void Informer::apply_list(std::vector<json>&& items) {
       }
     }
   }
-  for (auto& [key, obj] : fresh) {
-    ObjectPtr old = store_.upsert(key, obj);
-    for (auto& h : handlers_) {
-      if (!old) {
-        if (h.on_add) h.on_add(obj);
-      } else if (h.on_update) {
-        h.on_update(old, obj);
-      }
+  for (auto& [key, obj] : fresh) upsert_and_notify(key, obj);
+}
+
+void Informer::upsert_and_notify(const std::string& key, const ObjectPtr& obj) {
+  ObjectPtr old = store_.upsert(key, obj);
+  for (auto& h : handlers_) {
+    if (!old) {
+      if (h.on_add) h.on_add(obj);
+    } else if (h.on_update) {
+      h.on_update(old, obj);
     }
   }
 }
@@ -226,15 +228,7 @@ Informer::State Informer::step_watch(const Watching& w) {
             if (h.on_delete) h.on_delete(old);
           }
         } else {
-          ObjectPtr obj = project(std::move(ev.object));
-          ObjectPtr old = store_.upsert(key, obj);
-          for (auto& h : handlers_) {
-            if (!old) {
-              if (h.on_add) h.on_add(obj);
-            } else if (h.on_update) {
-              h.on_update(old, obj);
-            }
-          }
+          upsert_and_notify(key, project(std::move(ev.object)));
         }
         if (!ev_rv.empty()) rv = ev_rv;
         set_rv(rv);

@@ -115,6 +115,8 @@ class Informer {
   State step_list();
   State step_watch(const Watching& w);
   void apply_list(std::vector<json>&& items);
+  // Stores `obj` under `key` and tells the handlers: an add, or an update of what was there.
+  void upsert_and_notify(const std::string& key, const ObjectPtr& obj);
   ObjectPtr project(json&& object) const;
   void set_rv(const std::string& rv);
   void sleep_backoff();

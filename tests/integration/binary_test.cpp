@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/integration/operator_harness.h"
+
 namespace tracing::testing {
 namespace {
 
@@ -17,14 +19,9 @@ struct ProcessResult {
 };
 
 ProcessResult run_operator(const std::string& args) {
-  std::string cmd = std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator " + args + " 2>&1";
   ProcessResult r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int rc = p ? pclose(p) : -1;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.output = run_capture(
+      std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator " + args + " 2>&1", &r.status);
   return r;
 }
 

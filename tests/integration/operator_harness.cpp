@@ -246,17 +246,24 @@ int audit_writes_since(size_t offset, const std::string& user) {
   return writes;
 }
 
-std::string kubectl(const std::string& args) {
-  std::string cmd =
-      cp_path("bin/kubectl") + " --kubeconfig " + admin_kubeconfig() + " " + args + " 2>&1";
+std::string run_capture(const std::string& cmd, int* status) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
+  if (!p) {
+    if (status) *status = -1;
+    return out;
+  }
   std::array<char, 4096> buf;
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  pclose(p);
+  int rc = pclose(p);
+  if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   return out;
+}
+
+std::string kubectl(const std::string& args) {
+  return run_capture(cp_path("bin/kubectl") + " --kubeconfig " + admin_kubeconfig() + " " + args +
+                     " 2>&1");
 }
 
 }  // namespace tracing::testing

@@ -56,6 +56,9 @@ class OperatorProcess {
 size_t audit_log_size();
 int audit_writes_since(size_t offset, const std::string& user = "tracing-operator");
 
+// Runs a shell command; returns its stdout, and its exit status in `status` when given.
+std::string run_capture(const std::string& cmd, int* status = nullptr);
+
 // Runs the local control plane's kubectl as the admin; returns stdout.
 std::string kubectl(const std::string& args);
 

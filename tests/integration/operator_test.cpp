@@ -492,12 +492,7 @@ json run_sdk_probe(const json& env) {
   }
   cmd += " " + shell_quote(python) + " " +
          shell_quote(std::string(TRACING_SOURCE_DIR) + "/tests/otel/sdk_probe.py");
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (p) pclose(p);
+  std::string out = run_capture(cmd);
   auto j = json::parse(out, nullptr, false);
   EXPECT_TRUE(j.is_object()) << "probe output: " << out;
   return j;
@@ -786,12 +781,7 @@ json send_traces(const json& env, int n) {
   cmd += " " + shell_quote(python) + " " +
          shell_quote(std::string(TRACING_SOURCE_DIR) + "/tests/otel/send_traces.py") + " " +
          std::to_string(n);
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t k;
-  while (p && (k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
-  if (p) pclose(p);
+  std::string out = run_capture(cmd);
   return json::parse(out, nullptr, false);
 }
 
