@@ -1,7 +1,10 @@
 // The operator end to end: its own process, the real API server, policies applied as a user
 // would (server-side apply by another manager), assertions on the Deployments and the policy
 // status the API server holds.
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -732,6 +735,7 @@ class LocalJaeger {
     return j.is_object() && j["data"].is_array() ? static_cast<int>(j["data"].size()) : 0;
   }
   int otlp_grpc() const { return o_.otlp_grpc; }
+  int sampling_grpc() const { return o_.sampling_grpc; }
 
  private:
   controllers::JaegerConfigOptions o_;
@@ -1081,6 +1085,111 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   max_rolling = 0;
   EXPECT_TRUE(play("0.5", nullptr, &max_rolling));
   EXPECT_LE(max_rolling, 2);
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+// The Java app of tests/otel/java-remote (OpenTelemetry Java SDK autoconfiguration with the
+// Jaeger remote sampler), running as one process the test talks to over its stdin/stdout.
+class JavaApp {
+ public:
+  explicit JavaApp(const std::map<std::string, std::string>& env) {
+    const char* jar = std::getenv("TRACING_OTEL_JAVA_JAR");
+    EXPECT_TRUE(jar && *jar) << "TRACING_OTEL_JAVA_JAR is not set: scripts/test sets it";
+    if (!jar || !*jar) return;
+    int in[2], out[2];
+    if (::pipe(in) != 0 || ::pipe(out) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    std::vector<std::string> envs = {"PATH=" + std::string(std::getenv("PATH"))};
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string java = "java", dash = "-jar", path = jar;
+    std::vector<char*> argv = {java.data(), dash.data(), path.data(), nullptr};
+    if (posix_spawnp(&pid_, "java", &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = ::fdopen(in[1], "w");
+    from_ = ::fdopen(out[0], "r");
+  }
+  ~JavaApp() {
+    if (to_) {
+      std::fputs("quit\n", to_);
+      std::fclose(to_);
+    }
+    if (from_) std::fclose(from_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  // Sends `n` traces named `name`; returns how many the SDK sampled (-1 on failure).
+  int send(int n, const std::string& name) {
+    if (!to_ || !from_) return -1;
+    std::fprintf(to_, "send %d %s\n", n, name.c_str());
+    std::fflush(to_);
+    char line[512];
+    if (!std::fgets(line, sizeof line, from_)) return -1;
+    auto j = json::parse(line, nullptr, false);
+    return j.is_object() ? j.value("sampled", -1) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+TEST_F(Operator, InRemoteModeABumpRaisesTheSampledFractionOfARunningAppWithoutARestart) {
+  LocalJaeger jaeger;
+  workload(ns_, "orders", {{"app", "orders"}, {"app.kubernetes.io/name", "orders"}});
+  op_->start();
+  json spec = {{"sampling", {{"mode", "remote"}, {"ratio", "0"}, {"remoteInitialRatio", "0"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] { return service_param(strategies(*client_, ns_), "orders") == 0; }));
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  ASSERT_TRUE(eventually([&] { return jaeger.rate("orders") == 0.0; }, 10s));
+
+  // The app's env is exactly what the operator wrote, with the cluster's Service names resolved
+  // to the local Jaeger (there is no cluster DNS here) and a 1 s poll instead of 10 s.
+  std::map<std::string, std::string> env;
+  for (const auto& e : this->env(ns_, "orders")) env[e["name"]] = e.value("value", "");
+  ASSERT_EQ(env["OTEL_TRACES_SAMPLER"], "parentbased_jaeger_remote");
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    return at == std::string::npos ? s : s.replace(at, from.size(), to);
+  };
+  env["OTEL_EXPORTER_OTLP_ENDPOINT"] =
+      replace(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "jaeger-collector." + ns_ + ".svc:4317",
+              "127.0.0.1:" + std::to_string(jaeger.otlp_grpc()));
+  env["OTEL_TRACES_SAMPLER_ARG"] =
+      replace(replace(env["OTEL_TRACES_SAMPLER_ARG"], "jaeger-sampling." + ns_ + ".svc:5779",
+                      "127.0.0.1:" + std::to_string(jaeger.sampling_grpc())),
+              "pollingIntervalMs=10000", "pollingIntervalMs=1000");
+  env["OTEL_METRICS_EXPORTER"] = "none";
+  env["OTEL_LOGS_EXPORTER"] = "none";
+  JavaApp app(env);
+  ASSERT_GT(app.pid(), 0);
+  EXPECT_EQ(app.send(50, "base"), 0) << "ratio 0: nothing sampled";
+
+  // A debug bump: only the strategies change; the running app follows within its poll.
+  spec["debug"] = {{"ratio", "1"}, {"duration", "15m"}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] { return service_param(strategies(*client_, ns_), "orders") == 1; }));
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  EXPECT_TRUE(eventually([&] { return app.send(5, "probe") == 5; }, 30s));
+  EXPECT_EQ(app.send(50, "bumped"), 50) << "the same process, now sampling everything";
+  EXPECT_TRUE(eventually([&] { return jaeger.traces("orders") >= 50; }, 30s))
+      << "Jaeger holds " << jaeger.traces("orders");
 }
 
 }  // namespace

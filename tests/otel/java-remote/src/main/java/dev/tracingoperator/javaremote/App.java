@@ -67,7 +67,11 @@ public final class App {
       }
       out.println("{\"error\":\"unknown command\"}");
     }
-    sdk.shutdown().join(30, TimeUnit.SECONDS);
-    System.exit(0);
+    CompletableResultCode shutdown = sdk.shutdown().join(30, TimeUnit.SECONDS);
+    System.err.println("otel-java-remote: shutdown " + (shutdown.isSuccess() ? "ok" : "failed"));
+    out.flush();
+    // The SDK is already shut down (and flushed); halt skips autoconfigure's own shutdown hook,
+    // which would only log "Multiple shutdown calls".
+    Runtime.getRuntime().halt(0);
   }
 }
