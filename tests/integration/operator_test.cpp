@@ -1043,7 +1043,15 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   int max_rolling = 0;
   ASSERT_TRUE(play("0.3", &started, &max_rolling));
   EXPECT_EQ(max_rolling, 2) << "never more than maxConcurrent rolling at once";
-  EXPECT_EQ(started, names) << "rollouts start in namespace/name order";
+  // Admission follows namespace/name order; the two holders of the budget's slots may reach the
+  // API server in either order, so each start is at most one place ahead of its turn.
+  ASSERT_EQ(std::set<std::string>(started.begin(), started.end()),
+            std::set<std::string>(names.begin(), names.end()));
+  for (size_t i = 0; i < started.size(); ++i) {
+    auto turn = std::find(names.begin(), names.end(), started[i]) - names.begin();
+    EXPECT_LE(turn, static_cast<long>(i) + 1) << started[i] << " started too early: "
+                                              << json(started).dump();
+  }
 
   // A failed rollout stops the wave and marks the policy Degraded.
   spec["sampling"]["ratio"] = "0.4";
