@@ -1049,8 +1049,8 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
             std::set<std::string>(names.begin(), names.end()));
   for (size_t i = 0; i < started.size(); ++i) {
     auto turn = std::find(names.begin(), names.end(), started[i]) - names.begin();
-    EXPECT_LE(turn, static_cast<long>(i) + 1) << started[i] << " started too early: "
-                                              << json(started).dump();
+    EXPECT_LE(turn, static_cast<long>(i) + 1)
+        << started[i] << " started too early: " << json(started).dump();
   }
 
   // A failed rollout stops the wave and marks the policy Degraded.
@@ -1198,6 +1198,73 @@ TEST_F(Operator, InRemoteModeABumpRaisesTheSampledFractionOfARunningAppWithoutAR
   EXPECT_EQ(app.send(50, "bumped"), 50) << "the same process, now sampling everything";
   EXPECT_TRUE(eventually([&] { return jaeger.traces("orders") >= 50; }, 30s))
       << "Jaeger holds " << jaeger.traces("orders");
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+TEST_F(Operator, DaprHashRestartsArePacedLikeEnvChanges) {
+  install_dapr_crd(*client_);
+  ASSERT_EQ(controlplane("stop-controller-manager"), 0);
+  struct RestartControllerManager {
+    ~RestartControllerManager() { controlplane("start-controller-manager"); }
+  } restart_kcm;
+  const int kWorkloads = 4;
+  for (int i = 0; i < kWorkloads; ++i) {
+    std::string name = "d" + std::to_string(i);
+    dapr_workload(*client_, ns_, name, {{"dapr.io/enabled", "true"}});
+    set_rollout_status(*client_, ns_, name);
+  }
+  op_->start();
+  // Remote mode: a ratio change leaves the env alone, so only the Dapr hash rolls the pods.
+  json spec = {
+      {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+      {"jaeger", {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}}},
+      {"sampling", {{"mode", "remote"}, {"ratio", "0.3"}}},
+      {"dapr", {{"restartOnChange", true}}},
+      {"rollout", {{"maxConcurrent", 1}}}};
+  apply_policy(ns_, "p", spec);
+  // Play the Deployment controller until `done_with` holds for every workload.
+  int max_rolling = 0;
+  auto play_until_all = [&](const std::function<bool(const json&)>& done_with) {
+    std::map<std::string, int> seen;
+    return eventually(
+        [&] {
+          auto list = client_->list(deployments(), ns_);
+          if (!list) return false;
+          int now_rolling = 0, done = 0;
+          for (const auto& d : list->items) {
+            std::string name = d["metadata"]["name"];
+            if (rolling(d)) {
+              ++now_rolling;
+              if (++seen[name] >= 3) set_rollout_status(*client_, ns_, name);
+            } else if (done_with(d)) {
+              ++done;
+            }
+          }
+          max_rolling = std::max(max_rolling, now_rolling);
+          return done == kWorkloads;
+        },
+        60s);
+  };
+  auto hash_of = [](const json& d) {
+    return d["spec"]["template"]["metadata"]
+        .value("annotations", json::object())
+        .value("tracing.rollout.dev/dapr-tracing-hash", "");
+  };
+  ASSERT_TRUE(play_until_all([&](const json& d) { return !hash_of(d).empty(); }));
+  std::string first_hash = hash_of(*client_->get(deployments(), ns_, "d0"));
+  max_rolling = 0;
+  spec["sampling"]["ratio"] = "0.6";  // new Dapr samplingRate → new hash → a paced wave
+  json env_before = env(ns_, "d0");
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(play_until_all(
+      [&](const json& d) { return !hash_of(d).empty() && hash_of(d) != first_hash; }));
+  EXPECT_EQ(max_rolling, 1) << "Dapr tracing changes roll one workload at a time here";
+  EXPECT_EQ(env(ns_, "d0"), env_before) << "only the Dapr hash changed the pod template";
 }
 
 }  // namespace
