@@ -6,7 +6,6 @@
 #include <string_view>
 #include <utility>
 
-#include "controllers/dapr_naming.h"
 #include "controllers/hash.h"
 #include "controllers/naming.h"
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "controllers/hash.h"
+#include "controllers/naming.h"
 
 namespace tracing::controllers {
 namespace {
@@ -22,7 +23,6 @@ constexpr int kUserId = 10001;
 
 // Pod-template annotation carrying a hash of config.yaml: Jaeger reads its config only at start,
 // so a changed config rolls the pod. The strategies file is not hashed: Jaeger re-reads it.
-constexpr const char* kConfigHashAnnotation = "tracing.rollout.dev/jaeger-config-hash";
 
 // A YAML double-quoted scalar: JSON's string escapes are a subset of YAML's.
 std::string quoted(const std::string& s) { return json(s).dump(); }
@@ -164,7 +164,8 @@ json deployment(const JaegerInstance& j, const JaegerConfigOptions& o,
             {"template",
              {{"metadata",
                {{"labels", jaeger_labels(j)},
-                {"annotations", {{kConfigHashAnnotation, stable_hash_hex(config_yaml)}}}}},
+                {"annotations",
+                 {{naming::kJaegerConfigHashAnnotation, stable_hash_hex(config_yaml)}}}}},
               {"spec", pod_spec}}}}}};
 }
 

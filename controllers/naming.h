@@ -36,4 +36,27 @@ inline constexpr const char* kOtelSamplerArg = "OTEL_TRACES_SAMPLER_ARG";
 inline constexpr const char* kOtelPropagators = "OTEL_PROPAGATORS";
 inline constexpr const char* kOtelResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES";
 
+// On the managed Jaeger's pod template: a hash of its config.yaml. Jaeger reads its config only at
+// start, so a config change rolls it; the strategies file is reloaded and not hashed (§6).
+inline constexpr const char* kJaegerConfigHashAnnotation = "tracing.rollout.dev/jaeger-config-hash";
+
+// ---- Dapr (§7) ----
+// On a workload's pod template, written by the operator when dapr.restartOnChange is set: a hash
+// of the Dapr tracing settings the sidecar should run with (tracing_hash() in dapr.h). Sidecars
+// read their Configuration only at start, so changing this rolls the pods (§7, §9).
+inline constexpr const char* kDaprHashAnnotation = "tracing.rollout.dev/dapr-tracing-hash";
+// On a Dapr Configuration the operator took over (one a workload referenced with
+// dapr.io/config): what spec.tracing was before, as previous_tracing() returns it, serialized
+// JSON. restore_intent() reads it back when no policy wants the Configuration any more.
+inline constexpr const char* kDaprPreviousAnnotation = "tracing.rollout.dev/previous-tracing";
+
+// Dapr's own names (dapr/dapr pkg/injector/annotations; pkg/apis/configuration/v1alpha1).
+inline constexpr const char* kDaprEnabledAnnotation = "dapr.io/enabled";
+inline constexpr const char* kDaprConfigAnnotation = "dapr.io/config";
+inline constexpr const char* kDaprGroup = "dapr.io";
+inline constexpr const char* kDaprVersion = "v1alpha1";
+inline constexpr const char* kDaprApiVersion = "dapr.io/v1alpha1";
+inline constexpr const char* kDaprConfigurationKind = "Configuration";
+inline constexpr const char* kDaprConfigurationPlural = "configurations";
+
 }  // namespace tracing::naming

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "controllers/apply_intent.h"
-#include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "controllers/apply_intent.h"
-#include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
 

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "controllers/dapr.h"
-#include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
 #include "tests/integration/fixture.h"
 #include "tests/integration/yaml_json.h"

@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "controllers/dapr_naming.h"
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
