@@ -88,6 +88,11 @@ Labels Context::namespace_labels(const std::string& ns) const {
   return out;
 }
 
+bool Context::namespace_terminating(const std::string& ns) const {
+  auto obj = namespaces.store().get(ns);
+  return obj && (*obj)["metadata"].contains("deletionTimestamp");
+}
+
 std::vector<runtime::ObjectPtr> Context::deployments_in_scope(const Policy& p) const {
   if (p.ns == root_namespace) return deployments.store().list();
   return deployments.store().list_namespace(p.ns);

@@ -80,6 +80,8 @@ struct Context {
   DaprDiscovery& dapr;
 
   Labels namespace_labels(const std::string& ns) const;
+  // A namespace being deleted takes no new objects: passes that create skip it.
+  bool namespace_terminating(const std::string& ns) const;
   // Deployments a policy can reach: every one for a root policy, else its namespace's.
   std::vector<runtime::ObjectPtr> deployments_in_scope(const Policy& p) const;
 };

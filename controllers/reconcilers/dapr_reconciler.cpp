@@ -57,6 +57,7 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::optional<kube::ApiError> failure;
   for (const auto& [key, want] : wanted) {
     const auto& t = want.target;
+    if (ctx_.namespace_terminating(t.ns)) continue;
     json intent = configuration_intent(t.ns, t.name, t.tracing);
     auto it = live.find(key);
     if (t.takeover) {

@@ -105,6 +105,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   // the others back; the first failure is returned at the end for a retry with backoff.
   std::optional<kube::ApiError> failure;
   for (const auto& [key, want] : wanted) {
+    if (ctx_.namespace_terminating(want.instance.ns)) continue;  // it would only fight deletion
     std::string strategies = render_strategies(kDefaultStrategyRatio, want.ratios);
     for (const json& obj : jaeger_objects(want.instance, strategies)) {
       kube::Resource r = resource_for(obj);

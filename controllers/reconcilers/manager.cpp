@@ -38,6 +38,9 @@ runtime::InformerOptions namespace_options() {
     json md = {{"name", n["metadata"]["name"]},
                {"resourceVersion", n["metadata"].value("resourceVersion", "")}};
     if (n["metadata"].contains("labels")) md["labels"] = n["metadata"]["labels"];
+    if (n["metadata"].contains("deletionTimestamp")) {
+      md["deletionTimestamp"] = n["metadata"]["deletionTimestamp"];
+    }
     return json{{"metadata", md}};
   };
   return o;

@@ -51,8 +51,12 @@ class Operator : public ClusterTest {
 
   void TearDown() override {
     if (op_) op_->stop();
-    // Policies keep the operator's finalizer once it is gone: drop it so the namespaces go.
-    for (const auto& ns : created_namespaces_) {
+    // Policies keep the operator's finalizer once it is gone: drop it so the namespaces go, and
+    // wait until they are gone, so no test's leftovers are still being torn down (and seen by
+    // the next test's operator) while another test counts writes.
+    std::vector<std::string> all = created_namespaces_;
+    all.push_back(ns_);
+    for (const auto& ns : all) {
       if (auto list = client_->list(kPolicies, ns); list) {
         for (const auto& p : list->items) {
           (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
@@ -61,6 +65,16 @@ class Operator : public ClusterTest {
       }
       (void)client_->remove(namespaces(), "", ns);
     }
+    EXPECT_TRUE(eventually(
+        [&] {
+          for (const auto& ns : all) {
+            if (client_->get(namespaces(), "", ns).ok()) return false;
+          }
+          return true;
+        },
+        120s))
+        << "test namespaces still terminating";
+    ns_.clear();  // gone already
     ClusterTest::TearDown();
   }
 
@@ -671,6 +685,8 @@ TEST_F(Operator, RemoteModeRatioChangesAndBumpsWriteNoDeployment) {
     auto ev = json::parse(line, nullptr, false);
     if (!ev.is_object() || ev["user"].value("username", "") != "tracing-operator") continue;
     std::string uri = ev.value("requestURI", "");
+    // This namespace only: other tests' leftovers may still be torn down meanwhile.
+    if (uri.find("/namespaces/" + ns_ + "/") == std::string::npos) continue;
     if (ev.value("verb", "") == "patch" && uri.find("/deployments/") != std::string::npos) {
       ++deployment_writes;
     }
