@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "controllers/jaeger.h"
+#include "tests/integration/fixture.h"
 #include "tests/integration/local_jaeger.h"
 
 extern char** environ;
@@ -46,14 +47,7 @@ using testing::read_file;
 using testing::served_rate;
 using testing::write_atomically;
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
+using testing::eventually;
 
 TEST(JaegerBinary, ServesTheRenderedStrategiesAndReloadsThem) {
   const char* bin = std::getenv("TRACING_JAEGER_BIN");

@@ -1006,6 +1006,45 @@ bool rolling(const json& d) {
          d.value("status", json::object()).value("observedGeneration", 0);
 }
 
+// What the test's Deployment controller saw of a wave of rollouts.
+struct Wave {
+  std::vector<std::string> started;  // in the order their rollouts were first seen
+  int max_rolling = 0;               // most rollouts in flight at one poll
+};
+
+// Plays the Deployment controller in `ns` until `until(done)` holds (default: every one of
+// `total` workloads done), `done` counting workloads not rolling for which `done_with` holds. A
+// rollout in flight completes after three polls; `fail`'s exceeds its progress deadline instead.
+bool play_deployment_controller(kube::Client& c, const std::string& ns, int total,
+                                const std::function<bool(const json&)>& done_with, Wave& wave,
+                                const std::string& fail = "",
+                                std::function<bool(int)> until = nullptr) {
+  std::map<std::string, int> seen;  // polls a rollout has been seen in flight
+  return eventually(
+      [&] {
+        auto list = c.list(deployments(), ns);
+        if (!list) return false;
+        int now_rolling = 0, done = 0;
+        for (const auto& d : list->items) {
+          std::string name = d["metadata"]["name"];
+          if (!rolling(d)) {
+            done += done_with(d);
+            continue;
+          }
+          ++now_rolling;
+          if (seen[name]++ == 0) wave.started.push_back(name);
+          if (name == fail) {
+            set_rollout_status(c, ns, name, /*failed=*/true);
+          } else if (seen[name] >= 3) {
+            set_rollout_status(c, ns, name);
+          }
+        }
+        wave.max_rolling = std::max(wave.max_rolling, now_rolling);
+        return until ? until(done) : done == total;
+      },
+      90s);
+}
+
 TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   ASSERT_EQ(controlplane("stop-controller-manager"), 0);
   struct RestartControllerManager {
@@ -1024,41 +1063,20 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
                {"rollout", {{"maxConcurrent", 2}}}};
   apply_policy(ns_, "p", spec);
 
-  // Play the controller until every workload carries the ratio: rollouts take a few polls each.
-  // Returns when `until(done)` holds, `done` = workloads finished with `ratio`.
-  auto play = [&](const std::string& ratio, std::vector<std::string>* started, int* max_rolling,
-                  const std::string& fail = "", std::function<bool(int)> until = nullptr) {
-    std::map<std::string, int> seen;  // polls a rollout has been seen in flight
-    return eventually(
-        [&] {
-          auto list = client_->list(deployments(), ns_);
-          if (!list) return false;
-          int now_rolling = 0, done = 0;
-          for (const auto& d : list->items) {
-            std::string name = d["metadata"]["name"];
-            if (rolling(d)) {
-              ++now_rolling;
-              if (seen[name]++ == 0 && started) started->push_back(name);
-              if (seen[name] >= 3 && name != fail) set_rollout_status(*client_, ns_, name);
-              if (name == fail) set_rollout_status(*client_, ns_, name, /*failed=*/true);
-            }
-            for (const auto& e :
-                 d["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
-              if (e["name"] == "OTEL_TRACES_SAMPLER_ARG" && e.value("value", "") == ratio &&
-                  !rolling(d)) {
-                ++done;
-              }
-            }
-          }
-          *max_rolling = std::max(*max_rolling, now_rolling);
-          return until ? until(done) : done == kWorkloads;
-        },
-        90s);
+  // Done: a workload that finished rolling out with `ratio`.
+  auto with_ratio = [](const std::string& ratio) {
+    return [ratio](const json& d) {
+      for (const auto& e :
+           d["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
+        if (e["name"] == "OTEL_TRACES_SAMPLER_ARG" && e.value("value", "") == ratio) return true;
+      }
+      return false;
+    };
   };
-  std::vector<std::string> started;
-  int max_rolling = 0;
-  ASSERT_TRUE(play("0.3", &started, &max_rolling));
-  EXPECT_EQ(max_rolling, 2) << "never more than maxConcurrent rolling at once";
+  Wave first;
+  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, with_ratio("0.3"), first));
+  EXPECT_EQ(first.max_rolling, 2) << "never more than maxConcurrent rolling at once";
+  const std::vector<std::string>& started = first.started;
   // Admission follows namespace/name order; the two holders of the budget's slots may reach the
   // API server in either order, so each start is at most one place ahead of its turn.
   ASSERT_EQ(std::set<std::string>(started.begin(), started.end()),
@@ -1072,7 +1090,6 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   // A failed rollout stops the wave and marks the policy Degraded.
   spec["sampling"]["ratio"] = "0.4";
   apply_policy(ns_, "p", spec);
-  int ignored = 0;
   json degraded;
   auto rollout_failed = [&](int) {
     for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
@@ -1080,7 +1097,9 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
     }
     return degraded.value("reason", "") == "RolloutFailed";
   };
-  ASSERT_TRUE(play("0.4", nullptr, &ignored, /*fail=*/"w00", rollout_failed))
+  Wave failing;
+  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, with_ratio("0.4"), failing,
+                                         /*fail=*/"w00", rollout_failed))
       << status_of(ns_, "p").dump();
   // Let every held workload be looked at again, twice, before counting.
   double seen = op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}");
@@ -1106,9 +1125,9 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   for (const auto& n : names) EXPECT_NE(var(ns_, n, "OTEL_TRACES_SAMPLER_ARG"), "0.5") << n;
   spec["rollout"]["paused"] = false;
   apply_policy(ns_, "p", spec);
-  max_rolling = 0;
-  EXPECT_TRUE(play("0.5", nullptr, &max_rolling));
-  EXPECT_LE(max_rolling, 2);
+  Wave last;
+  EXPECT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, with_ratio("0.5"), last));
+  EXPECT_LE(last.max_rolling, 2);
 }
 
 }  // namespace
@@ -1243,43 +1262,23 @@ TEST_F(Operator, DaprHashRestartsArePacedLikeEnvChanges) {
       {"dapr", {{"restartOnChange", true}}},
       {"rollout", {{"maxConcurrent", 1}}}};
   apply_policy(ns_, "p", spec);
-  // Play the Deployment controller until `done_with` holds for every workload.
-  int max_rolling = 0;
-  auto play_until_all = [&](const std::function<bool(const json&)>& done_with) {
-    std::map<std::string, int> seen;
-    return eventually(
-        [&] {
-          auto list = client_->list(deployments(), ns_);
-          if (!list) return false;
-          int now_rolling = 0, done = 0;
-          for (const auto& d : list->items) {
-            std::string name = d["metadata"]["name"];
-            if (rolling(d)) {
-              ++now_rolling;
-              if (++seen[name] >= 3) set_rollout_status(*client_, ns_, name);
-            } else if (done_with(d)) {
-              ++done;
-            }
-          }
-          max_rolling = std::max(max_rolling, now_rolling);
-          return done == kWorkloads;
-        },
-        60s);
-  };
   auto hash_of = [](const json& d) {
     return d["spec"]["template"]["metadata"]
         .value("annotations", json::object())
         .value("tracing.rollout.dev/dapr-tracing-hash", "");
   };
-  ASSERT_TRUE(play_until_all([&](const json& d) { return !hash_of(d).empty(); }));
+  Wave initial;
+  ASSERT_TRUE(play_deployment_controller(
+      *client_, ns_, kWorkloads, [&](const json& d) { return !hash_of(d).empty(); }, initial));
   std::string first_hash = hash_of(*client_->get(deployments(), ns_, "d0"));
-  max_rolling = 0;
   spec["sampling"]["ratio"] = "0.6";  // new Dapr samplingRate → new hash → a paced wave
   json env_before = env(ns_, "d0");
   apply_policy(ns_, "p", spec);
-  ASSERT_TRUE(play_until_all(
-      [&](const json& d) { return !hash_of(d).empty() && hash_of(d) != first_hash; }));
-  EXPECT_EQ(max_rolling, 1) << "Dapr tracing changes roll one workload at a time here";
+  Wave wave;
+  ASSERT_TRUE(play_deployment_controller(
+      *client_, ns_, kWorkloads,
+      [&](const json& d) { return !hash_of(d).empty() && hash_of(d) != first_hash; }, wave));
+  EXPECT_EQ(wave.max_rolling, 1) << "Dapr tracing changes roll one workload at a time here";
   EXPECT_EQ(env(ns_, "d0"), env_before) << "only the Dapr hash changed the pod template";
 }
 
