@@ -45,11 +45,6 @@ bool managed_by_operator(const json& object) {
   return labels.value("app.kubernetes.io/managed-by", "") == naming::kFieldManager;
 }
 
-std::vector<std::string> JaegerReconciler::collisions() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return collisions_;
-}
-
 kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   std::map<std::string, Wanted> wanted;
   std::vector<std::string> collisions;
@@ -96,9 +91,8 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
       }
     }
   }
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    collisions_ = collisions;
+  for (const auto& c : collisions) {
+    spdlog::warn("remote sampling: one service name, different ratios: {}", c);
   }
 
   // Apply what differs. One instance failing (its namespace being deleted, say) does not hold

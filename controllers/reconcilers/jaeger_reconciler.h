@@ -28,16 +28,11 @@ class JaegerReconciler {
       : ctx_(ctx), workloads_(workloads), config_maps_(config_maps), services_(services) {}
   kube::Result<Action> reconcile(const std::string& key);
 
-  // Service-name collisions seen in the last reconcile ("svc: 0.5 (ns/a) over 0.1 (ns/b)").
-  std::vector<std::string> collisions() const;
-
  private:
   Context& ctx_;
   const WorkloadReconciler& workloads_;
   runtime::Informer& config_maps_;
   runtime::Informer& services_;
-  mutable std::mutex mu_;
-  std::vector<std::string> collisions_;
 };
 
 // Whether a Deployment is one of the operator's own (a managed Jaeger): never a workload.
