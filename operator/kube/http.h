@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "operator/kube/cancellation.h"
 #include "operator/kube/config.h"
 #include "operator/kube/error.h"
 
@@ -25,28 +26,15 @@ struct HttpRequest {
   // Idle timeout: the request fails when no byte arrives for this long. For a watch, set it
   // above timeoutSeconds so the server's own deadline ends the stream first.
   std::chrono::seconds timeout{60};
+  // When set and fired, send() abandons the request (in flight or not yet sent) and fails it
+  // with ApiError::shutting_down. The Cancellation must outlive the call.
+  Cancellation* cancel = nullptr;
 };
 
 struct HttpResponse {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased
-};
-
-// A one-shot cancellation signal shared between the thread that owns a stream and the one that
-// stops it. Callbacks run once, on the cancelling thread (or at once if already cancelled).
-class Cancellation {
- public:
-  void cancel();
-  bool cancelled() const { return cancelled_.load(); }
-  int subscribe(std::function<void()> fn);
-  void unsubscribe(int id);
-
- private:
-  std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
-  int next_id_ = 0;
-  std::map<int, std::function<void()>> callbacks_;
 };
 
 class HttpTransport {

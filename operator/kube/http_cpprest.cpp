@@ -21,37 +21,26 @@
 
 namespace tracing::kube {
 
-void Cancellation::cancel() {
-  if (cancelled_.exchange(true)) return;
-  std::map<int, std::function<void()>> cbs;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    cbs.swap(callbacks_);
-  }
-  for (auto& [id, fn] : cbs) fn();
-}
-
-int Cancellation::subscribe(std::function<void()> fn) {
-  std::unique_lock<std::mutex> g(mu_);
-  if (cancelled_.load()) {
-    g.unlock();
-    fn();
-    return -1;
-  }
-  int id = next_id_++;
-  callbacks_[id] = std::move(fn);
-  return id;
-}
-
-void Cancellation::unsubscribe(int id) {
-  std::lock_guard<std::mutex> g(mu_);
-  callbacks_.erase(id);
-}
-
 namespace {
 
 namespace http = web::http;
 namespace client = web::http::client;
+
+// Cancels `cts` when `cancel` fires, for as long as it lives (none: no-op).
+class LinkedCancellation {
+ public:
+  LinkedCancellation(Cancellation* cancel, pplx::cancellation_token_source& cts)
+      : cancel_(cancel), id_(cancel ? cancel->subscribe([&cts] { cts.cancel(); }) : -1) {}
+  ~LinkedCancellation() {
+    if (cancel_) cancel_->unsubscribe(id_);
+  }
+  LinkedCancellation(const LinkedCancellation&) = delete;
+  LinkedCancellation& operator=(const LinkedCancellation&) = delete;
+
+ private:
+  Cancellation* cancel_;
+  int id_;
+};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -116,12 +105,8 @@ class CpprestTransport final : public HttpTransport {
                               const std::function<bool(std::string_view)>& on_chunk,
                               Cancellation& cancel) override {
     pplx::cancellation_token_source cts;
-    int sub = cancel.subscribe([&cts] { cts.cancel(); });
-    struct Unsub {
-      Cancellation& c;
-      int id;
-      ~Unsub() { c.unsubscribe(id); }
-    } unsub{cancel, sub};
+    LinkedCancellation stream_cancel(&cancel, cts);
+    LinkedCancellation request_cancel(req.cancel, cts);
     try {
       auto prepared = prepare(req);
       if (!prepared) return prepared.error();
@@ -151,9 +136,8 @@ class CpprestTransport final : public HttpTransport {
           return out;
         }
       }
-    } catch (const pplx::task_canceled&) {
-      return HttpResponse{200, "", {}};
     } catch (const std::exception& e) {
+      if (req.cancel && req.cancel->cancelled()) return shutting_down(req);
       if (cancel.cancelled()) return HttpResponse{200, "", {}};
       return ApiError::network(std::string(e.what()) + " (" + req.method + " " + req.path + ")");
     }
@@ -234,7 +218,14 @@ class CpprestTransport final : public HttpTransport {
     return r;
   }
 
+  static ApiError shutting_down(const HttpRequest& req) {
+    return ApiError::shutting_down("abandoned: the client is shutting down (" + req.method + " " +
+                                   req.path + ")");
+  }
+
   Result<HttpResponse> send_once(const HttpRequest& req) {
+    pplx::cancellation_token_source cts;
+    LinkedCancellation request_cancel(req.cancel, cts);
     try {
       auto prepared = prepare(req);
       if (!prepared) return prepared.error();
@@ -244,13 +235,14 @@ class CpprestTransport final : public HttpTransport {
         own = std::make_unique<client::http_client>(config_.server, client_config(req.timeout));
         c = own.get();
       }
-      http::http_response resp = c->request(*prepared).get();
+      http::http_response resp = c->request(*prepared, cts.get_token()).get();
       HttpResponse out;
       out.status = resp.status_code();
       for (const auto& [k, v] : resp.headers()) out.headers[lower(k)] = v;
       out.body = resp.extract_utf8string(true).get();
       return out;
     } catch (const std::exception& e) {
+      if (req.cancel && req.cancel->cancelled()) return shutting_down(req);
       return ApiError::network(std::string(e.what()) + " (" + req.method + " " + req.path + ")");
     }
   }
