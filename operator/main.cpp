@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controllers/naming.h"
@@ -20,6 +21,9 @@
 #include "operator/runtime/http_server.h"
 
 namespace {
+
+// SIGTERM must end the process well inside a Pod's default 30 s grace period.
+constexpr time_t kShutdownBoundSeconds = 20;
 
 struct Flags {
   std::string kubeconfig;
@@ -237,6 +241,16 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("{}: finishing in-flight work", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  // A second signal, or a shutdown that overruns its bound (it should not: stop() abandons
+  // requests after its grace period), ends the process at once, as controller-runtime does.
+  std::thread([signals] {
+    struct timespec bound = {kShutdownBoundSeconds, 0};
+    int second = sigtimedwait(&signals, nullptr, &bound);
+    spdlog::error("{}: exiting without finishing",
+                  second > 0 ? "second signal" : "shutdown took too long");
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
   http.stop();
   manager.stop();
   spdlog::info("stopped after {} reconciles and {} writes", manager.reconciles(),

@@ -304,9 +304,25 @@ std::string Manager::metrics() const {
 void Manager::stop() {
   if (stopped_) return;
   stopped_ = true;
-  workload_queue_.shut_down_with_drain();
-  policy_queue_.shut_down_with_drain();
-  cluster_queue_.shut_down_with_drain();
+  // No new work, however long the queues: only the reconciles already running finish, within
+  // the grace period; past it, their requests are abandoned (every reconcile is level-triggered,
+  // so the next run, here or in another replica, picks up where one was cut).
+  for (runtime::WorkQueue* q : {&workload_queue_, &policy_queue_, &cluster_queue_}) {
+    q->shut_down_discarding();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  bool drained = true;
+  for (runtime::WorkQueue* q : {&workload_queue_, &policy_queue_, &cluster_queue_}) {
+    auto left = std::max(deadline - std::chrono::steady_clock::now(),
+                         std::chrono::steady_clock::duration::zero());
+    drained = q->wait_drained(left) && drained;
+  }
+  if (!drained) {
+    spdlog::warn("reconciles still running after {} s: abandoning their requests",
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.shutdown_grace).count());
+  }
+  // From here on nothing may reach the API server: a list or watch in progress ends at once.
+  client_.shut_down();
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();

@@ -3,8 +3,9 @@
 // reconcilers and their workers.
 //
 // Contract: start() returns once every informer has synced, so the first decisions see the
-// whole cluster; stop() stops taking new work, lets in-flight reconciles finish, then stops the
-// informers (SIGTERM: finish in-flight work, exit 0).
+// whole cluster; stop() drops the queued work, lets in-flight reconciles finish (for at most
+// shutdown_grace), then shuts the client down for good and stops the informers (SIGTERM: finish
+// in-flight work, exit 0, within seconds however long the queues).
 #pragma once
 
 #include <memory>
@@ -24,6 +25,8 @@ struct ManagerOptions {
   int workers = 4;
   std::string instance = "tracing-operator";
   std::function<WallTime()> now = [] { return std::chrono::system_clock::now(); };
+  // How long stop() lets running reconciles finish before abandoning their requests.
+  std::chrono::milliseconds shutdown_grace{5000};
 };
 
 class Manager {

@@ -49,9 +49,19 @@ ApiError error_of(const HttpResponse& resp) {
 Client::Client(std::shared_ptr<HttpTransport> transport, ClientOptions options)
     : transport_(std::move(transport)), limiter_(options.qps, options.burst) {}
 
+void Client::shut_down() {
+  shutdown_.cancel();
+  limiter_.close();
+}
+
 Result<HttpResponse> Client::send(HttpRequest req) {
+  req.cancel = &shutdown_;
+  auto not_sent = [&req] {
+    return ApiError::shutting_down("not sent: the client is shut down (" + req.method + " " +
+                                   req.path + ")");
+  };
   for (int attempt = 0;; ++attempt) {
-    limiter_.acquire();
+    if (!limiter_.acquire() || shutdown_.cancelled()) return not_sent();
     (is_write(req.method) ? counts_.writes : counts_.reads)++;
     auto resp = transport_->send(req);
     if (!resp) return resp;
@@ -59,7 +69,10 @@ Result<HttpResponse> Client::send(HttpRequest req) {
       ApiError e = error_of(*resp);
       auto wait = e.retry_after.value_or(std::chrono::seconds(1));
       spdlog::debug("429 from {} {}: retrying in {}s", req.method, req.path, wait.count());
-      std::this_thread::sleep_for(std::min(wait, std::chrono::seconds(10)));
+      if (!limiter_.sleep_for(
+              std::min<TokenBucket::clock::duration>(wait, std::chrono::seconds(10)))) {
+        return not_sent();
+      }
       continue;
     }
     return resp;
@@ -216,7 +229,10 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
     return on_event(std::move(event));
   };
 
-  limiter_.acquire();
+  req.cancel = &shutdown_;
+  if (!limiter_.acquire() || shutdown_.cancelled()) {
+    return ApiError::shutting_down("watch not started: the client is shut down");
+  }
   counts_.reads++;
   auto resp = transport_->stream(
       req, [&](std::string_view chunk) { return splitter.feed(chunk, on_line); }, cancel);

@@ -115,6 +115,12 @@ class Client {
   Result<bool> is_served(std::string_view group, std::string_view version, std::string_view plural);
 
   const RequestCounts& counts() const { return counts_; }
+  // Stops this client for good: requests in flight are abandoned, waits for the rate limit or a
+  // 429's Retry-After end, and every call from now on fails at once with
+  // ApiError::shutting_down. Used by a stopping process (so no reconcile outlives the shutdown
+  // bound) and by a leader that lost its lease (so it stops writing at once). Thread-safe.
+  void shut_down();
+  bool is_shut_down() const { return shutdown_.cancelled(); }
   const std::string& server() const { return transport_->server(); }
 
  private:
@@ -124,6 +130,7 @@ class Client {
   std::shared_ptr<HttpTransport> transport_;
   TokenBucket limiter_;
   RequestCounts counts_;
+  Cancellation shutdown_;
 };
 
 }  // namespace tracing::kube

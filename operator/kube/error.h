@@ -42,11 +42,16 @@ struct ApiError {
   static ApiError network(std::string message) {
     return ApiError{0, "NetworkError", std::move(message), {}, std::nullopt};
   }
+  // The request was not sent (or was abandoned) because the client was shut down.
+  static ApiError shutting_down(std::string message) {
+    return ApiError{0, "ShuttingDown", std::move(message), {}, std::nullopt};
+  }
   // Builds an error from an HTTP status and body. A Status object in the body supplies reason,
   // message and causes; any other body becomes the message.
   static ApiError from_response(int http_code, const std::string& body);
 
   bool is_network() const { return code == 0 && reason == "NetworkError"; }
+  bool is_shutting_down() const { return code == 0 && reason == "ShuttingDown"; }
   bool is_not_found() const { return code == 404; }
   bool is_already_exists() const { return code == 409 && reason == "AlreadyExists"; }
   // An optimistic-concurrency or apply conflict (409 other than AlreadyExists).

@@ -1,7 +1,6 @@
 #include "operator/kube/rate_limiter.h"
 
 #include <algorithm>
-#include <thread>
 
 namespace tracing::kube {
 
@@ -21,9 +20,22 @@ TokenBucket::clock::duration TokenBucket::reserve(clock::time_point now) {
       std::chrono::duration<double>(-tokens_ / qps_));
 }
 
-void TokenBucket::acquire() {
-  auto wait = reserve(clock::now());
-  if (wait > clock::duration::zero()) std::this_thread::sleep_for(wait);
+bool TokenBucket::acquire() { return sleep_for(reserve(clock::now())); }
+
+bool TokenBucket::sleep_for(clock::duration d) {
+  std::unique_lock<std::mutex> g(mu_);
+  if (d > clock::duration::zero()) {
+    closed_cv_.wait_for(g, d, [this] { return closed_; });
+  }
+  return !closed_;
+}
+
+void TokenBucket::close() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    closed_ = true;
+  }
+  closed_cv_.notify_all();
 }
 
 }  // namespace tracing::kube

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 namespace tracing::kube {
@@ -15,12 +16,19 @@ class TokenBucket {
   // How long the caller must wait before its request may go, reserving its token. Zero when
   // unlimited or a token is available now.
   clock::duration reserve(clock::time_point now);
-  // Blocks the calling thread until a token is available.
-  void acquire();
+  // Blocks the calling thread until a token is available. False if close() was called (before
+  // or while waiting): the caller must not send.
+  bool acquire();
+  // Blocks for `d`, or until close(). False if closed.
+  bool sleep_for(clock::duration d);
+  // Wakes every waiter; from now on acquire() and sleep_for() return false at once.
+  void close();
   bool enabled() const { return qps_ > 0; }
 
  private:
   std::mutex mu_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
   double qps_;
   double burst_;
   double tokens_;

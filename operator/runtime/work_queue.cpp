@@ -223,6 +223,11 @@ std::optional<std::string> WorkQueue::try_get() {
 void WorkQueue::done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   if (processing_.erase(key) == 0) return;
+  if (discard_) {
+    dirty_.erase(key);
+    if (processing_.empty()) drain_cv_.notify_all();
+    return;
+  }
   bool queued = promote_ready_locked(clock_.now());
   if (dirty_.count(key) != 0) {
     // Even while shutting down, as client-go does: a change seen during processing is not lost.
@@ -236,21 +241,30 @@ void WorkQueue::done(const std::string& key) {
 void WorkQueue::shut_down() {
   std::lock_guard<std::mutex> lock(mu_);
   shutting_down_ = true;
-  drain_ = false;
   waiting_.clear();
   waiting_slots_.clear();
   getters_cv_.notify_all();
-  drain_cv_.notify_all();
 }
 
-void WorkQueue::shut_down_with_drain() {
-  std::unique_lock<std::mutex> lock(mu_);
+void WorkQueue::shut_down_discarding() {
+  std::lock_guard<std::mutex> lock(mu_);
   shutting_down_ = true;
-  drain_ = true;
+  discard_ = true;
+  queue_.clear();
+  dirty_.clear();
   waiting_.clear();
   waiting_slots_.clear();
   getters_cv_.notify_all();
-  drain_cv_.wait(lock, [this] { return processing_.empty() || !drain_; });
+}
+
+bool WorkQueue::wait_drained(Clock::duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const Clock::time_point deadline = deadline_after(clock_.now(), timeout);
+  while (!processing_.empty()) {
+    if (clock_.now() >= deadline) return false;
+    clock_.wait_until(drain_cv_, lock, deadline);
+  }
+  return true;
 }
 
 std::size_t WorkQueue::len() const {

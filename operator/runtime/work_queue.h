@@ -11,6 +11,8 @@
 //   - All members are thread-safe.
 //
 // Caveats:
+//   - After shut_down_discarding() the queue hands nothing out: only the keys already being
+//     processed finish (a stopping process must not work through a long queue).
 //   - After shut_down() the queue accepts nothing new and drops keys still waiting for a deadline,
 //     but get() keeps handing out keys already queued (including dirty keys re-queued by done())
 //     and returns nullopt once the queue is empty.
@@ -145,9 +147,12 @@ class WorkQueue {
 
   // Stops accepting keys, drops keys waiting for a deadline and wakes every blocked get().
   void shut_down();
-  // As shut_down(), then blocks until every key handed out by get() is done() (or until
-  // shut_down() is called).
-  void shut_down_with_drain();
+  // Stops handing out work, for a process that is stopping: accepts nothing new, drops every
+  // queued and waiting key, get() returns nullopt from now on, and done() queues nothing again.
+  // Returns at once; wait_drained() waits for the keys already handed out.
+  void shut_down_discarding();
+  // Blocks until every key handed out by get() is done(), or `timeout` passed (returns false).
+  bool wait_drained(Clock::duration timeout);
 
   // Keys ready to be handed out (neither waiting for a deadline nor being processed).
   std::size_t len() const;
@@ -169,7 +174,7 @@ class WorkQueue {
 
   mutable std::mutex mu_;
   std::condition_variable getters_cv_;     // get(): a key was queued, a deadline moved, shutdown
-  std::condition_variable drain_cv_;       // shut_down_with_drain(): processing emptied, shutdown
+  std::condition_variable drain_cv_;       // wait_drained(): processing emptied
   std::deque<std::string> queue_;          // ready keys in FIFO order; each also in dirty_
   std::unordered_set<std::string> dirty_;  // keys needing processing (queued or pending done)
   std::unordered_set<std::string> processing_;  // keys handed out by get(), not yet done()
@@ -177,7 +182,7 @@ class WorkQueue {
   std::unordered_map<std::string, WaitingSlot> waiting_slots_;  // key -> its slot in waiting_
   std::uint64_t next_arrival_ = 0;
   bool shutting_down_ = false;
-  bool drain_ = false;
+  bool discard_ = false;
 };
 
 }  // namespace tracing::runtime

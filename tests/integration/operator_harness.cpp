@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -114,18 +115,60 @@ void uninstall_dapr_crd(kube::Client& admin) {
       60s));
 }
 
-OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_path)
-    : root_(std::move(root_namespace)), log_(std::move(log_path)) {}
+bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::string>& namespaces) {
+  const kube::Resource policies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                                "TracingPolicy"};
+  for (const auto& ns : namespaces) {
+    if (auto list = admin.list(policies, ns); list) {
+      for (const auto& p : list->items) {
+        (void)admin.patch(policies, ns, p["metadata"]["name"].get<std::string>(),
+                          {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
+      }
+    }
+    (void)admin.remove(kube::resources::namespaces(), "", ns);
+  }
+  return eventually(
+      [&] {
+        for (const auto& ns : namespaces) {
+          if (admin.get(kube::resources::namespaces(), "", ns).ok()) return false;
+        }
+        return true;
+      },
+      120s);
+}
+
+OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_path,
+                                 std::string binary)
+    : root_(std::move(root_namespace)),
+      log_(std::move(log_path)),
+      binary_(binary.empty() ? std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator"
+                             : std::move(binary)) {}
 
 OperatorProcess::~OperatorProcess() {
   if (pid_ > 0) stop();
 }
 
 void OperatorProcess::start(const std::vector<std::string>& extra_args) {
+  spawn(extra_args);
+  if (pid_ <= 0) return;
+  bool ready = eventually(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          return true;
+        }
+        return get(health_port_, "/readyz") == "ok";
+      },
+      60s);
+  ASSERT_TRUE(ready && pid_ > 0) << "the operator did not become ready; log: " << log_;
+}
+
+void OperatorProcess::spawn(const std::vector<std::string>& extra_args) {
   metrics_port_ = free_port();
   health_port_ = free_port();
   std::vector<std::string> args = {
-      std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator",
+      binary_,
       "--kubeconfig=" + cp_path("pki/operator.kubeconfig"),
       "--root-namespace=" + root_,
       "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port_),
@@ -142,35 +185,34 @@ void OperatorProcess::start(const std::vector<std::string>& extra_args) {
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) pid_ = -1;
   ASSERT_EQ(rc, 0) << "cannot start " << argv[0];
-  bool ready = eventually(
-      [&] {
-        int status = 0;
-        if (waitpid(pid_, &status, WNOHANG) == pid_) {
-          pid_ = -1;
-          return true;
-        }
-        return get(health_port_, "/readyz") == "ok";
-      },
-      60s);
-  ASSERT_TRUE(ready && pid_ > 0) << "the operator did not become ready; log: " << log_;
+}
+
+int OperatorProcess::wait_for_exit() {
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (WIFEXITED(status)) {
+    last_exit_ = "exit " + std::to_string(WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+  }
+  last_exit_ = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) + " (" +
+                                         strsignal(WTERMSIG(status)) + ")"
+                                   : "status " + std::to_string(status);
+  return -1;
 }
 
 int OperatorProcess::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return wait_for_exit();
 }
 
 void OperatorProcess::kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
+  wait_for_exit();
 }
 
 std::string OperatorProcess::get(int port, const std::string& path) const {

@@ -23,12 +23,17 @@ void uninstall_dapr_crd(kube::Client& admin);
 
 class OperatorProcess {
  public:
-  OperatorProcess(std::string root_namespace, std::string log_path);
+  // `binary`: default build/bin/tracing-operator (e.g. an ASan build's instead).
+  OperatorProcess(std::string root_namespace, std::string log_path, std::string binary = "");
   ~OperatorProcess();
   // Starts it and waits for /readyz (informers synced).
   void start(const std::vector<std::string>& extra_args = {});
+  // Starts it and returns at once.
+  void spawn(const std::vector<std::string>& extra_args = {});
   // SIGTERM and wait; returns the exit status (-1 if it did not exit normally).
   int stop();
+  // How the last stop() or kill() ended it: "exit 0", "signal 11 (Segmentation fault)".
+  const std::string& last_exit() const { return last_exit_; }
   // SIGKILL: a crash, no cleanup.
   void kill();
   bool running() const { return pid_ > 0; }
@@ -44,8 +49,11 @@ class OperatorProcess {
 
  private:
   std::string get(int port, const std::string& path) const;
+  int wait_for_exit();
   std::string root_;
   std::string log_;
+  std::string binary_;
+  std::string last_exit_;
   pid_t pid_ = -1;
   int metrics_port_ = 0;
   int health_port_ = 0;
@@ -55,6 +63,10 @@ class OperatorProcess {
 // after byte `offset`. audit_log_size() gives the offset to start from.
 size_t audit_log_size();
 int audit_writes_since(size_t offset, const std::string& user = "tracing-operator");
+
+// Deletes `namespaces` after dropping the finalizers of the TracingPolicies in them (the operator
+// that would remove them is gone), and waits until they are gone; false if some are still there.
+bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::string>& namespaces);
 
 // Runs a shell command; returns its stdout, and its exit status in `status` when given.
 std::string run_capture(const std::string& cmd, int* status = nullptr);

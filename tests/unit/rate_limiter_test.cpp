@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 namespace tracing::kube {
 namespace {
 
@@ -37,6 +39,18 @@ TEST(TokenBucket, ZeroQpsTurnsTheLimitOff) {
   EXPECT_FALSE(b.enabled());
   clock::time_point t{};
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(b.reserve(t), clock::duration::zero());
+}
+
+TEST(TokenBucket, CloseEndsAWaitAndRefusesLaterAcquires) {
+  TokenBucket b(0.001, 1);  // one token, then the next one in 1000 s
+  ASSERT_TRUE(b.acquire());
+  auto waiter = std::async(std::launch::async, [&] { return b.acquire(); });
+  EXPECT_EQ(waiter.wait_for(50ms), std::future_status::timeout);
+  b.close();
+  ASSERT_EQ(waiter.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(waiter.get());
+  EXPECT_FALSE(b.acquire());
+  EXPECT_FALSE(b.sleep_for(1h));
 }
 
 }  // namespace

@@ -202,7 +202,7 @@ TEST(WorkQueue, ConcurrentWorkersNeverProcessTheSameKeyAtOnce) {
   std::vector<std::thread> workers;
   for (int i = 0; i < 4; ++i) workers.emplace_back(worker);
   for (int i = 0; i < 2000; ++i) q.add(keys[i % keys.size()]);
-  q.shut_down_with_drain();
+  q.shut_down();  // workers still empty the queue, then get() ends them
   for (auto& t : workers) t.join();
 
   EXPECT_EQ(overlaps.load(), 0);
@@ -484,44 +484,69 @@ TEST(WorkQueue, ChangeSeenDuringProcessingSurvivesShutDown) {
   EXPECT_EQ(q.get(), std::nullopt);
 }
 
-TEST(WorkQueue, ShutDownWithDrainWaitsForProcessingKeys) {
+TEST(WorkQueue, ShutDownDiscardingHandsOutNothingMore) {
   FakeClock clock;
   WorkQueue q(clock, exponential());
   q.add("a");
+  q.add("b");
+  q.add_after("c", 1s);
   ASSERT_EQ(q.try_get(), "a");
 
-  auto drain = std::async(std::launch::async, [&] { q.shut_down_with_drain(); });
-  ShutDownOnExit guard{q};  // ends the drain if an expectation below fails
-  // shutting_down() turns true under the same lock hold in which the drain starts waiting, so
-  // once it is seen the drain is blocked on "a" (or wrongly finished).
-  ASSERT_TRUE(eventually([&] { return q.shutting_down(); }));
-  EXPECT_TRUE(still_running(drain));
-
+  q.shut_down_discarding();
+  EXPECT_TRUE(q.shutting_down());
+  EXPECT_EQ(q.len(), 0u);
+  EXPECT_EQ(q.waiting_len(), 0u);
+  EXPECT_EQ(q.get(), std::nullopt) << "a queued key is dropped, not handed out";
+  q.add("a");  // a change seen while "a" is processed is not queued again either
+  q.add("d");
   q.done("a");
-  EXPECT_TRUE(ready_within_timeout(drain));
+  clock.advance(2s);
+  EXPECT_EQ(q.get(), std::nullopt);
+  EXPECT_EQ(q.len(), 0u);
 }
 
-TEST(WorkQueue, ShutDownWithDrainReturnsAtOnceWhenIdle) {
+TEST(WorkQueue, WaitDrainedWaitsForKeysBeingProcessed) {
+  FakeClock fake;
+  CountingClock clock(fake);
+  WorkQueue q(clock, exponential());
+  q.add("a");
+  q.add("b");
+  ASSERT_EQ(q.try_get(), "a");
+  q.shut_down_discarding();
+
+  auto drained = std::async(std::launch::async, [&] { return q.wait_drained(1h); });
+  ASSERT_TRUE(eventually([&] { return clock.waits() >= 1; }));  // blocked on "a"
+  EXPECT_TRUE(still_running(drained));
+  q.done("a");
+  ASSERT_TRUE(ready_within_timeout(drained));
+  EXPECT_TRUE(drained.get());
+}
+
+TEST(WorkQueue, WaitDrainedGivesUpAtItsTimeout) {
+  FakeClock fake;
+  CountingClock clock(fake);
+  WorkQueue q(clock, exponential());
+  q.add("a");
+  ASSERT_EQ(q.try_get(), "a");
+  q.shut_down_discarding();
+
+  auto drained = std::async(std::launch::async, [&] { return q.wait_drained(5s); });
+  ASSERT_TRUE(eventually([&] { return clock.waits() >= 1; }));  // its deadline is set
+  fake.advance(4s);
+  EXPECT_TRUE(still_running(drained));
+  fake.advance(1s);
+  ASSERT_TRUE(ready_within_timeout(drained));
+  EXPECT_FALSE(drained.get()) << "\"a\" is still being processed";
+  q.done("a");
+  EXPECT_TRUE(q.wait_drained(0s));
+}
+
+TEST(WorkQueue, WaitDrainedIsTrueAtOnceWhenNothingIsProcessed) {
   FakeClock clock;
   WorkQueue q(clock, exponential());
   q.add("queued-but-not-taken");
-  auto drain = std::async(std::launch::async, [&] { q.shut_down_with_drain(); });
-  ShutDownOnExit guard{q};  // ends the drain if an expectation below fails
-  EXPECT_TRUE(ready_within_timeout(drain));
-  EXPECT_TRUE(q.shutting_down());
-}
-
-TEST(WorkQueue, ShutDownEndsAWaitingDrain) {
-  FakeClock clock;
-  WorkQueue q(clock, exponential());
-  q.add("a");
-  ASSERT_EQ(q.try_get(), "a");
-  auto drain = std::async(std::launch::async, [&] { q.shut_down_with_drain(); });
-  ShutDownOnExit guard{q};  // ends the drain if an expectation below fails
-  ASSERT_TRUE(eventually([&] { return q.shutting_down(); }));
-  EXPECT_TRUE(still_running(drain));
-  q.shut_down();
-  EXPECT_TRUE(ready_within_timeout(drain));
+  q.shut_down_discarding();
+  EXPECT_TRUE(q.wait_drained(0s));
 }
 
 // ---- Rate limiters ----

@@ -1,0 +1,127 @@
+// SIGTERM at any moment: the operator stops taking work, finishes only the reconciles already
+// running, and exits 0 within a bound well under a Pod's default 30 s grace period, however long
+// its queue. Sent at random moments of a rollout over a thousand Deployments (startup, the first
+// list, the reconcile storm, idle watches), to the release build and, when CI names one
+// (TRACING_OPERATOR_ASAN), to an AddressSanitizer build.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "tests/integration/operator_harness.h"
+
+namespace tracing::testing {
+namespace {
+
+using kube::resources::deployments;
+using kube::resources::namespaces;
+
+const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                               "TracingPolicy"};
+
+// Reconciles counted by each "stopped after N reconciles" line of an operator log.
+std::vector<long> reconciles_at_each_stop(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::vector<long> out;
+  static const std::regex stopped("stopped after ([0-9]+) reconciles");
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, stopped)) out.push_back(std::stol(m[1]));
+  }
+  return out;
+}
+
+class Shutdown : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    install_crd_and_rbac(*client_);
+    if (HasFatalFailure()) return;
+    root_ = ns_ + "-root";
+    auto r = client_->create(
+        namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
+    ASSERT_TRUE(r) << r.error().to_string();
+    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
+  }
+  void TearDown() override {
+    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
+    ns_.clear();
+    ClusterTest::TearDown();
+  }
+  void set_ratio(const std::string& ratio) {
+    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+              {"kind", "TracingPolicy"},
+              {"metadata", {{"name", "p"}, {"namespace", ns_}}},
+              {"spec",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", ratio}}}}}};
+    auto r = client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  std::string root_;
+};
+
+TEST_F(Shutdown, SigtermAtRandomMomentsOfARolloutExitsZeroWithinSeconds) {
+  const int kWorkloads = 1000;
+  auto fast = make_client(config_, {0, 1});
+  for (int i = 0; i < kWorkloads; ++i) {
+    json d = deployment("w" + std::to_string(i));
+    auto r = fast->create(deployments(), ns_, d);
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+
+  struct Run {
+    std::string name, binary;
+    int times;
+  };
+  std::vector<Run> runs = {{"release", "", 50}};
+  if (const char* asan = std::getenv("TRACING_OPERATOR_ASAN"); asan && *asan) {
+    runs.push_back({"asan", asan, 20});
+  }
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> moment_ms(0, 3000);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+
+  int ratio = 0;
+  for (const auto& run : runs) {
+    const std::string log =
+        std::string(TRACING_BINARY_DIR) + "/test-logs/Shutdown." + run.name + ".log";
+    std::remove(log.c_str());
+    OperatorProcess op(root_, log, run.binary);
+    std::chrono::milliseconds slowest{0};
+    for (int i = 0; i < run.times; ++i) {
+      // A new ratio each time: every Deployment has work again, a thousand keys to queue.
+      set_ratio("0." + std::to_string(100 + ++ratio));
+      op.spawn();
+      ASSERT_TRUE(op.running());
+      const int at = moment_ms(rng);
+      std::this_thread::sleep_for(std::chrono::milliseconds(at));  // a random moment, on purpose
+      auto t0 = std::chrono::steady_clock::now();
+      int rc = op.stop();
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - t0);
+      slowest = std::max(slowest, took);
+      EXPECT_EQ(rc, 0) << run.name << " #" << i << ", SIGTERM " << at
+                       << " ms after start: " << op.last_exit() << "; log " << log;
+      EXPECT_LT(took, 10s) << run.name << " #" << i << ", SIGTERM " << at << " ms after start; log "
+                           << log;
+      if (HasFailure()) break;
+    }
+    // The moments must have caught the operator at work, not only before its first reconcile.
+    auto counts = reconciles_at_each_stop(log);
+    EXPECT_EQ(counts.size(), static_cast<size_t>(run.times)) << "clean exits logged in " << log;
+    long busy = std::count_if(counts.begin(), counts.end(), [](long n) { return n > 0; });
+    EXPECT_GE(busy, run.times / 4) << "stops that found reconciles done or in flight";
+    std::cerr << "[ shutdown ] " << run.name << ": " << run.times << " SIGTERMs, slowest exit "
+              << slowest.count() << " ms, " << busy << " mid-rollout\n";
+  }
+}
+
+}  // namespace
+}  // namespace tracing::testing
