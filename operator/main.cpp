@@ -5,20 +5,25 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "controllers/api/policy.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/manager.h"
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/http.h"
 #include "operator/runtime/http_server.h"
+#include "operator/runtime/leader_election.h"
 
 namespace {
 
@@ -33,7 +38,12 @@ struct Flags {
   int burst = 30;
   std::string metrics_bind_address = ":8080";
   std::string health_probe_bind_address = ":8081";
+  bool root_namespace_set = false;
   bool leader_elect = false;
+  std::string leader_election_namespace;  // default: the in-cluster namespace, else root
+  std::chrono::seconds lease_duration{15};
+  std::chrono::seconds renew_deadline{10};
+  std::chrono::seconds retry_period{2};
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -41,12 +51,19 @@ struct Flags {
 const char* kUsage = R"(Usage: tracing-operator [flags]
 
   --kubeconfig PATH              kubeconfig file (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)
-  --root-namespace NS            the operator's namespace; policies there apply cluster-wide (default tracing-system)
+  --root-namespace NS            policies there apply cluster-wide (default: the in-cluster
+                                 namespace, else tracing-system)
   --workers N                    concurrent reconciles (default 4)
   --qps Q / --burst B            client-side rate limit; --qps 0 turns it off (default 20 / 30)
   --metrics-bind-address ADDR    Prometheus /metrics (default :8080)
   --health-probe-bind-address ADDR  /healthz and /readyz (default :8081)
-  --leader-elect                 elect a leader through a coordination.k8s.io/v1 Lease
+  --leader-elect                 only the holder of the Lease "tracing-operator" writes; the others
+                                 keep their caches warm and take over when it goes
+  --leader-election-namespace NS the Lease's namespace (default: the in-cluster namespace, else
+                                 the root namespace)
+  --leader-election-lease-duration D  how long a standby waits on a Lease that stopped moving (15s)
+  --leader-election-renew-deadline D  a leader that has not renewed for this long stops (10s)
+  --leader-election-retry-period D    between two tries to acquire or renew (2s)
   --log-format json|text         (default text)
   --log-level debug|info|warn|error  (default info)
 )";
@@ -99,6 +116,7 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
       err = need(f.kubeconfig);
     } else if (name == "root-namespace") {
       err = need(f.root_namespace);
+      f.root_namespace_set = true;
     } else if (name == "workers") {
       err = need_number(f.workers, 1);
     } else if (name == "qps") {
@@ -113,6 +131,20 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
       f.leader_elect = !has_value || value == "true";
       if (has_value && value != "true" && value != "false") {
         err = "flag --leader-elect takes true or false, not \"" + value + "\"";
+      }
+    } else if (name == "leader-election-namespace") {
+      err = need(f.leader_election_namespace);
+    } else if (name == "leader-election-lease-duration" ||
+               name == "leader-election-renew-deadline" || name == "leader-election-retry-period") {
+      std::string text;
+      err = need(text);
+      auto d = err ? std::nullopt : tracing::controllers::parse_duration(text);
+      if (!err && (!d || d->count() < 1)) {
+        err = "flag --" + name + ": \"" + text + "\" is not a duration of at least 1s (e.g. 15s)";
+      } else if (!err) {
+        (name == "leader-election-lease-duration"   ? f.lease_duration
+         : name == "leader-election-renew-deadline" ? f.renew_deadline
+                                                    : f.retry_period) = *d;
       }
     } else if (name == "log-format") {
       err = need(f.log_format);
@@ -172,11 +204,50 @@ void setup_logging(const Flags& f) {
   spdlog::set_default_logger(logger);
 }
 
+// How the process was asked to stop: by a signal, or by losing the Lease.
+class StopRequest {
+ public:
+  void request(std::string why, int exit_code) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (!why_.empty()) return;
+    why_ = std::move(why);
+    exit_code_ = exit_code;
+    cv_.notify_all();
+  }
+  bool requested() {
+    std::lock_guard<std::mutex> g(mu_);
+    return !why_.empty();
+  }
+  // Blocks until requested; returns the exit code the request asks for.
+  int wait(std::string& why) {
+    std::unique_lock<std::mutex> g(mu_);
+    cv_.wait(g, [this] { return !why_.empty(); });
+    why = why_;
+    return exit_code_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string why_;
+  int exit_code_ = 0;
+};
+
+// hostname_<random hex>: unique per process, also when two run on one host.
+std::string make_identity() {
+  char host[256] = "tracing-operator";
+  gethostname(host, sizeof host - 1);
+  std::mt19937_64 rng{std::random_device{}()};
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
+  return std::string(host) + "_" + suffix;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  // SIGTERM and SIGINT are taken by sigwait() below; every thread started later inherits the
-  // mask, so no thread is interrupted by them.
+  // SIGTERM and SIGINT are taken by sigwait() on the signal thread below; every thread started
+  // later inherits the mask, so no thread is interrupted by them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -190,12 +261,32 @@ int main(int argc, char** argv) {
   }
   setup_logging(flags);
 
+  // The first signal asks for a clean stop; a second one, or a stop that overruns its bound (it
+  // should not: the manager abandons requests after its grace period), ends the process at once,
+  // as controller-runtime does.
+  StopRequest stop;
+  std::thread([&stop, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    stop.request(sig == SIGTERM ? "SIGTERM" : "SIGINT", 0);
+    struct timespec bound = {kShutdownBoundSeconds, 0};
+    int second = sigtimedwait(&signals, nullptr, &bound);
+    spdlog::error("{}: exiting without finishing",
+                  second > 0 ? "second signal" : "shutdown took too long");
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
+
   auto config = tracing::kube::load_config(flags.kubeconfig);
   if (!config) {
     spdlog::error("{}", config.error().message);
     return 1;
   }
-  auto transport = tracing::kube::make_http_transport(*config);
+  const bool in_cluster = config->source == "in-cluster";
+  if (!flags.root_namespace_set && in_cluster) flags.root_namespace = config->ns;
+  const std::string identity = make_identity();
+  const std::string user_agent = "tracing-operator/0.1 (" + identity + ")";
+  auto transport = tracing::kube::make_http_transport(*config, user_agent);
   if (!transport) {
     spdlog::error("{}", transport.error().message);
     return 1;
@@ -215,45 +306,101 @@ int main(int argc, char** argv) {
   spdlog::info("connected to {} ({}); root namespace {}", config->server, config->source,
                flags.root_namespace);
 
-  char host[256] = "tracing-operator";
-  gethostname(host, sizeof host - 1);
+  // The elector has a client of its own: its renewals never wait behind the operator's rate
+  // limit, and each try ends within one retry period.
+  std::unique_ptr<tracing::kube::Client> election_client;
+  std::unique_ptr<tracing::runtime::LeaderElector> elector;
+  if (flags.leader_elect) {
+    tracing::runtime::LeaderElectionConfig le;
+    le.ns = !flags.leader_election_namespace.empty() ? flags.leader_election_namespace
+            : in_cluster                             ? config->ns
+                                                     : flags.root_namespace;
+    le.identity = identity;
+    le.lease_duration = flags.lease_duration;
+    le.renew_deadline = flags.renew_deadline;
+    le.retry_period = flags.retry_period;
+    if (auto why = tracing::runtime::validate(le); !why.empty()) {
+      std::cerr << "tracing-operator: leader election: " << why << "\n";
+      return 2;
+    }
+    auto le_transport = tracing::kube::make_http_transport(*config, user_agent);
+    if (!le_transport) {
+      spdlog::error("{}", le_transport.error().message);
+      return 1;
+    }
+    election_client = std::make_unique<tracing::kube::Client>(
+        *le_transport,
+        tracing::kube::ClientOptions{0, 1, std::max(flags.retry_period, std::chrono::seconds(1))});
+    elector = std::make_unique<tracing::runtime::LeaderElector>(*election_client, le);
+  }
+
   tracing::controllers::ManagerOptions options;
   options.root_namespace = flags.root_namespace;
   options.workers = flags.workers;
-  options.instance = host;
+  options.instance = identity;
   tracing::controllers::Manager manager(client, options);
+  std::atomic<bool> leading{false};
   tracing::runtime::HttpServer http(
       flags.metrics_bind_address, flags.health_probe_bind_address,
-      {[&manager] { return manager.metrics(); }, [&manager] { return manager.ready(); }});
+      {[&manager, &leading] {
+         return manager.metrics() +
+                "# HELP tracing_operator_leader 1 while this process holds the Lease (always 1 "
+                "without --leader-elect once running), else 0.\n"
+                "# TYPE tracing_operator_leader gauge\n"
+                "tracing_operator_leader " +
+                std::string(leading ? "1" : "0") + "\n";
+       },
+       [&manager] { return manager.ready(); }});
   if (auto s = http.start(); !s) {
     spdlog::error("{}", s.error().message);
     manager.stop();
     return 1;
   }
-  if (auto s = manager.start(); !s) {
-    spdlog::error("{}", s.error().message);
+  // A standby syncs its caches like the leader, so a takeover starts warm; only workers write.
+  if (auto s = manager.start(std::chrono::seconds(120), /*with_workers=*/!elector,
+                             [&stop] { return stop.requested(); });
+      !s) {
     http.stop();
     manager.stop();
+    if (s.error().is_shutting_down()) return 0;
+    spdlog::error("{}", s.error().message);
     return 1;
   }
-  spdlog::info("running with {} workers", flags.workers);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("{}: finishing in-flight work", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // A second signal, or a shutdown that overruns its bound (it should not: stop() abandons
-  // requests after its grace period), ends the process at once, as controller-runtime does.
-  std::thread([signals] {
-    struct timespec bound = {kShutdownBoundSeconds, 0};
-    int second = sigtimedwait(&signals, nullptr, &bound);
-    spdlog::error("{}: exiting without finishing",
-                  second > 0 ? "second signal" : "shutdown took too long");
-    spdlog::default_logger()->flush();
-    std::_Exit(1);
-  }).detach();
+  std::thread election;
+  if (elector) {
+    election = std::thread([&] {
+      if (!elector->acquire()) return;  // stopped while waiting
+      leading = true;
+      manager.start_workers();
+      spdlog::info("leading: running with {} workers", flags.workers);
+      if (elector->renew()) return;  // stopped while leading
+      // Lost: another replica may take the Lease once it expires; stop writing now, before that.
+      leading = false;
+      client.shut_down();
+      stop.request("leadership lost", 1);
+    });
+  } else {
+    leading = true;
+    spdlog::info("running with {} workers", flags.workers);
+  }
+
+  std::string why;
+  const int exit_code = stop.wait(why);
+  spdlog::info("{}: finishing in-flight work", why);
   http.stop();
+  if (elector) {
+    elector->stop();
+    election.join();
+  }
   manager.stop();
+  if (elector && exit_code == 0) {
+    // Only now that nothing writes: the standby may take over at its next retry.
+    if (auto s = elector->release(); !s) {
+      spdlog::warn("releasing the Lease: {}", s.error().to_string());
+    }
+  }
   spdlog::info("stopped after {} reconciles and {} writes", manager.reconciles(),
                client.counts().writes.load());
-  return 0;
+  return exit_code;
 }

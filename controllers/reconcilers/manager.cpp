@@ -159,7 +159,8 @@ void Manager::enqueue_policies_for_namespace(const std::string& ns) {
   }
 }
 
-kube::Status Manager::start(std::chrono::seconds timeout) {
+kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
+                            const std::function<bool()>& cancelled) {
   namespaces_.start();
   policies_.start();
   deployments_.start();
@@ -168,9 +169,12 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
   services_.start();
   for (runtime::Informer* inf :
        {&namespaces_, &policies_, &deployments_, &config_maps_, &services_}) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (!inf->wait_for_sync(std::max(left, std::chrono::milliseconds(0)))) {
+    bool synced = false;
+    while (!synced && !cancelled() && std::chrono::steady_clock::now() < deadline) {
+      synced = inf->wait_for_sync(std::chrono::milliseconds(100));
+    }
+    if (cancelled()) return kube::ApiError::shutting_down("stopped before the informers synced");
+    if (!synced) {
       return kube::ApiError{0,
                             "NotSynced",
                             "the " + inf->resource().plural +
@@ -182,6 +186,13 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
   }
   spdlog::info("informers synced: {} deployments, {} policies, {} namespaces",
                deployments_.store().size(), policies_.store().size(), namespaces_.store().size());
+  if (with_workers) start_workers();
+  return kube::Ok{};
+}
+
+void Manager::start_workers() {
+  std::lock_guard<std::mutex> g(lifecycle_mu_);
+  if (stopped_ || !workers_.empty()) return;
   for (int i = 0; i < options_.workers; ++i) {
     workers_.emplace_back([this] {
       run_worker(
@@ -204,7 +215,6 @@ kube::Status Manager::start(std::chrono::seconds timeout) {
   });
   cluster_queue_.add("jaeger");
   cluster_queue_.add("dapr");
-  return kube::Ok{};
 }
 
 void Manager::run_worker(runtime::WorkQueue& queue,
@@ -302,6 +312,7 @@ std::string Manager::metrics() const {
 }
 
 void Manager::stop() {
+  std::lock_guard<std::mutex> g(lifecycle_mu_);
   if (stopped_) return;
   stopped_ = true;
   // No new work, however long the queues: only the reconciles already running finish, within

@@ -34,8 +34,14 @@ class Manager {
   Manager(kube::Client& client, ManagerOptions options);
   ~Manager();
   // Starts informers and waits for their first list (retrying while the API server or the CRD
-  // is missing, until `timeout`), then starts the workers.
-  kube::Status start(std::chrono::seconds timeout = std::chrono::seconds(120));
+  // is missing, until `timeout`, or until `cancelled` says so), then, unless `with_workers` is
+  // false (a standby: caches warm, no writes), starts the workers.
+  kube::Status start(
+      std::chrono::seconds timeout = std::chrono::seconds(120), bool with_workers = true,
+      const std::function<bool()>& cancelled = [] { return false; });
+  // Starts the workers: from now on this process writes (the leader). Once only; ignored after
+  // stop().
+  void start_workers();
   void stop();
 
   uint64_t reconciles() const { return reconciles_.load(); }
@@ -77,6 +83,7 @@ class Manager {
   std::atomic<uint64_t> workload_reconciles_{0}, policy_reconciles_{0}, jaeger_reconciles_{0};
   std::atomic<uint64_t> workload_errors_{0}, policy_errors_{0}, jaeger_errors_{0};
   std::atomic<int> in_flight_{0};
+  std::mutex lifecycle_mu_;  // start_workers() against stop()
   bool stopped_ = false;
 };
 

@@ -47,7 +47,9 @@ ApiError error_of(const HttpResponse& resp) {
 }  // namespace
 
 Client::Client(std::shared_ptr<HttpTransport> transport, ClientOptions options)
-    : transport_(std::move(transport)), limiter_(options.qps, options.burst) {}
+    : transport_(std::move(transport)),
+      request_timeout_(options.request_timeout),
+      limiter_(options.qps, options.burst) {}
 
 void Client::shut_down() {
   shutdown_.cancel();
@@ -56,6 +58,7 @@ void Client::shut_down() {
 
 Result<HttpResponse> Client::send(HttpRequest req) {
   req.cancel = &shutdown_;
+  req.timeout = request_timeout_;
   auto not_sent = [&req] {
     return ApiError::shutting_down("not sent: the client is shut down (" + req.method + " " +
                                    req.path + ")");

@@ -31,6 +31,8 @@ using json = nlohmann::json;
 struct ClientOptions {
   double qps = 20;  // <= 0 disables the client-side limit
   int burst = 30;
+  // Idle timeout of every request but watches (which set their own, above timeoutSeconds).
+  std::chrono::seconds request_timeout{60};
 };
 
 struct ListOptions {
@@ -128,6 +130,7 @@ class Client {
   Result<json> send_json(HttpRequest req);
 
   std::shared_ptr<HttpTransport> transport_;
+  const std::chrono::seconds request_timeout_;
   TokenBucket limiter_;
   RequestCounts counts_;
   Cancellation shutdown_;

@@ -203,6 +203,21 @@ int OperatorProcess::wait_for_exit() {
   return -1;
 }
 
+bool OperatorProcess::exited(int* code) {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  if (WIFEXITED(status)) {
+    last_exit_ = "exit " + std::to_string(WEXITSTATUS(status));
+    if (code) *code = WEXITSTATUS(status);
+  } else {
+    last_exit_ = "signal " + std::to_string(WTERMSIG(status));
+    if (code) *code = -1;
+  }
+  return true;
+}
+
 int OperatorProcess::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
@@ -271,20 +286,26 @@ size_t audit_log_size() {
   return in ? static_cast<size_t>(in.tellg()) : 0;
 }
 
-int audit_writes_since(size_t offset, const std::string& user) {
+std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std::string& user) {
   std::ifstream in(cp_path("audit.log"), std::ios::binary);
   in.seekg(static_cast<std::streamoff>(offset));
   std::string line;
-  int writes = 0;
+  std::map<std::string, int> writes;
   while (std::getline(in, line)) {
     auto ev = json::parse(line, nullptr, false);
     if (!ev.is_object()) continue;
     std::string verb = ev.value("verb", "");
     if (ev["user"].value("username", "") == user &&
         (verb == "create" || verb == "update" || verb == "patch" || verb == "delete")) {
-      ++writes;
+      ++writes[ev.value("userAgent", "")];
     }
   }
+  return writes;
+}
+
+int audit_writes_since(size_t offset, const std::string& user) {
+  int writes = 0;
+  for (const auto& [agent, n] : audit_writes_by_agent_since(offset, user)) writes += n;
   return writes;
 }
 

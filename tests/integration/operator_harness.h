@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ class OperatorProcess {
   // SIGKILL: a crash, no cleanup.
   void kill();
   bool running() const { return pid_ > 0; }
+  // Whether it has exited by itself (without waiting); its exit code (-1: a signal) in `code`.
+  bool exited(int* code);
   // One sample of /metrics, e.g. metric("tracing_operator_workqueue_depth{queue=\"workload\"}").
   double metric(const std::string& series) const;
   // Waits until both queues are empty, nothing is in flight, and at least `min_workload_reconciles`
@@ -63,6 +66,9 @@ class OperatorProcess {
 // after byte `offset`. audit_log_size() gives the offset to start from.
 size_t audit_log_size();
 int audit_writes_since(size_t offset, const std::string& user = "tracing-operator");
+// The same writes counted by the request's User-Agent (the operator's names its instance).
+std::map<std::string, int> audit_writes_by_agent_since(
+    size_t offset, const std::string& user = "tracing-operator");
 
 // Deletes `namespaces` after dropping the finalizers of the TracingPolicies in them (the operator
 // that would remove them is gone), and waits until they are gone; false if some are still there.

@@ -1,0 +1,224 @@
+// Leader election with two operator processes against the real API server: exactly one writes,
+// a killed leader is replaced within lease duration + retry period (and a change made meanwhile
+// is applied), SIGTERM hands the Lease over within seconds, and a leader cut off from the API
+// server stops before its Lease can expire for anyone else.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/integration/operator_harness.h"
+
+namespace tracing::testing {
+namespace {
+
+using kube::resources::deployments;
+using kube::resources::namespaces;
+using Clock = std::chrono::steady_clock;
+
+const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                               "TracingPolicy"};
+
+// Short durations keep the test quick; their relations are the defaults' (15s/10s/2s).
+const std::vector<std::string> kElection = {"--leader-elect", "--leader-election-lease-duration=6s",
+                                            "--leader-election-renew-deadline=3s",
+                                            "--leader-election-retry-period=1s"};
+
+// The identity an operator process logged ("leader election: ID waiting for Lease ...").
+std::string identity_in_log(const std::string& path) {
+  std::ifstream in(path);
+  static const std::regex waiting("leader election: (\\S+) waiting for Lease");
+  std::string id;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, waiting)) id = m[1];
+  }
+  return id;
+}
+
+class LeaderElection : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    install_crd_and_rbac(*client_);
+    if (HasFatalFailure()) return;
+    root_ = ns_ + "-root";
+    auto r = client_->create(
+        namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
+    ASSERT_TRUE(r) << r.error().to_string();
+    std::string dir = std::string(TRACING_BINARY_DIR) + "/test-logs";
+    ::mkdir(dir.c_str(), 0755);
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (const char* name : {"a", "b"}) {
+      std::string log = dir + "/LeaderElection." + test + "." + name + ".log";
+      std::remove(log.c_str());
+      ops_.push_back(std::make_unique<OperatorProcess>(root_, log));
+    }
+    for (int i = 0; i < 3; ++i) {
+      auto d = client_->create(deployments(), ns_, deployment("w" + std::to_string(i)));
+      ASSERT_TRUE(d) << d.error().to_string();
+    }
+  }
+  void TearDown() override {
+    for (auto& op : ops_) op->stop();
+    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
+    ns_.clear();
+    ClusterTest::TearDown();
+  }
+
+  void set_ratio(const std::string& ratio) {
+    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+              {"kind", "TracingPolicy"},
+              {"metadata", {{"name", "p"}, {"namespace", ns_}}},
+              {"spec",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", ratio}}}}}};
+    auto r = client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  bool all_have_ratio(const std::string& ratio) {
+    for (int i = 0; i < 3; ++i) {
+      auto d = client_->get(deployments(), ns_, "w" + std::to_string(i));
+      if (!d) return false;
+      bool found = false;
+      for (const auto& e :
+           (*d)["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
+        if (e.value("name", "") == "OTEL_TRACES_SAMPLER_ARG" && e.value("value", "") == ratio) {
+          found = true;
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+  // The index of the process whose /metrics says it leads, or -1 (none, or both).
+  int leader() const {
+    int found = -1, count = 0;
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i]->running() && ops_[i]->metric("tracing_operator_leader") == 1) {
+        found = static_cast<int>(i);
+        ++count;
+      }
+    }
+    return count == 1 ? found : -1;
+  }
+  json lease() {
+    auto l = client_->get(kube::resources::leases(), root_, "tracing-operator");
+    return l ? *l : json();
+  }
+
+  std::string root_;
+  std::vector<std::unique_ptr<OperatorProcess>> ops_;
+};
+
+TEST_F(LeaderElection, ExactlyOneWritesAndAKilledLeaderIsReplacedWithTheChangeMadeMeanwhile) {
+  const size_t offset = audit_log_size();
+  set_ratio("0.3");
+  ops_[0]->start(kElection);
+  ops_[1]->start(kElection);
+  ASSERT_TRUE(eventually([&] { return all_have_ratio("0.3"); }));
+  ASSERT_TRUE(eventually([&] { return leader() >= 0; }));
+  const int first = leader();
+  const int standby = 1 - first;
+  const std::string leader_id = identity_in_log(ops_[first]->log_path());
+  const std::string standby_id = identity_in_log(ops_[standby]->log_path());
+  ASSERT_FALSE(leader_id.empty());
+  ASSERT_FALSE(standby_id.empty());
+  EXPECT_EQ(lease()["spec"].value("holderIdentity", ""), leader_id);
+  EXPECT_EQ(ops_[standby]->metric("tracing_operator_leader"), 0);
+  EXPECT_EQ(ops_[standby]->metric("tracing_operator_informer_objects{resource=\"deployments\"}"),
+            ops_[first]->metric("tracing_operator_informer_objects{resource=\"deployments\"}"))
+      << "the standby's caches are as warm as the leader's";
+
+  // Exactly one writer: every write by the operator's identity carries the leader's instance.
+  int leader_writes = 0;
+  for (const auto& [agent, n] : audit_writes_by_agent_since(offset)) {
+    EXPECT_EQ(agent.find(standby_id), std::string::npos) << n << " write(s) by the standby";
+    if (agent.find(leader_id) != std::string::npos) leader_writes += n;
+  }
+  EXPECT_GE(leader_writes, 3) << "the leader configured the three workloads";
+
+  // SIGKILL: no release. The standby waits out the Lease (6 s from when it last saw it move).
+  ops_[first]->kill();
+  const auto killed = Clock::now();
+  set_ratio("0.6");
+  ASSERT_TRUE(eventually([&] { return leader() == standby; }, 20s));
+  const auto took = Clock::now() - killed;
+  EXPECT_LT(took, 6s + 2200ms + 1s) << "lease duration + a jittered retry period (+ slack)";
+  EXPECT_EQ(lease()["spec"].value("holderIdentity", ""), standby_id);
+  EXPECT_TRUE(eventually([&] { return all_have_ratio("0.6"); }))
+      << "the change made while nobody led is applied by the new leader";
+  std::cerr << "[ election ] takeover after SIGKILL: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
+TEST_F(LeaderElection, SigtermReleasesTheLeaseAndTheStandbyTakesOverWithinSeconds) {
+  set_ratio("0.3");
+  ops_[0]->start(kElection);
+  ASSERT_TRUE(eventually([&] { return leader() == 0; }));
+  ops_[1]->start(kElection);
+  ASSERT_TRUE(eventually([&] { return all_have_ratio("0.3"); }));
+  EXPECT_EQ(leader(), 0) << "a running leader is not preempted";
+
+  const auto t0 = Clock::now();
+  EXPECT_EQ(ops_[0]->stop(), 0) << ops_[0]->last_exit();
+  const json released = lease();
+  EXPECT_TRUE(released["spec"].value("holderIdentity", "").empty() ||
+              released["spec"].value("holderIdentity", "") == identity_in_log(ops_[1]->log_path()))
+      << "SIGTERM clears the holder (unless the standby already took it): " << released.dump();
+  ASSERT_TRUE(eventually([&] { return leader() == 1; }, 10s));
+  const auto took = Clock::now() - t0;
+  EXPECT_LT(took, 3s) << "one jittered retry period (1 s x up to 2.2) after the release";
+  set_ratio("0.7");
+  EXPECT_TRUE(eventually([&] { return all_have_ratio("0.7"); }));
+  std::cerr << "[ election ] takeover after SIGTERM: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+}
+
+TEST_F(LeaderElection, ALeaderCutOffFromTheApiServerStopsBeforeItsLeaseCanExpire) {
+  set_ratio("0.3");
+  ops_[0]->start(kElection);
+  ASSERT_TRUE(eventually([&] { return leader() == 0 && all_have_ratio("0.3"); }));
+
+  // The API server goes away (gracefully: it may still serve a renewal while it stops).
+  std::thread stopper([] { EXPECT_EQ(controlplane("stop-apiserver"), 0); });
+  int code = 0;
+  bool exited = false;
+  const auto t0 = Clock::now();
+  while (!(exited = ops_[0]->exited(&code)) && Clock::now() - t0 < 30s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto exited_at = std::chrono::system_clock::now();
+  stopper.join();
+  ASSERT_EQ(controlplane("start-apiserver"), 0);
+  ASSERT_TRUE(exited) << "the cut-off leader is still running";
+  EXPECT_EQ(code, 1) << "a lost Lease exits non-zero so the Pod restarts";
+
+  // Oracle: the Lease as etcd kept it. Its last renewTime (this machine's clock, like ours) is the
+  // earliest moment from which another replica could count the lease duration.
+  json kept;
+  ASSERT_TRUE(eventually([&] { return !(kept = lease()).is_null(); }, 60s));
+  std::tm tm{};
+  int micros = 0;
+  const std::string renew = kept["spec"].value("renewTime", "");
+  ASSERT_EQ(std::sscanf(renew.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+                        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros),
+            7)
+      << renew;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const auto renewed =
+      std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::microseconds(micros);
+  const auto after_renewal = exited_at - renewed;
+  EXPECT_GT(after_renewal, 0s);
+  EXPECT_LT(after_renewal, 6s) << "stopped before its Lease could expire for another replica";
+  std::cerr << "[ election ] cut-off leader exited "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(after_renewal).count()
+            << " ms after its last renewal (lease duration 6000 ms, renew deadline 3000 ms)\n";
+}
+
+}  // namespace
+}  // namespace tracing::testing
