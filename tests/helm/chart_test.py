@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from helmtest import CHART, ROOT, by_kind, documents, helm, main, one, render, run
+from helmtest import BUILD_DIR, CHART, ROOT, by_kind, documents, helm, main, one, render, run
 
 RELEASE, NAMESPACE = "test", "test-ns"
 
@@ -223,6 +223,15 @@ class Schema(unittest.TestCase):
 
 
 class SourcesOfTruth(unittest.TestCase):
+    def test_every_flag_the_chart_passes_is_one_the_operator_knows(self):
+        binary = BUILD_DIR / "bin" / "tracing-operator"
+        self.assertTrue(binary.exists(), f"{binary} missing: scripts/build builds it")
+        usage = run([binary, "--help"]).stdout
+        known = set(re.findall(r"(--[a-z][a-z-]*)", usage))
+        _, c = container(render("leaderElection.enabled=true"))
+        passed = {a.split("=", 1)[0] for a in c["args"]}
+        self.assertEqual(passed - known, set(), f"flags the chart passes that `{binary.name} --help` lacks")
+
     def test_app_version_is_the_operator_version(self):
         chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
         found = {}
