@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "controllers/hash.h"
 #include "controllers/naming.h"
@@ -85,7 +86,124 @@ const json* member(const json& j, const char* key) {
   return it == j.end() ? nullptr : &*it;
 }
 
+// fieldsV1 path of a field, e.g. {"f:metadata", "f:annotations", "f:x"}: whether `fields` (a
+// managedFields entry's fieldsV1) holds it, or anything under it.
+bool holds(const json& fields, std::initializer_list<std::string_view> path) {
+  const json* at = &fields;
+  for (std::string_view step : path) {
+    if (!at->is_object()) return false;
+    auto it = at->find(std::string(step));
+    if (it == at->end()) return false;
+    at = &*it;
+  }
+  return true;
+}
+
+// The managers (managedFields entries) whose fieldsV1 hold `path`.
+std::vector<std::string> managers_holding(const json& configuration,
+                                          std::initializer_list<std::string_view> path) {
+  std::vector<std::string> out;
+  const json* meta = member(configuration, "metadata");
+  const json* managed = meta ? member(*meta, "managedFields") : nullptr;
+  if (!managed || !managed->is_array()) return out;
+  for (const json& entry : *managed) {
+    const json* manager = member(entry, "manager");
+    const json* fields = member(entry, "fieldsV1");
+    if (manager && manager->is_string() && fields && holds(*fields, path)) {
+      out.push_back(manager->get<std::string>());
+    }
+  }
+  return out;
+}
+
+bool includes(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Whether `v`, when present, has the JSON type `pred` accepts.
+template <typename Pred>
+bool absent_or(const json& object, const char* key, Pred pred) {
+  const json* v = member(object, key);
+  return !v || pred(*v);
+}
+
+// previous_tracing()'s shape, as far as restore_intent() reads it.
+std::string record_shape_error(const json& record) {
+  if (!record.is_object() || record.size() != 1 || !record.contains("tracing")) {
+    return "is not {\"tracing\": ...}";
+  }
+  const json& tracing = record["tracing"];
+  if (tracing.is_null()) return "";
+  if (!tracing.is_object()) return "has a tracing that is neither null nor an object";
+  if (!absent_or(tracing, "samplingRate", [](const json& v) { return v.is_string(); })) {
+    return "has a samplingRate that is not a string";
+  }
+  const json* otel = member(tracing, "otel");
+  if (!otel) return "";
+  if (!otel->is_object()) return "has an otel that is not an object";
+  if (!absent_or(*otel, "endpointAddress", [](const json& v) { return v.is_string(); }) ||
+      !absent_or(*otel, "protocol", [](const json& v) { return v.is_string(); }) ||
+      !absent_or(*otel, "isSecure", [](const json& v) { return v.is_boolean(); })) {
+    return "has otel fields of the wrong type";
+  }
+  return "";
+}
+
 }  // namespace
+
+PreviousRecord previous_record(const json& configuration) {
+  PreviousRecord r;
+  const std::string field = std::string("f:") + naming::kDaprPreviousAnnotation;
+  const json* meta = member(configuration, "metadata");
+  const json* annotations = meta ? member(*meta, "annotations") : nullptr;
+  const json* value = annotations ? member(*annotations, naming::kDaprPreviousAnnotation) : nullptr;
+  const std::string annotation = std::string("the record ") + naming::kDaprPreviousAnnotation;
+  if (!value) {
+    bool holds_tracing =
+        includes(managers_holding(configuration, {"f:spec", "f:tracing", "f:samplingRate"}),
+                 naming::kFieldManager) ||
+        includes(managers_holding(configuration, {"f:spec", "f:tracing", "f:otel"}),
+                 naming::kFieldManager);
+    if (holds_tracing) {
+      r.state = PreviousRecord::State::kUntrusted;
+      r.why = annotation + " was removed while " + naming::kFieldManager +
+              " holds spec.tracing: the settings from before the takeover are unknown";
+    }
+    return r;
+  }
+  r.state = PreviousRecord::State::kUntrusted;
+  const std::vector<std::string> writers =
+      managers_holding(configuration, {"f:metadata", "f:annotations", field});
+  if (!includes(writers, naming::kFieldManager)) {
+    r.why = annotation + " was not written by " + naming::kFieldManager +
+            (writers.empty() ? std::string(" (no field manager owns it)")
+                             : " (field manager " + writers.front() + " owns it)");
+    return r;
+  }
+  if (!value->is_string()) {
+    r.why = annotation + " is not a string";
+    return r;
+  }
+  const std::string text = value->get<std::string>();
+  if (text.size() > kMaxRecordBytes) {
+    r.why = annotation + " is " + std::to_string(text.size()) + " bytes, more than " +
+            std::to_string(kMaxRecordBytes);
+    return r;
+  }
+  json record = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (record.is_discarded()) {
+    r.why = annotation + " is not JSON";
+    return r;
+  }
+  if (std::string e = record_shape_error(record); !e.empty()) {
+    r.why = annotation + " " + e;
+    return r;
+  }
+  r.state = PreviousRecord::State::kTrusted;
+  r.text = text;
+  r.record = std::move(record);
+  return r;
+}
 
 DaprSettings dapr_settings(const std::optional<json>& spec_dapr) {
   DaprSettings s;

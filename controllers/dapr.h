@@ -13,7 +13,8 @@
 // Taking over a referenced Configuration X (field manager tracing-operator):
 //   1. If X has no kDaprPreviousAnnotation yet, record previous_tracing(X) in it first — in the
 //      same forced apply as the intent, or before it. Every later apply of the intent must carry
-//      the annotation too, or the apply releases (deletes) it.
+//      the annotation too, or the apply releases (deletes) it. A record previous_record() does
+//      not trust is neither carried nor replayed: the takeover stops and the policy says why.
 //   2. Forced apply of configuration_intent(ns, X, t) (plus the annotation).
 //
 // Giving X back when no policy wants it any more (two requests, in this order):
@@ -96,6 +97,32 @@ std::string tracing_hash(const DaprTracing& t);
 // What to record (in kDaprPreviousAnnotation) before taking over a referenced Configuration:
 // {"tracing": <its spec.tracing, or null when it has none>}.
 json previous_tracing(const json& configuration);
+
+// The record a referenced Configuration carries in kDaprPreviousAnnotation, and whether the
+// operator may act on it: carry it into its applies while it holds spec.tracing, and replay it
+// when it gives spec.tracing back. The record is bookkeeping that anyone who can edit the
+// Configuration can change, so it is trusted only when
+// - tracing-operator owns the annotation in `configuration`'s managedFields (the operator's
+//   apply wrote it and nobody has changed it since: an edit moves it to the editor's manager);
+// - it is at most kMaxRecordBytes and has the shape previous_tracing() writes: {"tracing": null}
+//   or {"tracing": {...}} whose samplingRate is a string, and whose otel is an object with
+//   string endpointAddress and protocol and a boolean isSecure (each when present).
+// No record while tracing-operator owns spec.tracing.samplingRate or spec.tracing.otel is
+// untrusted too: someone removed the record, and recording now would record the operator's own
+// settings as the user's.
+inline constexpr size_t kMaxRecordBytes = 32 * 1024;
+struct PreviousRecord {
+  enum class State {
+    kAbsent,     // no record, and the operator holds nothing of spec.tracing: record afresh
+    kTrusted,    // act on it
+    kUntrusted,  // neither carry nor replay it; report `why`
+  };
+  State state = State::kAbsent;
+  std::string text;  // kTrusted: the annotation's value, carried unchanged
+  json record;       // kTrusted: the parsed record, for restore_intent()
+  std::string why;   // kUntrusted: what is wrong, as "the record ... ", for a status message
+};
+PreviousRecord previous_record(const json& configuration);
 
 // Step 1 of giving back (see the top of this file): the JSON merge patch that puts back what
 // `recorded` (previous_tracing()'s value) says about the fields the operator took over —

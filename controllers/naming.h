@@ -13,6 +13,22 @@ inline constexpr const char* kPlural = "tracingpolicies";
 inline constexpr const char* kFieldManager = "tracing-operator";
 inline constexpr const char* kFinalizer = "tracing.rollout.dev/revert";
 
+// ---- Proof of creation (SPEC §8 "Ownership"; controllers/ownership.h) ----
+// On every object the operator creates (a managed Jaeger's ConfigMaps, Deployment and Services;
+// its own Dapr Configurations): the label says who manages it, the annotation proves it:
+// {"object":"<Kind> <namespace>/<name>","policies":["<uid>",...]}, the uids of the
+// TracingPolicies the object is kept for.
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kOwnersAnnotation = "tracing.rollout.dev/owners";
+// Finalizers the Jaeger and Dapr passes hold on every policy listed in an owners annotation, so
+// that a policy's objects are deleted (or handed to the remaining owners) while its uid still
+// names a policy that exists. Each is applied by its own field manager: the policy reconciler
+// (kFieldManager, kFinalizer) and the two passes never release one another's finalizer.
+inline constexpr const char* kJaegerFinalizer = "tracing.rollout.dev/managed-jaeger";
+inline constexpr const char* kJaegerFinalizerManager = "tracing-operator-jaeger";
+inline constexpr const char* kDaprFinalizer = "tracing.rollout.dev/dapr-configuration";
+inline constexpr const char* kDaprFinalizerManager = "tracing-operator-dapr";
+
 // On a Deployment: "false" opts it out.
 inline constexpr const char* kInjectAnnotation = "tracing.rollout.dev/inject";
 // On a Deployment, written by the operator: the candidate policies ("ns/name,ns/name") whose
@@ -47,7 +63,8 @@ inline constexpr const char* kJaegerConfigHashAnnotation = "tracing.rollout.dev/
 inline constexpr const char* kDaprHashAnnotation = "tracing.rollout.dev/dapr-tracing-hash";
 // On a Dapr Configuration the operator took over (one a workload referenced with
 // dapr.io/config): what spec.tracing was before, as previous_tracing() returns it, serialized
-// JSON. restore_intent() reads it back when no policy wants the Configuration any more.
+// JSON. restore_intent() reads it back when no policy wants the Configuration any more, but only
+// after previous_record() trusted it (written by kFieldManager, of the recorded shape).
 inline constexpr const char* kDaprPreviousAnnotation = "tracing.rollout.dev/previous-tracing";
 
 // Dapr's own names (dapr/dapr pkg/injector/annotations; pkg/apis/configuration/v1alpha1).

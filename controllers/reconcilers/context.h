@@ -16,6 +16,7 @@
 #include "controllers/api/policy.h"
 #include "controllers/decision.h"
 #include "controllers/reconcilers/events.h"
+#include "controllers/reconcilers/reports.h"
 #include "operator/kube/client.h"
 #include "operator/runtime/informer.h"
 #include "operator/runtime/work_queue.h"
@@ -78,6 +79,9 @@ struct Context {
   runtime::WorkQueue& workload_queue;
   runtime::WorkQueue& policy_queue;
   DaprDiscovery& dapr;
+  // Written by the Jaeger and Dapr passes, read for the policies' status. Last, with a default,
+  // so that Context's aggregate initialization need not name it.
+  PolicyReports reports{};
 
   Labels namespace_labels(const std::string& ns) const;
   // A namespace being deleted takes no new objects: passes that create skip it.

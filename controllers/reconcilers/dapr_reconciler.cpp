@@ -4,7 +4,9 @@
 
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
+#include "controllers/ownership.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
+#include "controllers/reconcilers/owned_objects.h"
 
 namespace tracing::controllers {
 
@@ -20,6 +22,7 @@ constexpr auto kResync = std::chrono::seconds(60);
 struct Want {
   WorkloadReconciler::DaprTarget target;
   std::string first_workload;
+  std::set<std::string> owners;  // keys of the policies governing the workloads that read it
 };
 
 std::string annotation(const json& object, const char* key) {
@@ -28,6 +31,17 @@ std::string annotation(const json& object, const char* key) {
 
 }  // namespace
 
+// Ownership, as this pass applies it:
+// - the operator's own Configuration (configurationName) in a namespace is kept for the policies
+//   governing the workloads that read it; their uids are its owners (ownership.h), and each holds
+//   the finalizer kDaprFinalizer before the Configuration lists it. It is created only where the
+//   name is free (POST), updated only while it carries the proof, deleted only when, read just
+//   before, it still does; a Configuration of that name without the proof is the user's: never
+//   written, a NameConflict on the owners;
+// - a Configuration a workload names itself (dapr.io/config) is the user's: only spec.tracing is
+//   taken over, and the record of what was there before is carried and replayed only when
+//   previous_record() trusts it; otherwise nothing is written and the policies that govern (or
+//   last governed) its workloads report UntrustedRecord.
 kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   if (!ctx_.dapr.served()) return Action::requeue(kResync);
 
@@ -39,11 +53,12 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     if (!decision.dapr) continue;
     const auto& t = *decision.dapr;
     std::string key = t.ns + "/" + t.name;
-    auto [it, inserted] = wanted.emplace(key, Want{t, w.key()});
+    auto [it, inserted] = wanted.emplace(key, Want{t, w.key(), {}});
     if (!inserted && !(it->second.target.tracing == t.tracing)) {
       spdlog::warn("Dapr Configuration {}: {} and {} want different tracing settings; keeping {}'s",
                    key, it->second.first_workload, w.key(), it->second.first_workload);
     }
+    it->second.owners.insert(decision.config->governing);
   }
 
   auto live_list = ctx_.client.list(dapr_configurations(), "");
@@ -54,7 +69,25 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     live[key] = std::move(c);
   }
 
+  const std::set<std::string> uids = existing_policy_uids(ctx_);
   std::optional<kube::ApiError> failure;
+  PolicyReports::ByPolicy reports;
+  std::set<std::string> seen;  // messages reported in this pass
+  auto report = [&](const std::set<std::string>& owners, const std::string& reason,
+                    const std::string& message) {
+    if (!logged_.count(message)) spdlog::warn("{}", message);
+    seen.insert(message);
+    for (const auto& owner : owners) reports[owner].insert({reason, message});
+  };
+
+  std::set<std::string> owner_keys;  // of the operator's own Configurations
+  for (const auto& [key, want] : wanted) {
+    if (!want.target.takeover) owner_keys.insert(want.owners.begin(), want.owners.end());
+  }
+  FinalizerHolds holds(ctx_, naming::kDaprFinalizer, naming::kDaprFinalizerManager);
+
+  std::set<std::string> applied_owners;  // uids listed by the Configurations written just now
+  std::set<std::string> written;         // keys of the operator's Configurations written
   for (const auto& [key, want] : wanted) {
     const auto& t = want.target;
     if (ctx_.namespace_terminating(t.ns)) continue;
@@ -66,14 +99,65 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
                      want.first_workload);
         continue;
       }
-      // Record what was there before the first takeover, and carry the record on every apply.
-      std::string recorded = annotation(it->second, naming::kDaprPreviousAnnotation);
-      if (recorded.empty()) recorded = previous_tracing(it->second).dump();
-      intent["metadata"]["annotations"][naming::kDaprPreviousAnnotation] = recorded;
+      took_over_[key] = want.owners;
+      // Record what was there before the first takeover, and carry the record on every apply;
+      // a record the operator cannot trust is neither carried nor replayed.
+      PreviousRecord record = previous_record(it->second);
+      if (record.state == PreviousRecord::State::kUntrusted) {
+        report(want.owners, "UntrustedRecord",
+               "Dapr Configuration " + key + " (named by workload " + want.first_workload +
+                   "): " + record.why + "; its spec.tracing is left as it is");
+        continue;
+      }
+      intent["metadata"]["annotations"][naming::kDaprPreviousAnnotation] =
+          record.state == PreviousRecord::State::kTrusted ? record.text
+                                                          : previous_tracing(it->second).dump();
+      if (json_subset(intent, it->second)) continue;
+      intent["metadata"]["uid"] = it->second["metadata"].value("uid", "");
     } else {
-      intent["metadata"]["labels"]["app.kubernetes.io/managed-by"] = naming::kFieldManager;
+      // An owner not in the store yet: its informer event brings this pass back.
+      std::optional<std::set<std::string>> owners = owner_uids(ctx_, want.owners);
+      if (!owners) continue;
+      intent = with_proof(std::move(intent), *owners);
+      auto hold = [&] {
+        // Every owner holds the finalizer before the Configuration lists it.
+        if (holds.hold(want.owners)) return true;
+        if (holds.error() && !failure) failure = holds.error();
+        return false;
+      };
+      if (it == live.end()) {
+        if (!hold()) continue;
+        auto created = ctx_.client.create(dapr_configurations(), t.ns, intent);
+        if (!created && created.error().is_already_exists()) {
+          report(want.owners, "NameConflict",
+                 "Dapr Configuration " + key +
+                     " was created by someone else just before the operator: left untouched");
+          continue;
+        }
+        if (!created) {
+          spdlog::warn("Dapr Configuration {}: {}", key, created.error().to_string());
+          if (!failure) failure = created.error();
+          continue;
+        }
+        applied_owners.insert(owners->begin(), owners->end());
+        written.insert(key);
+        spdlog::info("Dapr Configuration {}: created, samplingRate {}", key,
+                     t.tracing.sampling_rate);
+        continue;
+      }
+      Ownership o = ownership_of(it->second, naming::kDaprConfigurationKind, uids);
+      if (!o.ours) {
+        report(want.owners, "NameConflict",
+               "Dapr Configuration " + key + " exists and is not the operator's (it " + o.why +
+                   "): left untouched; set spec.dapr.configurationName to a free name");
+        continue;
+      }
+      if (json_subset(intent, it->second)) continue;
+      if (!hold()) continue;
+      intent["metadata"]["uid"] = it->second["metadata"].value("uid", "");
+      applied_owners.insert(owners->begin(), owners->end());
+      written.insert(key);
     }
-    if (it != live.end() && json_subset(intent, it->second)) continue;
     auto r = ctx_.client.apply(dapr_configurations(), t.ns, t.name, intent,
                                {naming::kFieldManager, true, ""});
     if (!r) {
@@ -84,25 +168,47 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     spdlog::info("Dapr Configuration {}: tracing at samplingRate {}", key, t.tracing.sampling_rate);
   }
 
-  // Give back what no workload wants any more.
+  // Delete or give back what no workload wants any more.
+  std::set<std::string> deleted;
   for (const auto& [key, obj] : live) {
     if (wanted.count(key)) continue;
     const std::string ns = obj["metadata"].value("namespace", "");
     const std::string name = obj["metadata"].value("name", "");
-    if (managed_by_operator(obj)) {
-      auto s = ctx_.client.remove(dapr_configurations(), ns, name);
-      if (!s && !s.error().is_not_found() && !failure) failure = s.error();
-      if (s) spdlog::info("Dapr Configuration {}: no workload uses it, deleted", key);
+    if (ownership_of(obj, naming::kDaprConfigurationKind, uids).ours) {
+      std::string why;
+      auto gone = delete_if_ours(ctx_, dapr_configurations(), ns, name, uids, &why);
+      if (!gone) {
+        if (!failure) failure = gone.error();
+        continue;
+      }
+      deleted.insert(key);
+      if (*gone) spdlog::info("Dapr Configuration {}: no workload uses it, deleted", key);
       continue;
     }
-    std::string recorded = annotation(obj, naming::kDaprPreviousAnnotation);
-    if (recorded.empty()) continue;
-    json record = json::parse(recorded, nullptr, /*allow_exceptions=*/false);
-    if (!record.is_object()) record = json{{"tracing", nullptr}};
-    // 1. The recorded values back (merge patch); 2. the operator's ownership and record gone.
-    auto restored =
-        ctx_.client.patch(dapr_configurations(), ns, name, restore_intent(ns, name, record),
-                          kube::PatchType::kMerge, "", naming::kFieldManager);
+    if (annotation(obj, naming::kDaprPreviousAnnotation).empty()) continue;
+    PreviousRecord record = previous_record(obj);
+    if (record.state != PreviousRecord::State::kTrusted) {
+      // Reported on the policies that governed its workloads, while they exist.
+      std::set<std::string> owners;
+      if (auto t = took_over_.find(key); t != took_over_.end()) {
+        for (const auto& owner : t->second) {
+          if (ctx_.policies.store().get(owner)) owners.insert(owner);
+        }
+      }
+      std::string message = "Dapr Configuration " + key + ": " + record.why +
+                            "; spec.tracing is not given back from it";
+      report(owners, "UntrustedRecord", message);
+      if (untrusted_.insert(key + ": " + record.why).second) {
+        ctx_.events.emit(obj, "Warning", "UntrustedRecord", "GiveBack", message);
+      }
+      continue;
+    }
+    // 1. The recorded values back (merge patch, on the version whose record was checked);
+    // 2. the operator's ownership and record gone.
+    json restore = restore_intent(ns, name, record.record);
+    restore["metadata"]["resourceVersion"] = obj["metadata"].value("resourceVersion", "");
+    auto restored = ctx_.client.patch(dapr_configurations(), ns, name, restore,
+                                      kube::PatchType::kMerge, "", naming::kFieldManager);
     if (!restored) {
       if (!failure) failure = restored.error();
       continue;
@@ -115,8 +221,36 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
         continue;
       }
     }
+    took_over_.erase(key);
     spdlog::info("Dapr Configuration {}: tracing settings given back", key);
   }
+
+  // Release the finalizer of policies no operator's Configuration lists any more.
+  if (!failure) {
+    std::set<std::string> listed = applied_owners;
+    for (const auto& [key, obj] : live) {
+      if (deleted.count(key) || written.count(key)) continue;
+      Ownership o = ownership_of(obj, naming::kDaprConfigurationKind, uids);
+      if (o.ours) listed.insert(o.policies.begin(), o.policies.end());
+    }
+    for (const auto& p : ctx_.policies.store().list()) {
+      if (!has_finalizer(*p, naming::kDaprFinalizer)) continue;
+      if (owner_keys.count(runtime::object_key(*p))) continue;
+      if (listed.count((*p)["metadata"].value("uid", ""))) continue;
+      auto s = release_finalizer(ctx_, *p, naming::kDaprFinalizerManager);
+      if (!s) {
+        if (!failure) failure = s.error();
+        continue;
+      }
+      spdlog::info("Dapr: policy {} owns no Configuration any more, finalizer released",
+                   runtime::object_key(*p));
+    }
+  }
+
+  for (const auto& key : ctx_.reports.replace("dapr", std::move(reports))) {
+    ctx_.policy_queue.add(key);
+  }
+  logged_ = std::move(seen);
   if (failure) return *failure;
   return Action::requeue(kResync);
 }

@@ -5,9 +5,15 @@
 //   Configuration taken over by a forced server-side apply of only those fields; what was there
 //   before is recorded first (annotation tracing.rollout.dev/previous-tracing, carried on every
 //   apply) and put back, owner and all, when no workload wants the takeover any more;
+// - the previous settings are replayed (or carried into later applies) only when the record is
+//   the operator's own, written by its field manager and of the recorded shape; otherwise nothing
+//   is written to that Configuration and the policies report UntrustedRecord;
 // - any other Dapr-enabled workload reads the operator's own Configuration (spec.dapr.
-//   configurationName, default "tracing") in its namespace, created and updated here and
-//   deleted when no workload uses it;
+//   configurationName, default "tracing") in its namespace, created here (only where the name is
+//   free), updated while it carries the operator's proof of creation (controllers/ownership.h),
+//   and deleted when no workload uses it; a user's Configuration of that name is never written or
+//   deleted: the policies report NameConflict. Policies listed as its owners hold the finalizer
+//   tracing.rollout.dev/dapr-configuration until none of the operator's Configurations lists them;
 // - writes only what differs; without the Dapr API nothing is written (policies report
 //   DaprUnavailable); a pass runs on every relevant change and at least once a minute, since
 //   Configurations are not watched.
@@ -27,6 +33,13 @@ class DaprReconciler {
  private:
   Context& ctx_;
   const WorkloadReconciler& workloads_;
+  // Referenced Configurations taken over → the policies that governed the workloads naming them,
+  // to report an untrusted record to when giving back (this process's memory only).
+  std::map<std::string, std::set<std::string>> took_over_;
+  // Untrusted records already told in an Event ("ns/name: why"), so each is told once.
+  std::set<std::string> untrusted_;
+  // Reports logged in the last pass: each is logged when it appears, not on every pass.
+  std::set<std::string> logged_;
 };
 
 kube::Resource dapr_configurations();

@@ -5,6 +5,8 @@
 #include "controllers/apply_intent.h"
 #include "controllers/jaeger.h"
 #include "controllers/naming.h"
+#include "controllers/ownership.h"
+#include "controllers/reconcilers/owned_objects.h"
 
 namespace tracing::controllers {
 
@@ -12,52 +14,87 @@ namespace {
 
 // Ratio a service gets from the strategies file when no workload names it.
 constexpr const char* kDefaultStrategyRatio = "0.01";
+// How soon to look again while a name is taken: the foreign objects are not watched (the
+// informers see only labelled objects), so their removal raises no event.
+constexpr auto kConflictRecheck = std::chrono::seconds(10);
+// How soon to look again when a policy's finalizer waits for objects the stores have not caught
+// up with yet.
+constexpr auto kFinalizerRecheck = std::chrono::seconds(1);
 
-kube::Resource resource_for(const json& object) {
-  const std::string kind = object.value("kind", "");
+const kube::Resource kServices{"", "v1", "services", true, "Service"};
+
+kube::Resource resource_for(const std::string& kind) {
   if (kind == "ConfigMap") return kube::resources::config_maps();
-  if (kind == "Service") return {"", "v1", "services", true, "Service"};
+  if (kind == "Service") return kServices;
   return kube::resources::deployments();
 }
 
 struct Wanted {
   JaegerInstance instance;
-  std::map<std::string, std::string> ratios;  // service → ratio
-  std::map<std::string, std::string> owners;  // service → workload that set the ratio
+  std::set<std::string> owners;                // keys of the policies it is kept for
+  std::map<std::string, std::string> ratios;   // service → ratio
+  std::map<std::string, std::string> setters;  // service → workload that set the ratio
 };
 
+std::string label(const json& object, const char* key) {
+  return object["metadata"].value("labels", json::object()).value(key, "");
+}
+
 std::string instance_of(const json& object) {
-  const json labels = object["metadata"].value("labels", json::object());
   return object["metadata"].value("namespace", "") + "/" +
-         labels.value("app.kubernetes.io/instance", "");
+         label(object, "app.kubernetes.io/instance");
 }
 
 bool is_jaeger(const json& object) {
-  const json labels = object["metadata"].value("labels", json::object());
-  return labels.value("app.kubernetes.io/managed-by", "") == naming::kFieldManager &&
-         labels.value("app.kubernetes.io/name", "") == "jaeger";
+  return managed_by_operator(object) && label(object, "app.kubernetes.io/name") == "jaeger";
+}
+
+// The policy whose spec.jaeger placed `c`'s Jaeger, as effective_config() decides it: the most
+// specific candidate that sets spec.jaeger, else the least specific candidate.
+std::string jaeger_source(const EffectiveConfig& c, const PolicyCache& cache) {
+  for (const auto& key : c.policies) {
+    auto p = cache.get(key);
+    if (p && p->spec.jaeger) return key;
+  }
+  return c.policies.empty() ? "" : c.policies.back();
 }
 
 }  // namespace
 
 bool managed_by_operator(const json& object) {
-  const json labels = object["metadata"].value("labels", json::object());
-  return labels.value("app.kubernetes.io/managed-by", "") == naming::kFieldManager;
+  return label(object, naming::kManagedByLabel) == naming::kFieldManager;
 }
 
+// Ownership (SPEC §8), as this pass applies it:
+// - an instance is kept for the policies that place it: each policy asking for it in spec.jaeger
+//   (mode managed), and for each workload reporting to it, the policy whose spec.jaeger placed
+//   it (else its least specific candidate). Their uids, all of them, are its objects' owners
+//   (ownership.h); each holds the finalizer kJaegerFinalizer before any object lists it;
+// - an object is created only where no object of that name exists (POST: a name taken
+//   meanwhile is a 409, not a takeover), and updated only when it carries the proof and belongs
+//   to this instance (the Services' fixed names are shared by every instance of a namespace);
+//   otherwise it is a NameConflict for each owner, and the instance gets no new object until
+//   the name is free (its objects that are the operator's are still kept up to date);
+// - an object of an instance nobody wants is deleted only if it carries the proof when read just
+//   before, with preconditions on that read;
+// - a policy's finalizer is released once it owns no instance and no object the operator keeps
+//   lists its uid (read from the API server, not the stores, which may lag).
 kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   std::map<std::string, Wanted> wanted;
   std::vector<std::string> collisions;
   std::optional<WallTime> next_change;
 
   // Policies that ask for a managed Jaeger explicitly want it even before they select anything.
+  // A deleting policy wants nothing: its Jaeger goes while its uid still proves it the operator's.
   for (const auto& p : ctx_.policy_cache.all()) {
-    if (!p->spec.jaeger || !p->spec.jaeger->is_object()) continue;
+    if (p->deleting || !p->spec.jaeger || !p->spec.jaeger->is_object()) continue;
     if (p->spec.jaeger->value("mode", "") != "managed") continue;
     std::string ns = p->spec.jaeger->value("namespace", p->ns);
     if (p->ns != ctx_.root_namespace) ns = p->ns;  // §8: only its own namespace
     JaegerInstance inst{ns, p->spec.jaeger->value("name", "jaeger")};
-    wanted[inst.ns + "/" + inst.name].instance = inst;
+    Wanted& want = wanted[inst.ns + "/" + inst.name];
+    want.instance = inst;
+    want.owners.insert(p->key());
   }
   for (const auto& d : ctx_.deployments.store().list()) {
     if (managed_by_operator(*d)) continue;
@@ -69,6 +106,9 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     JaegerInstance inst{c.jaeger_namespace, c.jaeger_name};
     Wanted& want = wanted[inst.ns + "/" + inst.name];
     want.instance = inst;
+    if (std::string source = jaeger_source(c, ctx_.policy_cache); !source.empty()) {
+      want.owners.insert(source);
+    }
     if (c.mode != "remote") continue;
     if (c.next_change && (!next_change || *c.next_change < *next_change)) {
       next_change = c.next_change;
@@ -78,16 +118,16 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     auto it = want.ratios.find(service);
     if (it == want.ratios.end()) {
       want.ratios[service] = ratio;
-      want.owners[service] = w.key();
+      want.setters[service] = w.key();
     } else if (it->second != ratio) {
       bool higher = std::stod(ratio) > std::stod(it->second);
       const std::string& kept = higher ? ratio : it->second;
       const std::string& dropped = higher ? it->second : ratio;
       collisions.push_back(service + ": " + kept + " over " + dropped + " (" + w.key() + ", " +
-                           want.owners[service] + ")");
+                           want.setters[service] + ")");
       if (higher) {
         it->second = ratio;
-        want.owners[service] = w.key();
+        want.setters[service] = w.key();
       }
     }
   }
@@ -95,59 +135,215 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     spdlog::warn("remote sampling: one service name, different ratios: {}", c);
   }
 
-  // Apply what differs. One instance failing (its namespace being deleted, say) does not hold
-  // the others back; the first failure is returned at the end for a retry with backoff.
+  const std::set<std::string> uids = existing_policy_uids(ctx_);
   std::optional<kube::ApiError> failure;
+  PolicyReports::ByPolicy reports;
+  std::set<std::string> seen;  // messages reported in this pass
+  bool conflicts = false;
+
+  std::set<std::string> owner_keys;
+  for (auto& [key, want] : wanted) owner_keys.insert(want.owners.begin(), want.owners.end());
+  FinalizerHolds holds(ctx_, naming::kJaegerFinalizer, naming::kJaegerFinalizerManager);
+
+  // Create or update what differs. One instance failing (its namespace being deleted, say) does
+  // not hold the others back; the first failure is returned at the end for a retry with backoff.
   for (const auto& [key, want] : wanted) {
     if (ctx_.namespace_terminating(want.instance.ns)) continue;  // it would only fight deletion
+    // An owner not in the store yet: its informer event brings this pass back.
+    std::optional<std::set<std::string>> owners = owner_uids(ctx_, want.owners);
+    if (!owners) continue;
+
+    auto report = [&](const std::string& message) {
+      if (!logged_.count(message)) spdlog::warn("managed Jaeger {}: {}", key, message);
+      seen.insert(message);
+      for (const auto& owner : want.owners) reports[owner].insert({"NameConflict", message});
+      conflicts = true;
+    };
+    struct Write {
+      json object;
+      std::string uid;  // of the live object to update; "" to create
+    };
+    std::vector<Write> writes;
+    bool taken = false;  // a name of this instance is someone else's
+    bool ok = true;
     std::string strategies = render_strategies(kDefaultStrategyRatio, want.ratios);
-    for (const json& obj : jaeger_objects(want.instance, strategies)) {
-      kube::Resource r = resource_for(obj);
+    for (json& obj : jaeger_objects(want.instance, strategies)) {
+      obj = with_proof(std::move(obj), *owners);
+      const std::string kind = obj["kind"];
       const std::string name = obj["metadata"]["name"];
+      const std::string ref = object_ref(kind, want.instance.ns, name);
+      kube::Resource r = resource_for(kind);
+      // The stores hold the operator's ConfigMaps and Services (by label) and every Deployment;
+      // a name they do not know may still be taken.
       std::string store_key = want.instance.ns + "/" + name;
-      runtime::ObjectPtr live = r.plural == "configmaps" ? config_maps_.store().get(store_key)
-                                : r.plural == "services" ? services_.store().get(store_key)
-                                                         : ctx_.deployments.store().get(store_key);
-      if (live && json_subset(obj, *live)) continue;
+      runtime::ObjectPtr cached = kind == "ConfigMap" ? config_maps_.store().get(store_key)
+                                  : kind == "Service" ? services_.store().get(store_key)
+                                                      : ctx_.deployments.store().get(store_key);
+      std::optional<json> live;
+      if (cached) {
+        live = *cached;
+      } else {
+        auto got = get_if_exists(ctx_, r, want.instance.ns, name);
+        if (!got) {
+          if (!failure) failure = got.error();
+          ok = false;
+          break;
+        }
+        live = std::move(*got);
+      }
+      if (!live) {
+        writes.push_back({std::move(obj), ""});
+        continue;
+      }
+      Ownership o = ownership_of(*live, kind, uids);
+      if (!o.ours) {
+        report(ref + " exists and is not the operator's (it " + o.why +
+               "): left untouched, so the managed Jaeger " + key + " is incomplete");
+        taken = true;
+        continue;
+      }
+      if (label(*live, "app.kubernetes.io/instance") != want.instance.name) {
+        report(ref + " belongs to the managed Jaeger " + instance_of(*live) +
+               ": one managed Jaeger per namespace, so " + key + " is incomplete");
+        taken = true;
+        continue;
+      }
+      if (json_subset(obj, *live)) continue;
+      writes.push_back({std::move(obj), (*live)["metadata"].value("uid", "")});
+    }
+    if (!ok) continue;
+    if (taken) {
+      // Nothing new while a name is someone else's; the operator's own objects are kept.
+      std::erase_if(writes, [](const Write& w) { return w.uid.empty(); });
+    }
+    // Every owner holds the finalizer before an object lists it.
+    if (!writes.empty() && !holds.hold(want.owners)) {
+      if (holds.error() && !failure) failure = holds.error();
+      continue;
+    }
+
+    for (Write& w : writes) {
+      const std::string kind = w.object["kind"];
+      const std::string name = w.object["metadata"]["name"];
+      kube::Resource r = resource_for(kind);
+      if (w.uid.empty()) {
+        auto created = ctx_.client.create(r, want.instance.ns, w.object);
+        if (!created && created.error().is_already_exists()) {
+          report(object_ref(kind, want.instance.ns, name) +
+                 " was created by someone else just before the operator: left untouched");
+          break;
+        }
+        if (!created) {
+          spdlog::warn("managed Jaeger {}: {} {}: {}", key, kind, name,
+                       created.error().to_string());
+          if (!failure) failure = created.error();
+          break;
+        }
+        spdlog::info("managed Jaeger {}: created {} {}", key, kind, name);
+        continue;
+      }
+      // The uid makes the apply a precondition on the object whose proof was checked: never a
+      // write to an object re-created under the name meanwhile, never a creation.
+      w.object["metadata"]["uid"] = w.uid;
       auto applied =
-          ctx_.client.apply(r, want.instance.ns, name, obj, {naming::kFieldManager, true, ""});
+          ctx_.client.apply(r, want.instance.ns, name, w.object, {naming::kFieldManager, true, ""});
       if (!applied) {
-        spdlog::warn("managed Jaeger {}: {} {}: {}", key, obj["kind"].get<std::string>(), name,
-                     applied.error().to_string());
+        spdlog::warn("managed Jaeger {}: {} {}: {}", key, kind, name, applied.error().to_string());
         if (!failure) failure = applied.error();
         break;
       }
-      spdlog::info("managed Jaeger {}: applied {} {}", key, obj["kind"].get<std::string>(), name);
+      spdlog::info("managed Jaeger {}: updated {} {}", key, kind, name);
     }
   }
 
-  // Remove instances nobody wants any more.
-  auto remove_unwanted = [&](runtime::Informer* inf, const kube::Resource& r) -> kube::Status {
-    for (const auto& obj : inf ? inf->store().list() : ctx_.deployments.store().list()) {
+  // Remove instances nobody wants any more: only objects that carry the proof.
+  auto remove_unwanted = [&](const runtime::Store& store, const kube::Resource& r) {
+    for (const auto& obj : store.list()) {
       if (!is_jaeger(*obj) || wanted.count(instance_of(*obj))) continue;
       const std::string ns = (*obj)["metadata"]["namespace"];
       const std::string name = (*obj)["metadata"]["name"];
-      auto s = ctx_.client.remove(r, ns, name);
-      if (!s && !s.error().is_not_found()) return s.error();
-      spdlog::info("managed Jaeger {}: removed {} {}", instance_of(*obj), r.kind, name);
+      std::string why;
+      auto deleted = delete_if_ours(ctx_, r, ns, name, uids, &why);
+      if (!deleted) {
+        if (!failure) failure = deleted.error();
+        continue;
+      }
+      if (*deleted) {
+        spdlog::info("managed Jaeger {}: removed {} {}", instance_of(*obj), r.kind, name);
+      } else if (!why.empty() && not_ours_.insert(object_ref(r.kind, ns, name)).second) {
+        spdlog::warn("{} carries the operator's label but {}: not deleted",
+                     object_ref(r.kind, ns, name), why);
+      }
     }
-    return kube::Ok{};
   };
-  if (auto s = remove_unwanted(nullptr, kube::resources::deployments()); !s) return s.error();
-  if (auto s = remove_unwanted(&services_, {"", "v1", "services", true, "Service"}); !s) {
-    return s.error();
+  remove_unwanted(ctx_.deployments.store(), kube::resources::deployments());
+  remove_unwanted(services_.store(), kServices);
+  remove_unwanted(config_maps_.store(), kube::resources::config_maps());
+
+  // Release the finalizer of policies that own no instance any more, once no object lists them.
+  bool finalizers_waiting = false;
+  std::vector<runtime::ObjectPtr> releasable;
+  for (const auto& p : ctx_.policies.store().list()) {
+    if (has_finalizer(*p, naming::kJaegerFinalizer) && !owner_keys.count(runtime::object_key(*p))) {
+      releasable.push_back(p);
+    }
   }
-  if (auto s = remove_unwanted(&config_maps_, kube::resources::config_maps()); !s) {
-    return s.error();
+  if (!releasable.empty() && !failure) {
+    auto listed = owners_listed(uids);
+    if (!listed) {
+      failure = listed.error();
+    } else {
+      for (const auto& p : releasable) {
+        if (listed->count((*p)["metadata"].value("uid", ""))) {
+          finalizers_waiting = true;  // the stores have not shown that object yet
+          continue;
+        }
+        auto s = release_finalizer(ctx_, *p, naming::kJaegerFinalizerManager);
+        if (!s) {
+          if (!failure) failure = s.error();
+          continue;
+        }
+        spdlog::info("managed Jaeger: policy {} owns none any more, finalizer released",
+                     runtime::object_key(*p));
+      }
+    }
   }
 
+  for (const auto& key : ctx_.reports.replace("jaeger", std::move(reports))) {
+    ctx_.policy_queue.add(key);
+  }
+  logged_ = std::move(seen);
+
   if (failure) return *failure;
+  std::optional<std::chrono::milliseconds> after;
+  auto sooner = [&](std::chrono::milliseconds d) {
+    if (!after || d < *after) after = d;
+  };
   if (next_change) {
     auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*next_change - ctx_.now());
-    return Action::requeue(std::max(d, std::chrono::milliseconds(0)) +
-                           std::chrono::milliseconds(5));
+    sooner(std::max(d, std::chrono::milliseconds(0)) + std::chrono::milliseconds(5));
   }
-  return Action::await_change();
+  if (conflicts) sooner(kConflictRecheck);
+  if (finalizers_waiting) sooner(kFinalizerRecheck);
+  return after ? Action::requeue(*after) : Action::await_change();
+}
+
+kube::Result<std::set<std::string>> JaegerReconciler::owners_listed(
+    const std::set<std::string>& uids) {
+  std::set<std::string> out;
+  kube::ListOptions lo;
+  lo.label_selector = kManagedBySelector;
+  for (const auto& r :
+       {kube::resources::config_maps(), kServices, kube::resources::deployments()}) {
+    auto list = ctx_.client.list(r, "", lo);
+    if (!list) return list.error();
+    for (const auto& obj : list->items) {
+      if (!is_jaeger(obj)) continue;
+      Ownership o = ownership_of(obj, r.kind, uids);
+      if (o.ours) out.insert(o.policies.begin(), o.policies.end());
+    }
+  }
+  return out;
 }
 
 }  // namespace tracing::controllers

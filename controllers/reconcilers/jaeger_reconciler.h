@@ -4,9 +4,14 @@
 // - one reconcile covers every managed Jaeger: the instances wanted are those the workloads'
 //   effective configs report to (jaeger mode managed) plus those a policy asks for explicitly
 //   (spec.jaeger.mode: managed);
-// - each wanted instance gets its ConfigMaps, Deployment and Services by server-side apply,
-//   written only when the live object differs from the intent (so it is repaired after drift or
-//   deletion, and a converged cluster sees no write); instances no longer wanted are deleted;
+// - each wanted instance gets its ConfigMaps, Deployment and Services: created (POST) where the
+//   name is free, updated by server-side apply only when the live object differs from the intent
+//   (so it is repaired after drift or deletion, and a converged cluster sees no write);
+//   instances no longer wanted are deleted;
+// - ownership (SPEC §8, controllers/ownership.h): it writes and deletes only objects that carry
+//   the operator's proof of creation; a name held by any other object is left untouched and
+//   reported to the owning policies as NameConflict (PolicyReports, source "jaeger"). Owning
+//   policies hold the finalizer tracing.rollout.dev/managed-jaeger until nothing lists them;
 // - the strategies ConfigMap carries, per service in remote mode, its effective ratio (debug
 //   bumps included; two workloads with one service name and different ratios: the higher wins,
 //   reported); ratio changes and bumps in remote mode change only this ConfigMap;
@@ -29,13 +34,22 @@ class JaegerReconciler {
   kube::Result<Action> reconcile(const std::string& key);
 
  private:
+  // The policy uids listed by managed Jaeger objects that carry the proof, read from the API
+  // server (not the stores, which may not show this pass's deletions or creations yet).
+  kube::Result<std::set<std::string>> owners_listed(const std::set<std::string>& uids);
+
   Context& ctx_;
   const WorkloadReconciler& workloads_;
   runtime::Informer& config_maps_;
   runtime::Informer& services_;
+  // Objects with the operator's label but without its proof, already logged (once each).
+  std::set<std::string> not_ours_;
+  // NameConflicts logged in the last pass: each is logged when it appears, not on every pass.
+  std::set<std::string> logged_;
 };
 
-// Whether a Deployment is one of the operator's own (a managed Jaeger): never a workload.
+// Whether an object carries the operator's managed-by label (a Deployment that does is never a
+// workload). A label is not proof of creation: see ownership_of().
 bool managed_by_operator(const json& object);
 
 }  // namespace tracing::controllers

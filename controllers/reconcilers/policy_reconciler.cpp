@@ -65,6 +65,29 @@ json policy_ref(const json& object) {
             {"uid", object["metadata"].value("uid", "")}}}};
 }
 
+// The reports as one condition message: each names its object; at most kMaxReports of them.
+std::string reports_message(const std::vector<PolicyReport>& reports) {
+  constexpr size_t kMaxReports = 5;
+  std::string out;
+  for (size_t i = 0; i < reports.size() && i < kMaxReports; ++i) {
+    if (!out.empty()) out += "; ";
+    out += reports[i].message;
+  }
+  if (reports.size() > kMaxReports) {
+    out += "; and " + std::to_string(reports.size() - kMaxReports) + " more";
+  }
+  return out;
+}
+
+std::string degraded_reason(const json& status) {
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == "Degraded" && c.value("status", "") == "True") {
+      return c.value("reason", "");
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
@@ -123,6 +146,15 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
     }
     if (!policy) {
       ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", parse_error);
+    }
+    for (const char* reason : {"NameConflict", "UntrustedRecord"}) {
+      if (degraded_reason(status) == reason && degraded_reason(old_status) != reason) {
+        for (const auto& c : status["conditions"]) {
+          if (c["type"] == "Degraded") {
+            ctx_.events.emit(object, "Warning", reason, "Reconcile", c["message"]);
+          }
+        }
+      }
     }
   }
   if (ds && now < ds->expires_at) {
@@ -190,6 +222,9 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
   }
   int pending = matched - configured;
+  // What the Jaeger and Dapr passes found about the objects this policy owns: a name taken by
+  // someone else's object comes first, since the policy's Jaeger or Dapr tracing is then missing.
+  const std::vector<PolicyReport> reports = ctx_.reports.of(key);
   const bool paused =
       p.spec.rollout && p.spec.rollout->is_object() && p.spec.rollout->value("paused", false);
 
@@ -248,7 +283,9 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                     status["debug"]["expiresAt"].get<std::string>()
                               : "sampling at the base ratio",
                  generation),
-       rollout_failed > 0
+       !reports.empty() ? condition("Degraded", true, reports.front().reason,
+                                    reports_message(reports), generation)
+       : rollout_failed > 0
            ? condition("Degraded", true, "RolloutFailed",
                        std::to_string(rollout_failed) +
                            " workloads exceeded their progress deadline; further rollouts of "

@@ -8,7 +8,12 @@
 // - a debug bump's start is recorded in status.debug the first time the operator sees that
 //   debug spec, so a restart does not extend it; the reconcile requeues itself at the expiry;
 // - status (counts over the workloads it governs, conditions, effective sampling, conflicts) is
-//   written only when it differs from what is there, so a converged cluster sees no writes.
+//   written only when it differs from what is there, so a converged cluster sees no writes;
+// - Degraded says first what the Jaeger and Dapr passes report about the objects the policy owns
+//   (ctx.reports): reason NameConflict (a name its managed Jaeger or Dapr Configuration needs is
+//   held by someone else's object, named in the message) or UntrustedRecord (a taken-over Dapr
+//   Configuration's record of its previous settings is not the operator's); a Warning Event
+//   marks each turn to one of them.
 #pragma once
 
 #include "controllers/reconcilers/context.h"

@@ -346,6 +346,107 @@ TEST(ReleasePatch, NothingToDoWhenTheOperatorOwnsNothing) {
   EXPECT_FALSE(release_patch(json::object()).has_value());
 }
 
+// ---- previous_record -------------------------------------------------------------------------
+
+// managedFields entry of `manager` holding the given fieldsV1.
+json entry_holding(const std::string& manager, const json& fields) {
+  return {{"manager", manager},
+          {"operation", "Apply"},
+          {"apiVersion", "dapr.io/v1alpha1"},
+          {"fieldsType", "FieldsV1"},
+          {"fieldsV1", fields}};
+}
+
+const json kRecordField = {
+    {"f:metadata",
+     {{"f:annotations", {{"f:tracing.rollout.dev/previous-tracing", json::object()}}}}}};
+const json kTracingFields = {{"f:spec",
+                              {{"f:tracing",
+                                {{"f:samplingRate", json::object()},
+                                 {"f:otel", {{"f:endpointAddress", json::object()}}}}}}}};
+
+// The user's Configuration after the operator's first takeover: the record as previous_tracing()
+// wrote it, in the operator's apply.
+json taken_over(const std::string& record, const std::string& record_writer = "tracing-operator") {
+  json c = kUserConfiguration;
+  c["metadata"]["annotations"] = {{naming::kDaprPreviousAnnotation, record}};
+  json operator_fields = kTracingFields;
+  if (record_writer == naming::kFieldManager) operator_fields.update(kRecordField);
+  c["metadata"]["managedFields"] = {entry_holding("kubectl", {{"f:spec", {{"f:metric", {}}}}}),
+                                    entry_holding(naming::kFieldManager, operator_fields)};
+  if (record_writer != naming::kFieldManager) {
+    c["metadata"]["managedFields"].push_back(entry_holding(record_writer, kRecordField));
+  }
+  return c;
+}
+
+TEST(PreviousRecord, TheRecordTheOperatorWroteIsTrustedAsWritten) {
+  const std::string text = previous_tracing(kUserConfiguration).dump();
+  PreviousRecord r = previous_record(taken_over(text));
+  ASSERT_EQ(r.state, PreviousRecord::State::kTrusted) << r.why;
+  EXPECT_EQ(r.text, text);
+  EXPECT_EQ(r.record, previous_tracing(kUserConfiguration));
+  EXPECT_EQ(restore_intent("shop", "appconfig", r.record)["spec"]["tracing"]["samplingRate"], "1");
+}
+
+TEST(PreviousRecord, ARecordedNullIsTrusted) {
+  EXPECT_EQ(previous_record(taken_over(R"({"tracing":null})")).state,
+            PreviousRecord::State::kTrusted);
+}
+
+TEST(PreviousRecord, NoRecordAndNothingHeldIsAFreshTakeover) {
+  json c = kUserConfiguration;
+  EXPECT_EQ(previous_record(c).state, PreviousRecord::State::kAbsent);
+  c["metadata"]["managedFields"] = {entry_holding("kubectl", kTracingFields)};
+  EXPECT_EQ(previous_record(c).state, PreviousRecord::State::kAbsent);
+}
+
+TEST(PreviousRecord, ARemovedRecordWhileTheOperatorHoldsSpecTracingIsUntrusted) {
+  json c = taken_over("{}");
+  c["metadata"].erase("annotations");
+  PreviousRecord r = previous_record(c);
+  EXPECT_EQ(r.state, PreviousRecord::State::kUntrusted);
+  EXPECT_EQ(r.why,
+            "the record tracing.rollout.dev/previous-tracing was removed while tracing-operator "
+            "holds spec.tracing: the settings from before the takeover are unknown");
+}
+
+TEST(PreviousRecord, ARecordSomeoneElseWroteIsUntrusted) {
+  PreviousRecord r =
+      previous_record(taken_over(R"({"tracing":{"samplingRate":"1"}})", "kubectl-edit"));
+  EXPECT_EQ(r.state, PreviousRecord::State::kUntrusted);
+  EXPECT_EQ(r.why,
+            "the record tracing.rollout.dev/previous-tracing was not written by tracing-operator "
+            "(field manager kubectl-edit owns it)");
+  json unowned = taken_over(R"({"tracing":null})", "kubectl-edit");
+  unowned["metadata"]["managedFields"].erase(2);
+  EXPECT_EQ(previous_record(unowned).why,
+            "the record tracing.rollout.dev/previous-tracing was not written by tracing-operator "
+            "(no field manager owns it)");
+}
+
+TEST(PreviousRecord, ARecordOfAnotherShapeIsUntrustedEvenFromTheOperator) {
+  for (const std::string& text :
+       {std::string("not json"), std::string("[]"), std::string(R"({"tracing":"x"})"),
+        std::string(R"({"tracing":null,"extra":1})"), std::string(R"({})"),
+        std::string(R"({"tracing":{"samplingRate":1}})"),
+        std::string(R"({"tracing":{"otel":"collector:4317"}})"),
+        std::string(R"({"tracing":{"otel":{"isSecure":"false"}}})"),
+        std::string(R"({"tracing":{"otel":{"endpointAddress":["a"]}}})"),
+        std::string(R"({"tracing":{"otel":{"protocol":4317}}})")}) {
+    PreviousRecord r = previous_record(taken_over(text));
+    EXPECT_EQ(r.state, PreviousRecord::State::kUntrusted) << text;
+    EXPECT_TRUE(r.why.starts_with("the record tracing.rollout.dev/previous-tracing ")) << r.why;
+  }
+}
+
+TEST(PreviousRecord, AnOversizedRecordIsUntrusted) {
+  json big = {{"tracing", {{"samplingRate", std::string(kMaxRecordBytes, '1')}}}};
+  PreviousRecord r = previous_record(taken_over(big.dump()));
+  EXPECT_EQ(r.state, PreviousRecord::State::kUntrusted);
+  EXPECT_NE(r.why.find("more than 32768"), std::string::npos) << r.why;
+}
+
 // ---- the typed workload ---------------------------------------------------------------------
 
 TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {

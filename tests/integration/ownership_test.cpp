@@ -1,0 +1,511 @@
+// Ownership (SPEC §8) end to end: the operator's own process and the real API server, with the
+// objects a cluster already holds — someone else's ConfigMap, Service or Dapr Configuration under
+// a name the operator wants — created before the policy, as a user, a Helm chart or a hostile
+// tenant would. The operator must neither write nor delete them, and must say so in the policy's
+// status; its own objects must still be created, repaired and deleted.
+#include <sys/stat.h>
+
+#include <set>
+
+#include "controllers/naming.h"
+#include "tests/integration/operator_harness.h"
+
+namespace tracing::testing {
+namespace {
+
+using kube::resources::config_maps;
+using kube::resources::deployments;
+using kube::resources::namespaces;
+
+const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                               "TracingPolicy"};
+const kube::Resource kServices{"", "v1", "services", true, "Service"};
+const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
+                                         "Configuration"};
+
+class Ownership : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    install_crd_and_rbac(*client_);
+    if (HasFatalFailure()) return;
+    root_ = make_namespace("root");
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
+    op_ = std::make_unique<OperatorProcess>(
+        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Ownership." + test + ".log");
+  }
+
+  void TearDown() override {
+    if (op_) op_->stop();
+    // The operator is gone: drop the finalizers it holds so the namespaces can go, and wait.
+    std::vector<std::string> all = created_namespaces_;
+    all.push_back(ns_);
+    for (const auto& ns : all) {
+      if (auto list = client_->list(kPolicies, ns); list) {
+        for (const auto& p : list->items) {
+          (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
+                               {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
+        }
+      }
+      (void)client_->remove(namespaces(), "", ns);
+    }
+    EXPECT_TRUE(eventually(
+        [&] {
+          for (const auto& ns : all) {
+            if (client_->get(namespaces(), "", ns).ok()) return false;
+          }
+          return true;
+        },
+        120s))
+        << "test namespaces still terminating";
+    ns_.clear();
+    ClusterTest::TearDown();
+  }
+
+  std::string make_namespace(const std::string& suffix) {
+    std::string name = ns_ + "-" + suffix;
+    auto r = client_->create(
+        namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
+    EXPECT_TRUE(r) << r.error().to_string();
+    created_namespaces_.push_back(name);
+    return name;
+  }
+
+  // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
+  void apply_policy(const std::string& ns, const std::string& name, const json& spec) {
+    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+              {"kind", "TracingPolicy"},
+              {"metadata", {{"name", name}, {"namespace", ns}}},
+              {"spec", spec}};
+    auto r = client_->apply(kPolicies, ns, name, p, {"kubectl", true, ""});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+
+  json get_or_null(const kube::Resource& r, const std::string& ns, const std::string& name) {
+    auto got = client_->get(r, ns, name);
+    return got ? *got : json();
+  }
+
+  // The policy's Degraded condition (null until there is one).
+  json degraded(const std::string& ns, const std::string& name) {
+    json p = get_or_null(kPolicies, ns, name);
+    if (!p.is_object()) return json();
+    for (const auto& c : p.value("status", json::object()).value("conditions", json::array())) {
+      if (c.value("type", "") == "Degraded") return c;
+    }
+    return json();
+  }
+
+  // Waits until the policy is Degraded for `reason` with a message naming each of `objects`.
+  bool wait_degraded(const std::string& ns, const std::string& name, const std::string& reason,
+                     const std::vector<std::string>& objects) {
+    bool ok = eventually([&] {
+      json c = degraded(ns, name);
+      if (!c.is_object() || c.value("status", "") != "True" || c.value("reason", "") != reason) {
+        return false;
+      }
+      for (const auto& o : objects) {
+        if (c.value("message", "").find(o) == std::string::npos) return false;
+      }
+      return true;
+    });
+    if (!ok) {
+      ADD_FAILURE() << "policy " << ns << "/" << name << " Degraded: " << degraded(ns, name).dump()
+                    << "\noperator log " << op_->log_path();
+    }
+    return ok;
+  }
+
+  bool wait_gone(const kube::Resource& r, const std::string& ns, const std::string& name,
+                 std::chrono::milliseconds timeout = 30s) {
+    return eventually([&] { return get_or_null(r, ns, name).is_null(); }, timeout);
+  }
+
+  // Names ("Kind/name") of the objects in `ns` with the operator's label.
+  std::set<std::string> labelled_in(const std::string& ns) {
+    std::set<std::string> out;
+    kube::ListOptions lo;
+    lo.label_selector = "app.kubernetes.io/managed-by=tracing-operator";
+    for (const auto& r : {config_maps(), kServices, deployments()}) {
+      auto list = client_->list(r, ns, lo);
+      if (!list) continue;
+      for (const auto& o : list->items) {
+        out.insert(r.kind + "/" + o["metadata"]["name"].get<std::string>());
+      }
+    }
+    return out;
+  }
+
+  std::string root_;
+  std::unique_ptr<OperatorProcess> op_;
+  std::vector<std::string> created_namespaces_;
+};
+
+// Someone else's object, as a Helm release would have created it (server-side apply, manager
+// "helm").
+json foreign(kube::Client& c, const kube::Resource& r, const json& object) {
+  const std::string ns = object["metadata"]["namespace"];
+  const std::string name = object["metadata"]["name"];
+  auto applied = c.apply(r, ns, name, object, {"helm", true, ""});
+  EXPECT_TRUE(applied) << applied.error().to_string();
+  return applied ? *applied : json();
+}
+
+json foreign_config_map(const std::string& ns, const std::string& name, const json& labels) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+          {"data", {{"enable-ipv4", "true"}, {"cluster-name", "prod"}}}};
+}
+
+json foreign_service(const std::string& ns, const std::string& name) {
+  json port = {{"name", "otlp-grpc"}, {"port", 4317}, {"protocol", "TCP"}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", "otel-collector"}}}}},
+      {"spec", {{"selector", {{"app", "otel-collector"}}}, {"ports", json::array({port})}}}};
+}
+
+// A cluster-wide policy asks for a managed Jaeger named like a system component in a namespace
+// that already holds that component's ConfigMap and an unrelated collector Service.
+TEST_F(Ownership, AJaegerNamedLikeSomeoneElsesObjectsWritesAndDeletesNoneOfThem) {
+  std::string sys = make_namespace("sys");
+  json config = foreign(*client_, config_maps(),
+                        foreign_config_map(sys, "cilium-config", {{"app", "cilium"}}));
+  json collector = foreign(*client_, kServices, foreign_service(sys, "jaeger-collector"));
+  op_->start();
+  apply_policy(root_, "cluster",
+               {{"jaeger", {{"mode", "managed"}, {"namespace", sys}, {"name", "cilium"}}}});
+
+  ASSERT_TRUE(wait_degraded(
+      root_, "cluster", "NameConflict",
+      {"ConfigMap " + sys + "/cilium-config", "Service " + sys + "/jaeger-collector"}));
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(get_or_null(config_maps(), sys, "cilium-config"), config)
+      << "the foreign ConfigMap is exactly as its owner left it";
+  EXPECT_EQ(get_or_null(kServices, sys, "jaeger-collector"), collector);
+  EXPECT_EQ(labelled_in(sys), std::set<std::string>{})
+      << "nothing of a Jaeger whose names are taken is created";
+
+  ASSERT_TRUE(client_->remove(kPolicies, root_, "cluster"));
+  ASSERT_TRUE(wait_gone(kPolicies, root_, "cluster")) << "operator log " << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(get_or_null(config_maps(), sys, "cilium-config"), config)
+      << "deleting the policy deletes nothing of someone else's";
+  EXPECT_EQ(get_or_null(kServices, sys, "jaeger-collector"), collector);
+}
+
+// The operator's label copied onto a foreign object (a chart that sets managed-by from a value,
+// a manifest copied from the operator's) — even with a made-up owners annotation — is no proof.
+TEST_F(Ownership, TheJaegerPassNeitherTakesOverNorDeletesAnObjectThatOnlyCarriesItsLabel) {
+  json labels = {{"app.kubernetes.io/managed-by", "tracing-operator"},
+                 {"app.kubernetes.io/name", "jaeger"},
+                 {"app.kubernetes.io/instance", "jaeger"}};
+  json forged = foreign_config_map(root_, "jaeger-config", labels);
+  forged["metadata"]["annotations"] = {
+      {"tracing.rollout.dev/owners",
+       R"({"object":"ConfigMap )" + root_ +
+           R"(/jaeger-config","policies":["11111111-2222-4333-8444-555555555555"]})"}};
+  json config = foreign(*client_, config_maps(), forged);
+  // And one of an instance nobody wants: the pass that removes unwanted instances meets it.
+  json stray_labels = labels;
+  stray_labels["app.kubernetes.io/instance"] = "old";
+  json stray =
+      foreign(*client_, config_maps(), foreign_config_map(root_, "old-config", stray_labels));
+  op_->start();
+  apply_policy(root_, "cluster", {{"jaeger", {{"mode", "managed"}}}});
+
+  ASSERT_TRUE(wait_degraded(
+      root_, "cluster", "NameConflict",
+      {"ConfigMap " + root_ + "/jaeger-config", "naming no TracingPolicy that exists"}));
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(get_or_null(config_maps(), root_, "jaeger-config"), config);
+  EXPECT_EQ(get_or_null(config_maps(), root_, "old-config"), stray);
+
+  ASSERT_TRUE(client_->remove(kPolicies, root_, "cluster"));
+  ASSERT_TRUE(wait_gone(kPolicies, root_, "cluster")) << "operator log " << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(get_or_null(config_maps(), root_, "jaeger-config"), config);
+  EXPECT_EQ(get_or_null(config_maps(), root_, "old-config"), stray);
+}
+
+// The operator's own Jaeger, with the longest name the CRD admits: every object carries the proof
+// naming the policy, which holds the Jaeger finalizer; drift is repaired; deleting the policy
+// deletes every object, then releases the policy.
+TEST_F(Ownership, TheOperatorsOwnJaegerCarriesItsProofIsRepairedAndGoesWithThePolicy) {
+  const std::string name(40, 'j');
+  op_->start();
+  apply_policy(root_, "cluster", {{"jaeger", {{"mode", "managed"}, {"name", name}}}});
+  const std::set<std::string> all = {"ConfigMap/" + name + "-config",
+                                     "ConfigMap/" + name + "-sampling-strategies",
+                                     "Deployment/" + name,
+                                     "Service/jaeger-collector",
+                                     "Service/jaeger-query",
+                                     "Service/jaeger-sampling"};
+  ASSERT_TRUE(eventually([&] { return labelled_in(root_) == all; }))
+      << json(labelled_in(root_)).dump() << "\noperator log " << op_->log_path();
+
+  json policy = get_or_null(kPolicies, root_, "cluster");
+  const std::string uid = policy["metadata"]["uid"];
+  std::set<std::string> finalizers;
+  for (const auto& f : policy["metadata"]["finalizers"]) finalizers.insert(f);
+  EXPECT_TRUE(finalizers.count("tracing.rollout.dev/managed-jaeger")) << policy["metadata"];
+  for (const auto& object : all) {
+    std::string kind = object.substr(0, object.find('/'));
+    std::string n = object.substr(object.find('/') + 1);
+    kube::Resource r = kind == "ConfigMap" ? config_maps()
+                       : kind == "Service" ? kServices
+                                           : deployments();
+    json live = get_or_null(r, root_, n);
+    EXPECT_EQ(
+        live["metadata"]["annotations"].value("tracing.rollout.dev/owners", ""),
+        R"({"object":")" + kind + " " + root_ + "/" + n + R"(","policies":[")" + uid + R"("]})")
+        << object;
+  }
+  EXPECT_EQ(degraded(root_, "cluster").value("status", ""), "False");
+
+  // Drift: an edited ConfigMap is put back, a deleted Service comes back.
+  const std::string strategies = name + "-sampling-strategies";
+  json before = get_or_null(config_maps(), root_, strategies);
+  ASSERT_TRUE(client_->patch(config_maps(), root_, strategies,
+                             {{"data", {{"strategies.json", "{}"}}}}, kube::PatchType::kMerge));
+  EXPECT_TRUE(eventually(
+      [&] { return get_or_null(config_maps(), root_, strategies)["data"] == before["data"]; }));
+  ASSERT_TRUE(client_->remove(kServices, root_, "jaeger-query"));
+  EXPECT_TRUE(eventually([&] { return !get_or_null(kServices, root_, "jaeger-query").is_null(); }));
+
+  ASSERT_TRUE(client_->remove(kPolicies, root_, "cluster"));
+  EXPECT_TRUE(eventually([&] { return labelled_in(root_).empty(); }))
+      << json(labelled_in(root_)).dump() << "\noperator log " << op_->log_path();
+  EXPECT_TRUE(wait_gone(kPolicies, root_, "cluster"))
+      << "the Jaeger finalizer is released once its objects are gone";
+}
+
+// Two policies ask for the same Jaeger: its objects list both; when one goes they stay, listing
+// the other, and the deleted policy is not held.
+TEST_F(Ownership, AManagedJaegerSharedByTwoPoliciesStaysWithThePolicyLeft) {
+  op_->start();
+  apply_policy(root_, "a", {{"jaeger", {{"mode", "managed"}}}});
+  apply_policy(root_, "b", {{"jaeger", {{"mode", "managed"}}}});
+  ASSERT_TRUE(eventually([&] { return labelled_in(root_).size() == 6; }))
+      << json(labelled_in(root_)).dump();
+  std::string uid_a = get_or_null(kPolicies, root_, "a")["metadata"]["uid"];
+  std::string uid_b = get_or_null(kPolicies, root_, "b")["metadata"]["uid"];
+  auto owners = [&] {
+    json cm = get_or_null(config_maps(), root_, "jaeger-config");
+    if (!cm.is_object()) return json();
+    return json::parse(cm["metadata"]["annotations"].value("tracing.rollout.dev/owners", "null"),
+                       nullptr, false);
+  };
+  ASSERT_TRUE(eventually([&] {
+    return owners().value("policies", json()) == json(std::set<std::string>{uid_a, uid_b});
+  })) << owners();
+
+  ASSERT_TRUE(client_->remove(kPolicies, root_, "a"));
+  ASSERT_TRUE(wait_gone(kPolicies, root_, "a")) << "operator log " << op_->log_path();
+  EXPECT_TRUE(eventually([&] { return owners().value("policies", json()) == json({uid_b}); }))
+      << owners();
+  EXPECT_EQ(labelled_in(root_).size(), 6u) << json(labelled_in(root_)).dump();
+}
+
+// A tenant's namespace policy names another namespace, which holds a ConfigMap with the name
+// its Jaeger would use there: the Jaeger stays in the tenant's namespace, the other is untouched.
+TEST_F(Ownership, ANamespacePolicysJaegerStaysInItsNamespaceAndLeavesOthersUntouched) {
+  std::string victim = make_namespace("victim");
+  json config = foreign(*client_, config_maps(),
+                        foreign_config_map(victim, "payments-config", {{"app", "payments"}}));
+  op_->start();
+  apply_policy(ns_, "team",
+               {{"jaeger", {{"mode", "managed"}, {"namespace", victim}, {"name", "payments"}}}});
+  ASSERT_TRUE(eventually([&] { return labelled_in(ns_).size() == 6; }))
+      << json(labelled_in(ns_)).dump() << "\noperator log " << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(labelled_in(victim), std::set<std::string>{});
+  EXPECT_EQ(get_or_null(config_maps(), victim, "payments-config"), config);
+  EXPECT_NE(degraded(ns_, "team").value("reason", ""), "NameConflict");
+}
+
+// jaeger.name and jaeger.namespace become object names: the API server refuses what would not
+// make valid names, with a message naming the field.
+TEST_F(Ownership, TheCrdRefusesJaegerNamesAndNamespacesThatCannotNameObjects) {
+  struct Case {
+    json jaeger;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{{"name", "Cilium"}}, "spec.jaeger.name"},
+      {{{"name", "jaeger_1"}}, "spec.jaeger.name"},
+      {{{"name", "-jaeger"}}, "spec.jaeger.name"},
+      {{{"name", std::string(41, 'j')}}, "spec.jaeger.name"},
+      {{{"name", ""}}, "spec.jaeger.name"},
+      {{{"namespace", "Kube-System"}}, "spec.jaeger.namespace"},
+      {{{"namespace", "kube.system"}}, "spec.jaeger.namespace"},
+      {{{"namespace", std::string(64, 'n')}}, "spec.jaeger.namespace"},
+  };
+  for (const auto& c : cases) {
+    json spec = {{"jaeger", c.jaeger}};
+    spec["jaeger"]["mode"] = "managed";
+    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+              {"kind", "TracingPolicy"},
+              {"metadata", {{"name", "bad"}, {"namespace", ns_}}},
+              {"spec", spec}};
+    auto r = client_->apply(kPolicies, ns_, "bad", p, {"kubectl", true, ""});
+    ASSERT_FALSE(r) << c.jaeger.dump() << " was accepted";
+    EXPECT_EQ(r.error().code, 422) << r.error().to_string();
+    EXPECT_NE(r.error().message.find(c.field), std::string::npos)
+        << c.jaeger.dump() << ": " << r.error().message;
+  }
+  json ok = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+             {"kind", "TracingPolicy"},
+             {"metadata", {{"name", "longest"}, {"namespace", ns_}}},
+             {"spec",
+              {{"jaeger",
+                {{"mode", "managed"},
+                 {"name", std::string(40, 'j')},
+                 {"namespace", std::string(63, 'n')}}}}}};
+  auto r = client_->apply(kPolicies, ns_, "longest", ok, {"kubectl", true, ""});
+  EXPECT_TRUE(r) << r.error().to_string();
+}
+
+// ---- Dapr ---------------------------------------------------------------------------------------
+
+json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
+                   const json& annotations) {
+  json d = {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
+            {"spec",
+             {{"replicas", 1},
+              {"selector", {{"matchLabels", {{"app", name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", name}}}, {"annotations", annotations}}},
+                {"spec",
+                 {{"containers",
+                   json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}}};
+  auto r = c.create(deployments(), ns, d);
+  EXPECT_TRUE(r) << r.error().to_string();
+  return r ? *r : d;
+}
+
+json user_configuration(const std::string& ns, const std::string& name) {
+  return {{"apiVersion", "dapr.io/v1alpha1"},
+          {"kind", "Configuration"},
+          {"metadata", {{"name", name}, {"namespace", ns}}},
+          {"spec",
+           {{"tracing",
+             {{"samplingRate", "1"},
+              {"zipkin", {{"endpointAddress", "http://zipkin.obs.svc:9411/api/v2/spans"}}}}},
+            {"metric", {{"enabled", false}}}}}};
+}
+
+const json kDaprPolicy = {
+    {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}, {"insecure", true}}},
+    {"sampling", {{"ratio", "0.25"}}},
+    {"dapr", {{"mode", "auto"}}}};
+
+// A team already has its own Dapr Configuration named "tracing", the name the operator gives
+// its own.
+TEST_F(Ownership, AUsersDaprConfigurationNamedLikeTheOperatorsIsNeverWrittenOrDeleted) {
+  install_dapr_crd(*client_);
+  json mine = foreign(*client_, kDaprConfigurations, user_configuration(ns_, "tracing"));
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  apply_policy(ns_, "p", kDaprPolicy);
+
+  ASSERT_TRUE(wait_degraded(ns_, "p", "NameConflict", {"Dapr Configuration " + ns_ + "/tracing"}));
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
+  json policy = get_or_null(kPolicies, ns_, "p");
+  for (const auto& f : policy["metadata"].value("finalizers", json::array())) {
+    EXPECT_NE(f, "tracing.rollout.dev/dapr-configuration") << "it owns no Configuration";
+  }
+
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(wait_gone(kPolicies, ns_, "p")) << "operator log " << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
+}
+
+// The operator's own Configuration carries the proof, and its policy holds the Dapr finalizer
+// until the Configuration is deleted.
+TEST_F(Ownership, TheOperatorsOwnDaprConfigurationCarriesItsProofAndGoesWithThePolicy) {
+  install_dapr_crd(*client_);
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  apply_policy(ns_, "p", kDaprPolicy);
+  ASSERT_TRUE(eventually([&] {
+    return !get_or_null(kDaprConfigurations, ns_, "tracing").is_null();
+  })) << "operator log "
+      << op_->log_path();
+  json policy = get_or_null(kPolicies, ns_, "p");
+  json created = get_or_null(kDaprConfigurations, ns_, "tracing");
+  EXPECT_EQ(created["metadata"]["labels"].value("app.kubernetes.io/managed-by", ""),
+            "tracing-operator");
+  EXPECT_EQ(created["metadata"]["annotations"].value("tracing.rollout.dev/owners", ""),
+            R"({"object":"Configuration )" + ns_ + R"(/tracing","policies":[")" +
+                policy["metadata"]["uid"].get<std::string>() + R"("]})");
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& f :
+         get_or_null(kPolicies, ns_, "p")["metadata"].value("finalizers", json::array())) {
+      if (f == "tracing.rollout.dev/dapr-configuration") return true;
+    }
+    return false;
+  }));
+
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  EXPECT_TRUE(wait_gone(kDaprConfigurations, ns_, "tracing")) << "operator log " << op_->log_path();
+  EXPECT_TRUE(wait_gone(kPolicies, ns_, "p"));
+}
+
+// The record of a taken-over Configuration's previous tracing is edited by someone else (here:
+// to put a sampling rate of their choosing back when the operator lets go). The operator neither
+// carries nor replays it: it reports the Configuration on the policy and writes nothing to it.
+TEST_F(Ownership, AnEditedDaprTakeoverRecordIsReportedAndNeverReplayed) {
+  install_dapr_crd(*client_);
+  foreign(*client_, kDaprConfigurations, user_configuration(ns_, "worker-config"));
+  dapr_workload(*client_, ns_, "worker",
+                {{"dapr.io/enabled", "true"}, {"dapr.io/config", "worker-config"}});
+  op_->start();
+  apply_policy(ns_, "p", kDaprPolicy);
+  ASSERT_TRUE(eventually([&] {
+    json c = get_or_null(kDaprConfigurations, ns_, "worker-config");
+    return c.is_object() && c["spec"]["tracing"].value("samplingRate", "") == "0.25" &&
+           c["metadata"]
+               .value("annotations", json::object())
+               .contains(naming::kDaprPreviousAnnotation);
+  })) << "operator log "
+      << op_->log_path();
+
+  auto edited = client_->patch(
+      kDaprConfigurations, ns_, "worker-config",
+      {{"metadata",
+        {{"annotations",
+          {{naming::kDaprPreviousAnnotation, R"({"tracing":{"samplingRate":"0.000001"}})"}}}}}},
+      kube::PatchType::kMerge, "", "kubectl-edit");
+  ASSERT_TRUE(edited) << edited.error().to_string();
+  // Configurations are not watched: the Dapr pass runs once a minute and on any workload change.
+  // A label on the worker brings it now.
+  ASSERT_TRUE(client_->patch(deployments(), ns_, "worker",
+                             {{"metadata", {{"labels", {{"touched", "1"}}}}}},
+                             kube::PatchType::kMerge));
+  ASSERT_TRUE(wait_degraded(ns_, "p", "UntrustedRecord",
+                            {"Dapr Configuration " + ns_ + "/worker-config", "kubectl-edit"}));
+  ASSERT_TRUE(op_->wait_idle(1));
+  json after_edit = get_or_null(kDaprConfigurations, ns_, "worker-config");
+  EXPECT_EQ(after_edit["metadata"]["resourceVersion"], (*edited)["metadata"]["resourceVersion"])
+      << "nothing written since the edit";
+
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(wait_gone(kPolicies, ns_, "p")) << "operator log " << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(1));
+  json now = get_or_null(kDaprConfigurations, ns_, "worker-config");
+  EXPECT_EQ(now["spec"]["tracing"].value("samplingRate", ""), "0.25")
+      << "the edited record was not replayed";
+  EXPECT_EQ(now["metadata"]["resourceVersion"], (*edited)["metadata"]["resourceVersion"]);
+}
+
+}  // namespace
+}  // namespace tracing::testing
