@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "operator/kube/http.h"
 #include "operator/runtime/http_server.h"
 #include "operator/runtime/leader_election.h"
+#include "operator/runtime/metrics.h"
 
 namespace {
 
@@ -269,11 +271,23 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     stop.request(sig == SIGTERM ? "SIGTERM" : "SIGINT", 0);
-    struct timespec bound = {kShutdownBoundSeconds, 0};
-    int second = sigtimedwait(&signals, nullptr, &bound);
-    spdlog::error("{}: exiting without finishing",
-                  second > 0 ? "second signal" : "shutdown took too long");
-    spdlog::default_logger()->flush();
+    // This thread outlives main(): from here on it touches nothing that static destruction
+    // frees (no logger), and only a real second signal or the bound ends the process.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kShutdownBoundSeconds);
+    const char* why = "tracing-operator: shutdown took too long: exiting without finishing\n";
+    for (;;) {
+      auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) break;
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
+      struct timespec bound = {static_cast<time_t>(secs.count()),
+                               static_cast<long>((left - secs) / std::chrono::nanoseconds(1))};
+      if (sigtimedwait(&signals, nullptr, &bound) > 0) {
+        why = "tracing-operator: second signal: exiting without finishing\n";
+        break;
+      }
+      // EINTR (another signal's handler ran) or EAGAIN (the bound): look at the clock again.
+    }
+    (void)!write(STDERR_FILENO, why, std::strlen(why));
     std::_Exit(1);
   }).detach();
 
@@ -285,7 +299,7 @@ int main(int argc, char** argv) {
   const bool in_cluster = config->source == "in-cluster";
   if (!flags.root_namespace_set && in_cluster) flags.root_namespace = config->ns;
   const std::string identity = make_identity();
-  const std::string user_agent = "tracing-operator/0.1 (" + identity + ")";
+  const std::string user_agent = std::string(tracing::kube::kUserAgent) + " (" + identity + ")";
   auto transport = tracing::kube::make_http_transport(*config, user_agent);
   if (!transport) {
     spdlog::error("{}", transport.error().message);
@@ -343,14 +357,17 @@ int main(int argc, char** argv) {
   tracing::runtime::HttpServer http(
       flags.metrics_bind_address, flags.health_probe_bind_address,
       {[&manager, &leading] {
-         return manager.metrics() +
-                "# HELP tracing_operator_leader 1 while this process holds the Lease (always 1 "
-                "without --leader-elect once running), else 0.\n"
-                "# TYPE tracing_operator_leader gauge\n"
-                "tracing_operator_leader " +
-                std::string(leading ? "1" : "0") + "\n";
+         tracing::runtime::MetricsWriter w;
+         w.family("tracing_operator_leader", "gauge",
+                  "1 while this process holds the Lease (always 1 without --leader-elect once "
+                  "running), else 0.");
+         w.sample("tracing_operator_leader", "", leading ? 1 : 0);
+         w.family("tracing_operator_build_info", "gauge", "The operator's version; always 1.");
+         w.sample("tracing_operator_build_info",
+                  "version=\"" + std::string(tracing::kube::kVersion) + "\"", 1);
+         return manager.metrics() + w.text();
        },
-       [&manager] { return manager.ready(); }});
+       [&manager] { return manager.ready(); }, [&manager] { return manager.unhealthy(); }});
   if (auto s = http.start(); !s) {
     spdlog::error("{}", s.error().message);
     manager.stop();
@@ -362,7 +379,10 @@ int main(int argc, char** argv) {
       !s) {
     http.stop();
     manager.stop();
-    if (s.error().is_shutting_down()) return 0;
+    if (s.error().is_shutting_down()) {
+      spdlog::info("stopped before the informers synced");
+      return 0;
+    }
     spdlog::error("{}", s.error().message);
     return 1;
   }

@@ -84,7 +84,12 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       workload_reconciler_(ctx_),
       policy_reconciler_(ctx_, workload_reconciler_),
       jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_),
-      dapr_reconciler_(ctx_, workload_reconciler_) {
+      dapr_reconciler_(ctx_, workload_reconciler_),
+      busy_since_(new std::atomic<int64_t>[options_.workers + 2]()) {
+  runtime::WorkQueue* queues[] = {&workload_queue_, &policy_queue_, &cluster_queue_};
+  for (int i = 0; i < 3; ++i) {
+    queues[i]->set_latency_observer([h = &queue_seconds_[i]](auto d) { h->observe(d); });
+  }
   policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
                             cache_.upsert(*p);
                             policy_queue_.add(runtime::object_key(*p));
@@ -194,20 +199,20 @@ void Manager::start_workers() {
   std::lock_guard<std::mutex> g(lifecycle_mu_);
   if (stopped_ || !workers_.empty()) return;
   for (int i = 0; i < options_.workers; ++i) {
-    workers_.emplace_back([this] {
+    workers_.emplace_back([this, i] {
       run_worker(
-          workload_queue_,
+          i, workload_queue_,
           [this](const std::string& k) { return workload_reconciler_.reconcile(k); }, "workload");
     });
   }
   workers_.emplace_back([this] {
     run_worker(
-        policy_queue_, [this](const std::string& k) { return policy_reconciler_.reconcile(k); },
-        "policy");
+        options_.workers, policy_queue_,
+        [this](const std::string& k) { return policy_reconciler_.reconcile(k); }, "policy");
   });
   workers_.emplace_back([this] {
     run_worker(
-        cluster_queue_,
+        options_.workers + 1, cluster_queue_,
         [this](const std::string& k) {
           return k == "dapr" ? dapr_reconciler_.reconcile(k) : jaeger_reconciler_.reconcile(k);
         },
@@ -217,19 +222,22 @@ void Manager::start_workers() {
   cluster_queue_.add("dapr");
 }
 
-void Manager::run_worker(runtime::WorkQueue& queue,
+void Manager::run_worker(int slot, runtime::WorkQueue& queue,
                          const std::function<kube::Result<Action>(const std::string&)>& reconcile,
                          const char* what) {
-  auto& count = &queue == &workload_queue_ ? workload_reconciles_
-                : &queue == &policy_queue_ ? policy_reconciles_
-                                           : jaeger_reconciles_;
-  auto& errors = &queue == &workload_queue_ ? workload_errors_
-                 : &queue == &policy_queue_ ? policy_errors_
-                                            : jaeger_errors_;
+  const int controller = &queue == &workload_queue_ ? 0 : &queue == &policy_queue_ ? 1 : 2;
+  auto& count = controller == 0   ? workload_reconciles_
+                : controller == 1 ? policy_reconciles_
+                                  : jaeger_reconciles_;
+  auto& errors = controller == 0   ? workload_errors_
+                 : controller == 1 ? policy_errors_
+                                   : jaeger_errors_;
   while (auto key = queue.get()) {
     reconciles_++;
     count++;
     in_flight_++;
+    const auto started = std::chrono::steady_clock::now();
+    busy_since_[slot] = started.time_since_epoch().count();
     // A reconcile that throws is a bug (JSON of an unexpected shape, say); it must not take the
     // whole operator down with every other workload: log it loudly and retry with backoff.
     kube::Result<Action> result = kube::ApiError{0, "InternalError", "not run", {}, std::nullopt};
@@ -240,6 +248,9 @@ void Manager::run_worker(runtime::WorkQueue& queue,
           500, "InternalError", std::string("reconcile threw: ") + e.what(), {}, std::nullopt};
     }
     in_flight_--;
+    busy_since_[slot] = 0;
+    reconcile_seconds_[controller][result ? 0 : 1].observe(std::chrono::steady_clock::now() -
+                                                           started);
     if (!result) {
       errors++;
       const auto& e = result.error();
@@ -259,56 +270,139 @@ void Manager::run_worker(runtime::WorkQueue& queue,
 }
 
 bool Manager::ready() const {
-  return deployments_.has_synced() && policies_.has_synced() && namespaces_.has_synced() &&
-         config_maps_.has_synced() && services_.has_synced();
+  return deployments_.live() && policies_.live() && namespaces_.live() && config_maps_.live() &&
+         services_.live();
+}
+
+std::string Manager::unhealthy() const {
+  using std::chrono::steady_clock;
+  const auto now = steady_clock::now();
+  for (int slot = 0; slot < options_.workers + 2; ++slot) {
+    const int64_t since = busy_since_[slot];
+    if (since == 0) continue;
+    auto running = now - steady_clock::time_point(steady_clock::duration(since));
+    if (running > kWedgedReconcile) {
+      return "worker " + std::to_string(slot) + ": one reconcile running for " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(running).count()) +
+             " s";
+    }
+  }
+  for (const runtime::Informer* inf :
+       {&deployments_, &policies_, &namespaces_, &config_maps_, &services_}) {
+    if (inf->since_progress() > kWedgedWatch) {
+      return "informer " + inf->resource().plural + ": no progress for " +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::seconds>(inf->since_progress()).count()) +
+             " s";
+    }
+  }
+  return "";
 }
 
 std::string Manager::metrics() const {
-  std::string out;
-  auto line = [&out](const std::string& name, const std::string& labels, uint64_t v) {
-    out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
-  };
-  out += "# HELP tracing_operator_reconciles_total Reconciles run, by controller.\n";
-  out += "# TYPE tracing_operator_reconciles_total counter\n";
-  line("tracing_operator_reconciles_total", "controller=\"workload\"", workload_reconciles_);
-  line("tracing_operator_reconciles_total", "controller=\"policy\"", policy_reconciles_);
-  line("tracing_operator_reconciles_total", "controller=\"cluster\"", jaeger_reconciles_);
-  out += "# HELP tracing_operator_reconcile_errors_total Reconciles that failed, by controller.\n";
-  out += "# TYPE tracing_operator_reconcile_errors_total counter\n";
-  line("tracing_operator_reconcile_errors_total", "controller=\"workload\"", workload_errors_);
-  line("tracing_operator_reconcile_errors_total", "controller=\"policy\"", policy_errors_);
-  line("tracing_operator_reconcile_errors_total", "controller=\"cluster\"", jaeger_errors_);
-  out += "# HELP tracing_operator_workqueue_depth Keys waiting in a work queue.\n";
-  out += "# TYPE tracing_operator_workqueue_depth gauge\n";
-  line("tracing_operator_workqueue_depth", "queue=\"workload\"", workload_queue_.len());
-  line("tracing_operator_workqueue_depth", "queue=\"policy\"", policy_queue_.len());
-  line("tracing_operator_workqueue_depth", "queue=\"cluster\"", cluster_queue_.len());
-  out += "# HELP tracing_operator_workqueue_waiting Keys waiting for a requeue deadline.\n";
-  out += "# TYPE tracing_operator_workqueue_waiting gauge\n";
-  line("tracing_operator_workqueue_waiting", "queue=\"workload\"", workload_queue_.waiting_len());
-  line("tracing_operator_workqueue_waiting", "queue=\"policy\"", policy_queue_.waiting_len());
-  line("tracing_operator_workqueue_waiting", "queue=\"cluster\"", cluster_queue_.waiting_len());
-  out += "# HELP tracing_operator_reconciles_in_flight Reconciles running now.\n";
-  out += "# TYPE tracing_operator_reconciles_in_flight gauge\n";
-  line("tracing_operator_reconciles_in_flight", "", static_cast<uint64_t>(in_flight_.load()));
-  out += "# HELP tracing_operator_api_requests_total Requests sent to the API server.\n";
-  out += "# TYPE tracing_operator_api_requests_total counter\n";
-  line("tracing_operator_api_requests_total", "kind=\"read\"", client_.counts().reads);
-  line("tracing_operator_api_requests_total", "kind=\"write\"", client_.counts().writes);
-  out += "# HELP tracing_operator_informer_objects Objects held by an informer's store.\n";
-  out += "# TYPE tracing_operator_informer_objects gauge\n";
-  out +=
-      "# HELP tracing_operator_informer_relists_total Lists made by an informer (1 + relists).\n";
-  for (const runtime::Informer* inf :
-       {&deployments_, &policies_, &namespaces_, &config_maps_, &services_}) {
-    std::string l = "resource=\"" + inf->resource().plural + "\"";
-    line("tracing_operator_informer_objects", l, inf->store().size());
-    line("tracing_operator_informer_lists_total", l, inf->stats().lists);
+  runtime::MetricsWriter w;
+  static const char* kControllers[] = {"workload", "policy", "cluster"};
+  const runtime::WorkQueue* queues[] = {&workload_queue_, &policy_queue_, &cluster_queue_};
+  const std::atomic<uint64_t>* runs[] = {&workload_reconciles_, &policy_reconciles_,
+                                         &jaeger_reconciles_};
+  const std::atomic<uint64_t>* fails[] = {&workload_errors_, &policy_errors_, &jaeger_errors_};
+  auto controller = [](int i) { return std::string("controller=\"") + kControllers[i] + "\""; };
+  auto queue = [](int i) { return std::string("queue=\"") + kControllers[i] + "\""; };
+
+  w.family("tracing_operator_reconciles_total", "counter", "Reconciles run, by controller.");
+  for (int i = 0; i < 3; ++i)
+    w.sample("tracing_operator_reconciles_total", controller(i), *runs[i]);
+  w.family("tracing_operator_reconcile_errors_total", "counter",
+           "Reconciles that failed, by controller.");
+  for (int i = 0; i < 3; ++i) {
+    w.sample("tracing_operator_reconcile_errors_total", controller(i), *fails[i]);
   }
-  out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n";
-  out += "# TYPE process_resident_memory_bytes gauge\n";
-  line("process_resident_memory_bytes", "", runtime::resident_memory_bytes());
-  return out;
+  w.family("tracing_operator_reconcile_duration_seconds", "histogram",
+           "How long reconciles took, by controller and result (success or error).");
+  for (int i = 0; i < 3; ++i) {
+    for (int r = 0; r < 2; ++r) {
+      w.histogram("tracing_operator_reconcile_duration_seconds",
+                  controller(i) + ",result=\"" + (r == 0 ? "success" : "error") + "\"",
+                  reconcile_seconds_[i][r]);
+    }
+  }
+  w.family("tracing_operator_reconciles_in_flight", "gauge", "Reconciles running now.");
+  w.sample("tracing_operator_reconciles_in_flight", "", in_flight_.load());
+  w.family("tracing_operator_workqueue_depth", "gauge", "Keys ready in a work queue.");
+  for (int i = 0; i < 3; ++i) {
+    w.sample("tracing_operator_workqueue_depth", queue(i), static_cast<double>(queues[i]->len()));
+  }
+  w.family("tracing_operator_workqueue_waiting", "gauge",
+           "Keys waiting for a requeue deadline (backoff, debug expiry, pacing).");
+  for (int i = 0; i < 3; ++i) {
+    w.sample("tracing_operator_workqueue_waiting", queue(i),
+             static_cast<double>(queues[i]->waiting_len()));
+  }
+  w.family("tracing_operator_workqueue_queue_duration_seconds", "histogram",
+           "How long a key waited in a work queue before a worker took it.");
+  for (int i = 0; i < 3; ++i) {
+    w.histogram("tracing_operator_workqueue_queue_duration_seconds", queue(i), queue_seconds_[i]);
+  }
+
+  w.family("tracing_operator_api_requests_total", "counter",
+           "Requests sent to the API server, by kind (read or write).");
+  w.sample("tracing_operator_api_requests_total", "kind=\"read\"", client_.counts().reads);
+  w.sample("tracing_operator_api_requests_total", "kind=\"write\"", client_.counts().writes);
+  w.family("tracing_operator_api_responses_total", "counter",
+           "Requests to the API server by HTTP method (WATCH for watches) and response code "
+           "(<error> when none came).");
+  for (const auto& [key, n] : client_.counts().by_method_and_code()) {
+    w.sample("tracing_operator_api_responses_total",
+             "method=\"" + key.first + "\",code=\"" + key.second + "\"", static_cast<double>(n));
+  }
+
+  const runtime::Informer* informers[] = {&deployments_, &policies_, &namespaces_, &config_maps_,
+                                          &services_};
+  w.family("tracing_operator_informer_objects", "gauge", "Objects held by an informer's store.");
+  for (const auto* inf : informers) {
+    w.sample("tracing_operator_informer_objects", "resource=\"" + inf->resource().plural + "\"",
+             static_cast<double>(inf->store().size()));
+  }
+  w.family("tracing_operator_informer_lists_total", "counter",
+           "Lists made by an informer (1 + relists).");
+  for (const auto* inf : informers) {
+    w.sample("tracing_operator_informer_lists_total", "resource=\"" + inf->resource().plural + "\"",
+             static_cast<double>(inf->stats().lists.load()));
+  }
+
+  // Workloads by state and active debug bumps, as the policies' status last said (summed over
+  // policies: a workload counts once, under the policy that governs it).
+  double configured = 0, pending = 0, conflicted = 0, opted_out = 0, bumps = 0;
+  for (const auto& p : policies_.store().list()) {
+    const json status = p->value("status", json::object());
+    const json counts = status.value("counts", json::object());
+    auto n = [&counts](const char* k) {
+      auto it = counts.find(k);
+      return it != counts.end() && it->is_number() ? it->get<double>() : 0.0;
+    };
+    configured += n("configured");
+    pending += n("pending");
+    conflicted += n("conflicted");
+    opted_out += n("optedOut");
+    const json debug = status.value("debug", json::object());
+    if (!debug.empty() && !debug.value("expired", false)) ++bumps;
+  }
+  w.family("tracing_operator_workloads", "gauge",
+           "Workloads by state, from the policies' status: configured, pending (waiting for a "
+           "write or a paced rollout), conflicted (a variable the workload sets itself), "
+           "opted_out.");
+  w.sample("tracing_operator_workloads", "state=\"configured\"", configured);
+  w.sample("tracing_operator_workloads", "state=\"pending\"", pending);
+  w.sample("tracing_operator_workloads", "state=\"conflicted\"", conflicted);
+  w.sample("tracing_operator_workloads", "state=\"opted_out\"", opted_out);
+  w.family("tracing_operator_debug_bumps_active", "gauge",
+           "Policies whose debug bump is running now.");
+  w.sample("tracing_operator_debug_bumps_active", "", bumps);
+
+  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  w.sample("process_resident_memory_bytes", "",
+           static_cast<double>(runtime::resident_memory_bytes()));
+  return std::move(w.text());
 }
 
 void Manager::stop() {

@@ -17,6 +17,7 @@
 #include "controllers/reconcilers/jaeger_reconciler.h"
 #include "controllers/reconcilers/policy_reconciler.h"
 #include "controllers/reconcilers/workload_reconciler.h"
+#include "operator/runtime/metrics.h"
 
 namespace tracing::controllers {
 
@@ -45,13 +46,19 @@ class Manager {
   void stop();
 
   uint64_t reconciles() const { return reconciles_.load(); }
-  // True once every informer has synced (/readyz).
+  // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;
+  // /healthz: "" when healthy, else what is wedged: a reconcile running longer than
+  // kWedgedReconcile, or an informer loop without progress for kWedgedWatch (its watches time
+  // out after at most 10 min + 15 s idle, so a live loop always moves within that).
+  std::string unhealthy() const;
+  static constexpr std::chrono::minutes kWedgedReconcile{5};
+  static constexpr std::chrono::minutes kWedgedWatch{15};
   // Prometheus text exposition (/metrics).
   std::string metrics() const;
 
  private:
-  void run_worker(runtime::WorkQueue& queue,
+  void run_worker(int slot, runtime::WorkQueue& queue,
                   const std::function<kube::Result<Action>(const std::string&)>& reconcile,
                   const char* what);
   void enqueue_workloads_of(const json& policy);
@@ -83,6 +90,11 @@ class Manager {
   std::atomic<uint64_t> workload_reconciles_{0}, policy_reconciles_{0}, jaeger_reconciles_{0};
   std::atomic<uint64_t> workload_errors_{0}, policy_errors_{0}, jaeger_errors_{0};
   std::atomic<int> in_flight_{0};
+  // Per worker: when its running reconcile started (steady ticks), 0 when idle.
+  std::unique_ptr<std::atomic<int64_t>[]> busy_since_;
+  // By controller (workload, policy, cluster) and result (success, error); queue wait by queue.
+  runtime::Histogram reconcile_seconds_[3][2];
+  runtime::Histogram queue_seconds_[3];
   std::mutex lifecycle_mu_;  // start_workers() against stop()
   bool stopped_ = false;
 };

@@ -51,6 +51,16 @@ Client::Client(std::shared_ptr<HttpTransport> transport, ClientOptions options)
       request_timeout_(options.request_timeout),
       limiter_(options.qps, options.burst) {}
 
+void RequestCounts::record(const std::string& method, const std::string& code) {
+  std::lock_guard<std::mutex> g(mu_);
+  ++by_method_and_code_[{method, code}];
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> RequestCounts::by_method_and_code() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return by_method_and_code_;
+}
+
 void Client::shut_down() {
   shutdown_.cancel();
   limiter_.close();
@@ -67,6 +77,7 @@ Result<HttpResponse> Client::send(HttpRequest req) {
     if (!limiter_.acquire() || shutdown_.cancelled()) return not_sent();
     (is_write(req.method) ? counts_.writes : counts_.reads)++;
     auto resp = transport_->send(req);
+    counts_.record(req.method, resp ? std::to_string(resp->status) : "<error>");
     if (!resp) return resp;
     if (resp->status == 429 && attempt < 3) {
       ApiError e = error_of(*resp);
@@ -239,6 +250,7 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   counts_.reads++;
   auto resp = transport_->stream(
       req, [&](std::string_view chunk) { return splitter.feed(chunk, on_line); }, cancel);
+  counts_.record("WATCH", resp ? std::to_string(resp->status) : "<error>");
   if (!resp) return resp.error();
   if (resp->status < 200 || resp->status >= 300) return error_of(*resp);
   if (in_stream_error) return *in_stream_error;

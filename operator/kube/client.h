@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -86,6 +88,13 @@ enum class PatchType { kMerge, kStrategicMerge, kJson };
 struct RequestCounts {
   std::atomic<uint64_t> reads{0};   // GET, list, watch
   std::atomic<uint64_t> writes{0};  // POST, PUT, PATCH, DELETE
+  // Requests by HTTP method and outcome: the status code, or "<error>" when none came back.
+  void record(const std::string& method, const std::string& code);
+  std::map<std::pair<std::string, std::string>, uint64_t> by_method_and_code() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_method_and_code_;
 };
 
 class Client {

@@ -37,6 +37,10 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // names lower-cased
 };
 
+// The operator's name and version (the chart's appVersion follows it; a test checks).
+inline constexpr char kUserAgent[] = "tracing-operator/0.1";
+inline constexpr std::string_view kVersion = std::string_view(kUserAgent).substr(17);
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
@@ -60,6 +64,6 @@ class HttpTransport {
 // `user_agent`'s program name (before the "/") is also the field manager the API server records
 // for this client's non-apply writes.
 Result<std::shared_ptr<HttpTransport>> make_http_transport(
-    const ClusterConfig& config, const std::string& user_agent = "tracing-operator/0.1");
+    const ClusterConfig& config, const std::string& user_agent = kUserAgent);
 
 }  // namespace tracing::kube

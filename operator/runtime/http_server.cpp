@@ -50,11 +50,16 @@ kube::Status HttpServer::start() {
                         "text/plain; version=0.0.4");
           req.reply(resp);
         } else if (health && path == "/healthz") {
-          req.reply(http::status_codes::OK, "ok");
+          std::string why = impl_->endpoints.unhealthy ? impl_->endpoints.unhealthy() : "";
+          if (why.empty()) {
+            req.reply(http::status_codes::OK, "ok");
+          } else {
+            req.reply(http::status_codes::InternalError, why);
+          }
         } else if (health && path == "/readyz") {
           bool ready = impl_->endpoints.ready && impl_->endpoints.ready();
           req.reply(ready ? http::status_codes::OK : http::status_codes::ServiceUnavailable,
-                    ready ? "ok" : "informers not synced");
+                    ready ? "ok" : "informers not synced, or their last list or watch failed");
         } else {
           req.reply(http::status_codes::NotFound, "not found");
         }

@@ -12,8 +12,9 @@
 namespace tracing::runtime {
 
 struct Endpoints {
-  std::function<std::string()> metrics;  // Prometheus text exposition
-  std::function<bool()> ready;           // /readyz: 200 when true, 503 otherwise
+  std::function<std::string()> metrics;    // Prometheus text exposition
+  std::function<bool()> ready;             // /readyz: 200 when true, 503 otherwise
+  std::function<std::string()> unhealthy;  // /healthz: 200 when "", else 500 with the reason
 };
 
 class HttpServer {

@@ -123,7 +123,18 @@ ObjectPtr Informer::project(json&& object) const {
   return std::make_shared<const json>(std::move(object));
 }
 
+std::chrono::steady_clock::duration Informer::since_progress() const {
+  auto at =
+      std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(progress_at_));
+  return std::chrono::steady_clock::now() - at;
+}
+
+void Informer::progressed() {
+  progress_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
+}
+
 void Informer::run() {
+  progressed();
   State state = NeedList{};
   for (;;) {
     {
@@ -140,6 +151,7 @@ void Informer::run() {
           }
         },
         state);
+    progressed();
   }
 }
 
@@ -151,6 +163,7 @@ Informer::State Informer::step_list() {
   lo.limit = options_.list_page_size;
   auto list = client_.list(resource_, options_.ns, lo);
   if (!list) {
+    connected_ = false;
     stats_.errors++;
     spdlog::warn("informer {}: list failed: {}", resource_.plural, list.error().to_string());
     sleep_backoff();
@@ -159,6 +172,7 @@ Informer::State Informer::step_list() {
   std::string rv = list->resource_version;
   apply_list(std::move(list->items));
   set_rv(rv);
+  connected_ = true;
   if (!synced_.exchange(true)) {
     std::lock_guard<std::mutex> g(mu_);
     cv_.notify_all();
@@ -214,6 +228,8 @@ Informer::State Informer::step_watch(const Watching& w) {
       [&](kube::WatchEvent&& ev) {
         ++seen;
         stats_.events++;
+        connected_ = true;
+        progressed();
         std::string ev_rv = ev.object["metadata"].value("resourceVersion", "");
         if (ev.type == kube::EventType::kBookmark) {
           if (!ev_rv.empty()) rv = ev_rv;
@@ -237,6 +253,7 @@ Informer::State Informer::step_watch(const Watching& w) {
       *cancel_);
 
   if (!status) {
+    connected_ = false;
     if (status.error().is_expired()) {
       stats_.expired++;
       spdlog::info("informer {}: resourceVersion {} expired, relisting", resource_.plural, rv);
@@ -254,6 +271,7 @@ Informer::State Informer::step_watch(const Watching& w) {
   if (seen == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
     sleep_backoff();
   } else {
+    connected_ = true;
     backoff_.reset();
   }
   return Watching{rv};

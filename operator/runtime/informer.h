@@ -96,6 +96,13 @@ class Informer {
 
   // True once the first list has been stored.
   bool has_synced() const { return synced_.load(); }
+  // Synced, and its last list or watch succeeded (false from a failed one until the next
+  // success): what /readyz reports, so a replica cut off from the API server is not Ready.
+  bool live() const { return synced_.load() && connected_.load(); }
+  // Time since the watch loop last made progress: a list or watch attempt ended, or an event or
+  // bookmark arrived. A watch may legitimately be silent for its timeout (+15 s idle), so only
+  // far more than that means the loop is wedged (/healthz).
+  std::chrono::steady_clock::duration since_progress() const;
   bool wait_for_sync(std::chrono::milliseconds timeout) const;
 
   const Store& store() const { return store_; }
@@ -130,6 +137,9 @@ class Informer {
   kube::Backoff backoff_;
 
   std::atomic<bool> synced_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<std::chrono::steady_clock::rep> progress_at_{0};  // steady_clock ticks
+  void progressed();
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::string rv_;

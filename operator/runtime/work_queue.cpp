@@ -132,7 +132,7 @@ WorkQueue::WorkQueue(Clock& clock, std::unique_ptr<RateLimiter> limiter)
 bool WorkQueue::add_locked(const std::string& key) {
   if (!dirty_.insert(key).second) return false;   // already queued, or already marked dirty
   if (processing_.count(key) != 0) return false;  // done() will queue it
-  queue_.push_back(key);
+  push_locked(key);
   return true;
 }
 
@@ -146,10 +146,19 @@ bool WorkQueue::promote_ready_locked(Clock::time_point now) {
   return queued;
 }
 
+void WorkQueue::push_locked(const std::string& key) {
+  queue_.push_back(key);
+  if (latency_observer_) queued_at_[key] = clock_.now();
+}
+
 std::optional<std::string> WorkQueue::pop_locked() {
   if (queue_.empty()) return std::nullopt;
   std::string key = std::move(queue_.front());
   queue_.pop_front();
+  if (auto it = queued_at_.find(key); it != queued_at_.end()) {
+    latency_observer_(clock_.now() - it->second);
+    queued_at_.erase(it);
+  }
   dirty_.erase(key);
   processing_.insert(key);
   // Pass the wake-up on: add() wakes one getter per key, but a promotion may queue several.
@@ -197,6 +206,11 @@ void WorkQueue::add_rate_limited(const std::string& key) { add_after(key, limite
 
 void WorkQueue::forget(const std::string& key) { limiter_->forget(key); }
 
+void WorkQueue::set_latency_observer(std::function<void(Clock::duration)> observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latency_observer_ = std::move(observer);
+}
+
 int WorkQueue::num_requeues(const std::string& key) { return limiter_->num_requeues(key); }
 
 std::optional<std::string> WorkQueue::get() {
@@ -231,7 +245,7 @@ void WorkQueue::done(const std::string& key) {
   bool queued = promote_ready_locked(clock_.now());
   if (dirty_.count(key) != 0) {
     // Even while shutting down, as client-go does: a change seen during processing is not lost.
-    queue_.push_back(key);
+    push_locked(key);
     queued = true;
   }
   if (queued) getters_cv_.notify_one();
@@ -251,6 +265,7 @@ void WorkQueue::shut_down_discarding() {
   shutting_down_ = true;
   discard_ = true;
   queue_.clear();
+  queued_at_.clear();
   dirty_.clear();
   waiting_.clear();
   waiting_slots_.clear();

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,9 @@ class WorkQueue {
   // Resets the key's backoff in the rate limiter (call after a successful reconcile).
   void forget(const std::string& key);
   int num_requeues(const std::string& key);
+  // Called (under the queue's lock: keep it quick) with how long each key handed out by get()
+  // waited in the ready queue (client-go's workqueue_queue_duration_seconds).
+  void set_latency_observer(std::function<void(Clock::duration)> observer);
 
   // Blocks until a key is ready and hands it to the caller, who must call done(key) when
   // finished with it. Returns nullopt once shutting down and no key is queued.
@@ -168,6 +172,7 @@ class WorkQueue {
   bool add_locked(const std::string& key);           // true if the key was queued
   bool promote_ready_locked(Clock::time_point now);  // true if any key was queued
   std::optional<std::string> pop_locked();
+  void push_locked(const std::string& key);  // onto the ready queue
 
   Clock& clock_;
   const std::unique_ptr<RateLimiter> limiter_;
@@ -183,6 +188,8 @@ class WorkQueue {
   std::uint64_t next_arrival_ = 0;
   bool shutting_down_ = false;
   bool discard_ = false;
+  std::function<void(Clock::duration)> latency_observer_;
+  std::unordered_map<std::string, Clock::time_point> queued_at_;  // ready keys, when observed
 };
 
 }  // namespace tracing::runtime

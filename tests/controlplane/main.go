@@ -12,6 +12,8 @@
 //	controlplane controller-manager FLAGS... kube-controller-manager, in the foreground
 //	controlplane compact --etcd URL          compact etcd to its current revision
 //	controlplane kubectl ARGS...             kubectl
+//	controlplane promlint < METRICS          Prometheus' own linter (client_golang promlint) on a
+//	                                         text exposition: exit 1 on any parse or lint problem
 //
 // scripts/controlplane drives it; nothing here is shipped with the operator.
 package main
@@ -36,6 +38,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"k8s.io/component-base/cli"
 	"k8s.io/component-base/logs"
@@ -64,6 +68,8 @@ func main() {
 		err = runEtcd(args)
 	case "compact":
 		err = runCompact(args)
+	case "promlint":
+		err = runPromlint()
 	case "apiserver":
 		c := apiserver.NewAPIServerCommand()
 		c.SetArgs(args)
@@ -82,7 +88,7 @@ func main() {
 		}
 		return
 	default:
-		err = fmt.Errorf("usage: controlplane pki|kubeconfigs|etcd|compact|apiserver|controller-manager|kubectl ...")
+		err = fmt.Errorf("usage: controlplane pki|kubeconfigs|etcd|compact|apiserver|controller-manager|kubectl|promlint ...")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "controlplane:", err)
@@ -354,5 +360,20 @@ func runCompact(args []string) error {
 		return err
 	}
 	fmt.Println(rev)
+	return nil
+}
+
+// runPromlint lints a Prometheus text exposition read from stdin, as promtool check metrics does.
+func runPromlint() error {
+	problems, err := promlint.New(os.Stdin).Lint()
+	if err != nil {
+		return fmt.Errorf("parsing the exposition: %w", err)
+	}
+	for _, p := range problems {
+		fmt.Printf("%s: %s\n", p.Metric, p.Text)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d lint problem(s)", len(problems))
+	}
 	return nil
 }

@@ -38,10 +38,15 @@ class OperatorProcess {
   // SIGKILL: a crash, no cleanup.
   void kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // Whether it has exited by itself (without waiting); its exit code (-1: a signal) in `code`.
   bool exited(int* code);
   // One sample of /metrics, e.g. metric("tracing_operator_workqueue_depth{queue=\"workload\"}").
   double metric(const std::string& series) const;
+  // The whole /metrics text; whether /readyz and /healthz answer 200.
+  std::string metrics_text() const { return get(metrics_port_, "/metrics"); }
+  bool ready() const { return get(health_port_, "/readyz") == "ok"; }
+  bool healthy() const { return get(health_port_, "/healthz") == "ok"; }
   // Waits until both queues are empty, nothing is in flight, and at least `min_workload_reconciles`
   // workload reconciles ran: everything the operator knew of was handled once.
   // With `timed_requeues_expected` (a debug bump is running), keys waiting for a deadline do not

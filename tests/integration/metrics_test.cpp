@@ -1,0 +1,108 @@
+// /metrics, /readyz and /healthz of a running operator: Prometheus' own linter (client_golang's
+// promlint, built into the control plane binary) passes on the exposition, the series a user
+// alerts on are there with values that follow what happened, and /readyz follows the watches.
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "tests/integration/operator_harness.h"
+
+namespace tracing::testing {
+namespace {
+
+using kube::resources::deployments;
+using kube::resources::namespaces;
+
+const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                               "TracingPolicy"};
+
+class Metrics : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    install_crd_and_rbac(*client_);
+    if (HasFatalFailure()) return;
+    root_ = ns_ + "-root";
+    auto r = client_->create(
+        namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
+    ASSERT_TRUE(r) << r.error().to_string();
+    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    op_ = std::make_unique<OperatorProcess>(
+        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Metrics." + test + ".log");
+  }
+  void TearDown() override {
+    if (op_) op_->stop();
+    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
+    ns_.clear();
+    ClusterTest::TearDown();
+  }
+  std::string root_;
+  std::unique_ptr<OperatorProcess> op_;
+};
+
+TEST_F(Metrics, TheExpositionPassesPromlintAndFollowsWhatHappened) {
+  ASSERT_TRUE(client_->create(deployments(), ns_, deployment("a")));
+  json opted_out = deployment("b");
+  opted_out["metadata"]["annotations"] = {{"tracing.rollout.dev/inject", "false"}};
+  ASSERT_TRUE(client_->create(deployments(), ns_, opted_out));
+  op_->start();
+  json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+            {"kind", "TracingPolicy"},
+            {"metadata", {{"name", "p"}, {"namespace", ns_}}},
+            {"spec",
+             {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+              {"sampling", {{"ratio", "0.2"}}},
+              {"debug", {{"ratio", "1"}, {"duration", "10m"}}}}}};
+  ASSERT_TRUE(client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""}));
+  ASSERT_TRUE(eventually([&] {
+    return op_->metric("tracing_operator_workloads{state=\"configured\"}") == 1 &&
+           op_->metric("tracing_operator_debug_bumps_active") == 1;
+  }));
+  EXPECT_EQ(op_->metric("tracing_operator_workloads{state=\"opted_out\"}"), 1);
+  EXPECT_EQ(op_->metric("tracing_operator_workloads{state=\"conflicted\"}"), 0);
+  EXPECT_EQ(op_->metric("tracing_operator_leader"), 1) << "without --leader-elect it always leads";
+  EXPECT_EQ(op_->metric("tracing_operator_build_info{version=\"0.1\"}"), 1);
+  EXPECT_GE(op_->metric("tracing_operator_api_responses_total{method=\"PATCH\",code=\"200\"}"), 1)
+      << "the apply that configured workload a";
+  EXPECT_GE(op_->metric("tracing_operator_reconcile_duration_seconds_count{controller=\"workload\","
+                        "result=\"success\"}"),
+            2);
+  EXPECT_EQ(
+      op_->metric("tracing_operator_reconcile_duration_seconds_bucket{controller=\"workload\","
+                  "result=\"success\",le=\"+Inf\"}"),
+      op_->metric("tracing_operator_reconcile_duration_seconds_count{controller=\"workload\","
+                  "result=\"success\"}"));
+  EXPECT_GE(
+      op_->metric("tracing_operator_workqueue_queue_duration_seconds_count{queue=\"workload\"}"),
+      2);
+
+  const std::string text = op_->metrics_text();
+  ASSERT_FALSE(text.empty());
+  const std::string file = std::string(TRACING_BINARY_DIR) + "/test-logs/Metrics.exposition.txt";
+  std::ofstream(file) << text;
+  int status = 0;
+  std::string lint =
+      run_capture(cp_path("bin/controlplane") + " promlint < '" + file + "' 2>&1", &status);
+  EXPECT_EQ(status, 0) << "promlint:\n" << lint;
+  // Each family exactly once: HELP and TYPE lines are not repeated or interleaved.
+  EXPECT_EQ(text.find("# TYPE tracing_operator_informer_objects"),
+            text.rfind("# TYPE tracing_operator_informer_objects"));
+}
+
+TEST_F(Metrics, ReadyzFollowsTheWatchesAndHealthzStaysUpWhileTheApiServerIsAway) {
+  op_->start();
+  ASSERT_TRUE(op_->ready());
+  ASSERT_TRUE(op_->healthy());
+  ASSERT_EQ(controlplane("stop-apiserver"), 0);
+  EXPECT_TRUE(eventually([&] { return !op_->ready(); }, 60s))
+      << "/readyz still 200 with every watch failing";
+  EXPECT_TRUE(op_->healthy()) << "an unreachable API server is not a wedged process";
+  ASSERT_EQ(controlplane("start-apiserver"), 0);
+  EXPECT_TRUE(eventually([&] { return op_->ready(); }, 60s)) << "/readyz did not come back";
+}
+
+}  // namespace
+}  // namespace tracing::testing
