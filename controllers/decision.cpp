@@ -64,8 +64,8 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-EnvVar env_var(const char* name, std::string value) {
-  return EnvVar{name, json{{"name", name}, {"value", std::move(value)}}};
+EnvVar env_var(const char* name, const std::string& value) {
+  return EnvVar{name, json{{"name", name}, {"value", escape_env_value(value)}}};
 }
 
 // The first candidate (most specific first) for which `sets` holds.
@@ -337,6 +337,16 @@ std::string resource_attributes(const EffectiveConfig& c, const Workload& w) {
   for (const auto& [k, v] : c.resource_attributes) {  // std::map: sorted by key
     if (k == kNamespaceKey || k == kDeploymentKey) continue;
     out += "," + k + "=" + percent_encode(v);
+  }
+  return out;
+}
+
+std::string escape_env_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char ch : value) {
+    if (ch == '$') out += '$';
+    out += ch;
   }
   return out;
 }

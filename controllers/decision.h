@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controllers/api/policy.h"
@@ -116,8 +117,16 @@ struct DesiredEnv {
   Labels template_annotations;
 };
 
-// The §4 table for every configured container of `w`.
+// The §4 table for every configured container of `w`. Every value is escaped for the kubelet's
+// $(VAR) expansion (escape_env_value), so the container sees it exactly as the policy wrote it.
 DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w);
+
+// An env value as the operator writes it: every '$' doubled. The kubelet expands `$(NAME)` in
+// an env value from the container's earlier variables (Secret-backed ones included) and turns
+// `$$` into `$` (k8s.io/kubernetes third_party/forked/golang/expansion), so the escaped value
+// expands to exactly `value` and never to another variable's contents.
+std::string escape_env_value(std::string_view value);
+
 
 // OTEL_SERVICE_NAME: label named by fromLabel, else app.kubernetes.io/name, else app, else the
 // workload name. Labels are looked up on the Deployment, then on its pod template.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "controllers/naming.h"
+#include "tests/integration/kubelet_env.h"
 
 namespace tracing::controllers {
 namespace {
@@ -804,6 +805,110 @@ TEST(EffectiveConfigJaeger, ExternalModeUsesItsSamplingEndpointForRemoteSampling
   auto env = desired_env(c, task_api()).env.at("api");
   EXPECT_EQ(value_of(env, "OTEL_TRACES_SAMPLER_ARG"),
             "endpoint=http://jaeger.obs.svc:5779,pollingIntervalMs=10000,initialSamplingRate=0.01");
+}
+
+}  // namespace
+}  // namespace tracing::controllers
+
+// ---- §4 no expansion through the operator --------------------------------------------------
+
+namespace tracing::controllers {
+namespace {
+
+TEST(EscapeEnvValue, DoublesEveryDollarAndNothingElse) {
+  EXPECT_EQ(escape_env_value("https://x.example/$(DB_PASSWORD)"),
+            "https://x.example/$$(DB_PASSWORD)");
+  EXPECT_EQ(escape_env_value("$$(A)"), "$$$$(A)");
+  EXPECT_EQ(escape_env_value("a$b$"), "a$$b$$");
+  EXPECT_EQ(escape_env_value("http://collector:4317"), "http://collector:4317");
+  EXPECT_EQ(escape_env_value(""), "");
+}
+
+// A workload whose container holds a Secret-backed variable before the operator's entries.
+Workload with_secret() {
+  Workload w = task_api();
+  const EnvVar secret{"DB_PASSWORD",
+                      {{"name", "DB_PASSWORD"},
+                       {"valueFrom", {{"secretKeyRef", {{"name", "db"}, {"key", "password"}}}}}}};
+  w.containers = {Container{"api", {secret}}};
+  return w;
+}
+
+// What the container sees: the workload's own entries, then the operator's, as the kubelet
+// resolves them.
+testing::Vars seen_by_container(const Workload& w, const DesiredEnv& d) {
+  json env = json::array();
+  for (const auto& e : w.containers.front().env) env.push_back(e.entry);
+  for (const auto& e : d.env.at(w.containers.front().name)) env.push_back(e.entry);
+  return testing::kubelet_env(env, {{"db", {{"password", "hunter2-s3cr3t"}}}});
+}
+
+TEST(DesiredEnv, EscapesTheEndpointSoTheKubeletExpandsNoSecretIntoIt) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team", {{"exporter", {{"endpoint", "https://x.example/$(DB_PASSWORD)?k=$$"}}}})};
+  const Workload w = with_secret();
+  DesiredEnv d = desired_env(config_for(ps, kNow, w), w);
+  EXPECT_EQ(value_of(d.env.at("api"), "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "https://x.example/$$(DB_PASSWORD)?k=$$$$");
+  testing::Vars seen = seen_by_container(w, d);
+  EXPECT_EQ(seen["OTEL_EXPORTER_OTLP_ENDPOINT"], "https://x.example/$(DB_PASSWORD)?k=$$");
+  for (const auto& [name, value] : seen) {
+    if (name == "DB_PASSWORD") continue;
+    EXPECT_EQ(value.find("hunter2"), std::string::npos) << name;
+  }
+}
+
+TEST(DesiredEnv, EscapesTheSamplingEndpointInTheRemoteSamplerArgument) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team",
+      {{"sampling", {{"mode", "remote"}}},
+       {"jaeger",
+        {{"mode", "external"}, {"samplingEndpoint", "http://j.example/$(DB_PASSWORD)"}}}})};
+  const Workload w = with_secret();
+  DesiredEnv d = desired_env(config_for(ps, kNow, w), w);
+  EXPECT_EQ(value_of(d.env.at("api"), "OTEL_TRACES_SAMPLER_ARG"),
+            "endpoint=http://j.example/$$(DB_PASSWORD),pollingIntervalMs=10000,"
+            "initialSamplingRate=0.01");
+  EXPECT_EQ(seen_by_container(w, d)["OTEL_TRACES_SAMPLER_ARG"],
+            "endpoint=http://j.example/$(DB_PASSWORD),pollingIntervalMs=10000,"
+            "initialSamplingRate=0.01");
+}
+
+TEST(KubeletEnvOracle, ExpandsAsKubernetesDoes) {
+  // Golden values from Kubernetes' own expansion tests (third_party/forked/golang/expansion).
+  const testing::Vars vars = {{"VAR_A", "A"}, {"VAR_B", "B"}, {"VAR_EMPTY", ""}};
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A)", vars), "A");
+  EXPECT_EQ(testing::kubelet_expand("___$(VAR_B)___", vars), "___B___");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A)-$(VAR_B)", vars), "A-B");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_EMPTY)x", vars), "x");
+  EXPECT_EQ(testing::kubelet_expand("$(UNKNOWN)", vars), "$(UNKNOWN)");
+  EXPECT_EQ(testing::kubelet_expand("$$(VAR_A)", vars), "$(VAR_A)");
+  EXPECT_EQ(testing::kubelet_expand("$$$(VAR_A)", vars), "$A");
+  EXPECT_EQ(testing::kubelet_expand("$$$$(VAR_A)", vars), "$$(VAR_A)");
+  EXPECT_EQ(testing::kubelet_expand("f000-$$VAR_A", vars), "f000-$VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$VAR_A", vars), "$VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A", vars), "$(VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A $(VAR_B)", vars), "$(VAR_A $(VAR_B)");
+  EXPECT_EQ(testing::kubelet_expand("$()", vars), "$()");
+  EXPECT_EQ(testing::kubelet_expand("end$", vars), "end$");
+  // Only earlier entries are known; a valueFrom is never expanded.
+  json env = json::array(
+      {{{"name", "LATER_REF"}, {"value", "$(SECRET)"}},
+       {{"name", "SECRET"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}},
+       {{"name", "REF"}, {"value", "x$(SECRET)y"}}});
+  testing::Vars seen = testing::kubelet_env(env, {{"s", {{"k", "$(LATER_REF)"}}}});
+  EXPECT_EQ(seen["LATER_REF"], "$(SECRET)");
+  EXPECT_EQ(seen["SECRET"], "$(LATER_REF)");
+  EXPECT_EQ(seen["REF"], "x$(LATER_REF)y");
+}
+
+TEST(KubeletEnvOracle, ShowsTheExfiltrationAnUnescapedValueWouldAllow) {
+  // What an operator writing values unescaped would get: the Secret in the endpoint.
+  json env = json::array(
+      {{{"name", "DB_PASSWORD"}, {"valueFrom", {{"secretKeyRef", {{"name", "db"}, {"key", "p"}}}}}},
+       {{"name", "OTEL_EXPORTER_OTLP_ENDPOINT"}, {"value", "https://x.example/$(DB_PASSWORD)"}}});
+  EXPECT_EQ(testing::kubelet_env(env, {{"db", {{"p", "hunter2"}}}})["OTEL_EXPORTER_OTLP_ENDPOINT"],
+            "https://x.example/hunter2");
 }
 
 }  // namespace
