@@ -567,32 +567,41 @@ bool LabelSelector::matches(const Labels& labels) const {
 
 // ---- Policies --------------------------------------------------------------------------------
 
+namespace {
+
+// What a policy is whatever its spec says: metadata.
+void parse_metadata(const json& object, Policy& p, Errors& errs) {
+  const json* meta = member(object, "metadata");
+  if (!meta || !meta->is_object()) {
+    errs.add("metadata", "required");
+  } else {
+    auto name = read_string(*meta, "name", "metadata.name", errs);
+    auto ns = read_string(*meta, "namespace", "metadata.namespace", errs);
+    if (!name || name->empty()) errs.add("metadata.name", "required");
+    if (!ns || ns->empty()) errs.add("metadata.namespace", "required");
+    p.name = name.value_or("");
+    p.ns = ns.value_or("");
+    p.uid = read_string(*meta, "uid", "metadata.uid", errs).value_or("");
+    if (const json* g = member(*meta, "generation")) {
+      auto gen = as_int64(*g);
+      if (!gen) {
+        errs.add("metadata.generation", "must be an integer");
+      } else {
+        p.generation = *gen;
+      }
+    }
+    p.deleting = member(*meta, "deletionTimestamp") != nullptr;
+  }
+}
+
+}  // namespace
+
 ParseResult parse_policy(const json& object) {
   try {
     if (!object.is_object()) return {std::nullopt, "object: must be a TracingPolicy object"};
     Errors errs;
     Policy p;
-    const json* meta = member(object, "metadata");
-    if (!meta || !meta->is_object()) {
-      errs.add("metadata", "required");
-    } else {
-      auto name = read_string(*meta, "name", "metadata.name", errs);
-      auto ns = read_string(*meta, "namespace", "metadata.namespace", errs);
-      if (!name || name->empty()) errs.add("metadata.name", "required");
-      if (!ns || ns->empty()) errs.add("metadata.namespace", "required");
-      p.name = name.value_or("");
-      p.ns = ns.value_or("");
-      p.uid = read_string(*meta, "uid", "metadata.uid", errs).value_or("");
-      if (const json* g = member(*meta, "generation")) {
-        auto gen = as_int64(*g);
-        if (!gen) {
-          errs.add("metadata.generation", "must be an integer");
-        } else {
-          p.generation = *gen;
-        }
-      }
-      p.deleting = member(*meta, "deletionTimestamp") != nullptr;
-    }
+    parse_metadata(object, p, errs);
     if (const json* spec = member(object, "spec")) {
       if (!spec->is_object()) {
         errs.add("spec", "must be an object");
@@ -602,10 +611,38 @@ ParseResult parse_policy(const json& object) {
     }
     p.debug_status = parse_debug_status(object);
     if (!errs.empty()) return {std::nullopt, errs.text()};
+    p.spec_generation = p.generation;
     return {std::move(p), ""};
   } catch (const std::exception& e) {
     return {std::nullopt, std::string("object: unreadable TracingPolicy: ") + e.what()};
   }
+}
+
+std::optional<Policy> policy_in_force(const json& object, const Policy* previous,
+                                      std::string* error) {
+  ParseResult parsed = parse_policy(object);
+  if (parsed.policy) return std::move(parsed.policy);
+  Policy p;
+  try {
+    Errors meta_errs;
+    if (object.is_object()) parse_metadata(object, p, meta_errs);
+    if (!object.is_object() || !meta_errs.empty()) {
+      if (error) *error = parsed.error;
+      return std::nullopt;
+    }
+    p.debug_status = parse_debug_status(object);
+  } catch (const std::exception&) {
+    if (error) *error = parsed.error;
+    return std::nullopt;
+  }
+  p.spec_error = parsed.error;
+  if (previous && previous->uid == p.uid && previous->spec_known) {
+    p.spec = previous->spec;
+    p.spec_generation = previous->spec_generation;
+  } else {
+    p.spec_known = false;
+  }
+  return p;
 }
 
 // Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0". Truncated to seconds.

@@ -911,5 +911,102 @@ TEST(KubeletEnvOracle, ShowsTheExfiltrationAnUnescapedValueWouldAllow) {
             "https://x.example/hunter2");
 }
 
+// ---- EffectiveConfig::unusable: kept as it is -------------------------------------------
+
+Policy without_spec(const std::string& ns, const std::string& name) {
+  json object = {{"metadata", {{"name", name}, {"namespace", ns}, {"uid", "u-" + name}}},
+                 {"spec", {{"resourceAttributes", {{"team/name", "x"}}}}}};
+  auto p = policy_in_force(object, nullptr);
+  EXPECT_TRUE(p && !p->spec_known);
+  return p.value_or(Policy{});
+}
+
+TEST(Candidates, APolicyWithoutASpecInForceHoldsExactlyTheWorkloadsItConfigured) {
+  std::vector<Policy> ps = {make_policy(kRoot, "defaults", {{"sampling", {{"ratio", "0.1"}}}}),
+                            without_spec("shop", "team")};
+  Workload configured = task_api();
+  configured.annotations[naming::kPoliciesAnnotation] = "shop/team,tracing-system/defaults";
+  auto cs = candidates(configured, {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/team", "tracing-system/defaults"}));
+  EffectiveConfig c = config_for(ps, kNow, configured);
+  EXPECT_EQ(c.unusable,
+            "policy shop/team has an invalid spec (spec.resourceAttributes: key \"team/name\" must "
+            "be non-empty and hold no spaces, ',' or '=') and no earlier valid spec of it is known "
+            "to the operator: the workloads it configured are kept as they are until it is fixed "
+            "or deleted");
+
+  // Elsewhere it selects nothing: the other policies configure as usual.
+  EffectiveConfig other = config_for(ps, kNow, task_api());
+  EXPECT_EQ(other.unusable, "");
+  EXPECT_EQ(other.policies, (std::vector<std::string>{"tracing-system/defaults"}));
+  EXPECT_EQ(other.base_ratio, "0.1");
+
+  // Being deleted, it holds nothing any more.
+  ps[1].deleting = true;
+  EXPECT_EQ(keys(candidates(configured, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"tracing-system/defaults"}));
+}
+
+TEST(EffectiveConfig, RemoteModeWithoutASamplingEndpointIsUnusable) {
+  // The cluster exports to a collector (so no managed Jaeger); a team asks for remote sampling.
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"exporter", {{"endpoint", "http://otel.obs.svc:4317"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"mode", "remote"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.sampling_endpoint, "");
+  EXPECT_EQ(c.unusable,
+            "spec.sampling.mode: remote (from shop/team) needs a Jaeger sampling endpoint, but no "
+            "policy sets spec.jaeger and tracing-system/defaults sets spec.exporter.endpoint, so "
+            "no Jaeger is managed: set jaeger.mode managed, or external with samplingEndpoint");
+
+  ps.push_back(make_policy(kRoot, "jaeger",
+                           {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+                            {"jaeger", {{"mode", "external"}}}}));
+  EXPECT_EQ(config_for(ps).unusable,
+            "spec.sampling.mode: remote (from shop/team) needs a Jaeger sampling endpoint, but "
+            "spec.jaeger.mode of tracing-system/jaeger is external without samplingEndpoint: set "
+            "jaeger.mode managed, or external with samplingEndpoint");
+
+  // With a managed Jaeger the endpoint is derived: usable.
+  ps.back() = make_policy(
+      kRoot, "jaeger",
+      {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}, {"jaeger", {{"mode", "managed"}}}});
+  EffectiveConfig managed = config_for(ps);
+  EXPECT_EQ(managed.unusable, "");
+  EXPECT_EQ(managed.sampling_endpoint, "http://jaeger-sampling.tracing-system.svc:5779");
+}
+
+// 32 attributes of 128-character keys and 128 four-byte characters: the schema's largest.
+json largest_attributes(char prefix) {
+  json attrs = json::object();
+  std::string value;
+  for (int i = 0; i < 128; ++i) value += "\xF0\x9F\x98\x80";  // U+1F600
+  for (int i = 0; i < 32; ++i) {
+    std::string n = std::to_string(i);
+    attrs[std::string(1, prefix) + std::string(127 - n.size(), 'k') + n] = value;
+  }
+  return attrs;
+}
+
+TEST(EffectiveConfig, TheLargestAttributesOnePolicyMayHoldStayWellUnderTheKernelLimit) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"resourceAttributes", largest_attributes('a')}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.unusable, "");
+  const std::string value = resource_attributes(c, task_api());
+  EXPECT_EQ(value.size(),
+            53312u + std::string("k8s.namespace.name=shop,k8s.deployment.name=task-api").size());
+  EXPECT_LT(value.size(), kMaxResourceAttributesBytes);
+}
+
+TEST(EffectiveConfig, AttributesMergedBeyondTheLimitAreUnusable) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"resourceAttributes", largest_attributes('a')}}),
+      make_policy("shop", "team", {{"resourceAttributes", largest_attributes('b')}})};
+  EXPECT_EQ(config_for(ps).unusable,
+            "spec.resourceAttributes: the attributes of shop/team, tracing-system/defaults add up "
+            "to 106624 bytes of OTEL_RESOURCE_ATTRIBUTES, more than the 65536 the operator writes");
+}
+
 }  // namespace
 }  // namespace tracing::controllers
