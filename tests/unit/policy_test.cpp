@@ -311,6 +311,50 @@ TEST(ParsePolicy, IgnoresAnIncompleteDebugStatus) {
 
 // ---- parse_duration --------------------------------------------------------------------------
 
+TEST(ParsePolicy, RefusesAnEndpointSchemeNotInLowerCase) {
+  // The API server's URL library lower-cases the scheme before comparing; SDKs may not.
+  EXPECT_NE(parse_error({{"exporter", {{"endpoint", "HTTP://otel.example:4317"}}}})
+                .find("spec.exporter.endpoint: \"HTTP://otel.example:4317\" must be an http:// or "
+                      "https:// URL"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"jaeger",
+                          {{"mode", "external"}, {"samplingEndpoint", "Https://j.example:5779"}}}})
+                .find("spec.jaeger.samplingEndpoint"),
+            std::string::npos);
+}
+
+TEST(ParsePolicy, RefusesACommaInTheSamplingEndpoint) {
+  EXPECT_NE(
+      parse_error({{"jaeger",
+                    {{"mode", "external"},
+                     {"samplingEndpoint", "http://j.example:5779/,pollingIntervalMs=1"}}}})
+          .find("spec.jaeger.samplingEndpoint: \"http://j.example:5779/,pollingIntervalMs=1\" "
+                "must not contain ','"),
+      std::string::npos);
+}
+
+TEST(ParsePolicy, AcceptsADollarInAnEndpointBecauseEveryValueWrittenIsEscaped) {
+  ParseResult r = parse_policy(
+      policy_object({{"exporter", {{"endpoint", "https://x.example/$(DB_PASSWORD)"}}}}));
+  ASSERT_TRUE(r.policy) << r.error;
+  EXPECT_EQ(r.policy->spec.exporter->endpoint, "https://x.example/$(DB_PASSWORD)");
+}
+
+TEST(ParsePolicy, RefusesRemoteModeWithItsOwnJaegerGivingNoSamplingEndpoint) {
+  EXPECT_EQ(parse_error({{"sampling", {{"mode", "remote"}}}, {"jaeger", {{"mode", "none"}}}}),
+            "spec.sampling.mode: remote needs a Jaeger sampling endpoint, but spec.jaeger.mode is "
+            "none: use jaeger.mode managed, or external with samplingEndpoint");
+  EXPECT_EQ(parse_error({{"sampling", {{"mode", "remote"}}}, {"jaeger", {{"mode", "external"}}}}),
+            "spec.sampling.mode: remote needs a Jaeger sampling endpoint, but spec.jaeger.mode is "
+            "external without spec.jaeger.samplingEndpoint: use jaeger.mode managed, or external "
+            "with samplingEndpoint");
+  // Without a jaeger group of its own the Jaeger comes from other policies: judged per workload.
+  EXPECT_TRUE(parse_policy(policy_object({{"sampling", {{"mode", "remote"}}}})).policy);
+  EXPECT_TRUE(parse_policy(policy_object({{"sampling", {{"mode", "remote"}}},
+                                          {"jaeger", {{"mode", "managed"}}}}))
+                  .policy);
+}
+
 // ---- policy_in_force (last known good) ---------------------------------------------------
 
 json versioned(json spec, int64_t generation, const std::string& uid = "u-1") {
