@@ -84,6 +84,8 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     // Nothing the operator could write (§4 last known good): the workload stays as it is,
     // neither configured nor reverted; the governing policy's status says why.
     spdlog::debug("{}: kept as it is: {}", key, d.config->unusable);
+    // No write follows, so no Deployment event would refresh the status that reports it.
+    ctx_.policy_queue.add_after(d.config->governing, std::chrono::milliseconds(300));
     return Action::await_change();
   }
   if (!d.config || d.opted_out) {

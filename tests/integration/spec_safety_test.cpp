@@ -45,6 +45,16 @@ class SpecSafety : public ClusterTest {
     ClusterTest::SetUp();
     install_crd_and_rbac(*client_);
     if (HasFatalFailure()) return;
+    // Policies earlier tests left in namespaces still being deleted would be this operator's
+    // work too (finalizers, debug bumps waiting for their expiry): wait until they are gone.
+    if (!eventually(
+            [&] {
+              auto all = client_->list(kPolicies, "");
+              return all && all->items.empty();
+            },
+            120s)) {
+      ADD_FAILURE() << "policies of earlier tests are still there";
+    }
     root_ = make_namespace("root");
     std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
