@@ -296,6 +296,7 @@ TEST_F(SpecSafety, AValueThatWouldExpandASecretIsRefusedAndADollarReachesTheSdkA
   }
 
   // The escaped value is what the operator compares with: a restart writes nothing.
+  ASSERT_TRUE(wait_condition(ns_, "dollars", "Ready", "Configured", "1/1 workloads configured"));
   ASSERT_TRUE(op_->wait_idle(1));
   EXPECT_EQ(op_->stop(), 0);
   size_t offset = audit_log_size();
