@@ -64,8 +64,33 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-EnvVar env_var(const char* name, std::string value) {
-  return EnvVar{name, json{{"name", name}, {"value", std::move(value)}}};
+EnvVar env_var(const char* name, const std::string& value) {
+  return EnvVar{name, json{{"name", name}, {"value", escape_env_value(value)}}};
+}
+
+// Whether the policies annotation ("ns/a,ns/b") lists `key`.
+bool lists_policy(const Workload& w, const std::string& key) {
+  auto it = w.annotations.find(naming::kPoliciesAnnotation);
+  if (it == w.annotations.end()) return false;
+  std::string_view list = it->second;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    if (list.substr(0, comma) == key) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// The policies' resourceAttributes as they follow the k8s.* facts in OTEL_RESOURCE_ATTRIBUTES:
+// ",k=v" for each, sorted by key.
+std::string attribute_tail(const EffectiveConfig& c) {
+  std::string out;
+  for (const auto& [k, v] : c.resource_attributes) {  // std::map: sorted by key
+    if (k == "k8s.namespace.name" || k == "k8s.deployment.name") continue;
+    out += "," + k + "=" + percent_encode(v);
+  }
+  return out;
 }
 
 // The first candidate (most specific first) for which `sets` holds.
@@ -103,6 +128,16 @@ std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
   std::vector<Candidate> out;
   for (const Policy* p : policies) {
     if (p == nullptr || p->deleting) continue;
+    if (!p->spec_known) {
+      // Its selector is unknown: it holds what it configured, and selects nothing else.
+      if (!lists_policy(w, p->key())) continue;
+      if (p->ns == root_ns) {
+        out.push_back({p, Rank::kRootWithoutSelector});
+      } else if (p->ns == w.ns) {
+        out.push_back({p, Rank::kNamespaceWithoutSelector});
+      }
+      continue;
+    }
     const PolicySpec& s = p->spec;
     if (s.selector && !s.selector->matches(w.labels)) continue;
     if (p->ns == root_ns) {
@@ -208,6 +243,48 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
   // Least specific first, so that more specific values overwrite.
   for (auto it = cands.rbegin(); it != cands.rend(); ++it) {
     for (const auto& [k, v] : it->policy->spec.resource_attributes) c.resource_attributes[k] = v;
+  }
+
+  // What the operator cannot write: the workload is then kept as it is.
+  for (const Candidate& cand : cands) {
+    const Policy& p = *cand.policy;
+    if (!p.spec_known && c.unusable.empty()) {
+      c.unusable = "policy " + p.key() + " has an invalid spec (" + p.spec_error +
+                   ") and no earlier valid spec of it is known to the operator: the workloads it "
+                   "configured are kept as they are until it is fixed or deleted";
+    }
+  }
+  if (c.unusable.empty() && c.mode == "remote" && c.sampling_endpoint.empty()) {
+    const Policy* sp =
+        first_setting(cands, [](const PolicySpec& s) { return s.sampling.has_value(); });
+    const Policy* ep = first_setting(cands, [](const PolicySpec& s) {
+      return s.exporter.has_value() && s.exporter->endpoint.has_value();
+    });
+    std::string why;
+    if (jp && !jaeger_field("mode").empty()) {
+      why = "spec.jaeger.mode of " + jp->key() + " is " + c.jaeger_mode +
+            (c.jaeger_mode == "external" ? " without samplingEndpoint" : "");
+    } else {
+      why = std::string(jp ? "spec.jaeger of " + jp->key() + " sets no mode"
+                           : "no policy sets spec.jaeger") +
+            " and " + (ep ? ep->key() : std::string("a policy")) +
+            " sets spec.exporter.endpoint, so no Jaeger is managed";
+    }
+    c.unusable = "spec.sampling.mode: remote (from " + (sp ? sp->key() : std::string("?")) +
+                 ") needs a Jaeger sampling endpoint, but " + why +
+                 ": set jaeger.mode managed, or external with samplingEndpoint";
+  }
+  if (c.unusable.empty()) {
+    if (size_t size = attribute_tail(c).size(); size > kMaxResourceAttributesBytes) {
+      std::string from;
+      for (const Candidate& cand : cands) {
+        if (cand.policy->spec.resource_attributes.empty()) continue;
+        from += (from.empty() ? "" : ", ") + cand.policy->key();
+      }
+      c.unusable = "spec.resourceAttributes: the attributes of " + from + " add up to " +
+                   std::to_string(size) + " bytes of OTEL_RESOURCE_ATTRIBUTES, more than the " +
+                   std::to_string(kMaxResourceAttributesBytes) + " the operator writes";
+    }
   }
 
   // Debug bumps of every candidate; the highest ratio wins (ties: the more specific).
@@ -330,13 +407,16 @@ std::string service_name(const EffectiveConfig& c, const Workload& w) {
 }
 
 std::string resource_attributes(const EffectiveConfig& c, const Workload& w) {
-  static constexpr std::string_view kNamespaceKey = "k8s.namespace.name";
-  static constexpr std::string_view kDeploymentKey = "k8s.deployment.name";
-  std::string out = std::string(kNamespaceKey) + "=" + percent_encode(w.ns) + "," +
-                    std::string(kDeploymentKey) + "=" + percent_encode(w.name);
-  for (const auto& [k, v] : c.resource_attributes) {  // std::map: sorted by key
-    if (k == kNamespaceKey || k == kDeploymentKey) continue;
-    out += "," + k + "=" + percent_encode(v);
+  return "k8s.namespace.name=" + percent_encode(w.ns) +
+         ",k8s.deployment.name=" + percent_encode(w.name) + attribute_tail(c);
+}
+
+std::string escape_env_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char ch : value) {
+    if (ch == '$') out += '$';
+    out += ch;
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controllers/api/policy.h"
@@ -29,7 +30,10 @@ struct Candidate {
 // The policies that apply to `w` (in namespace with labels `ns_labels`), ordered most specific
 // first; ties: higher priority, then smaller name. Root policies (in `root_ns`) apply
 // cluster-wide, narrowed by namespaceSelector and selector; other policies only in their own
-// namespace (their namespaceSelector ignored). Deleting policies are not candidates.
+// namespace (their namespaceSelector ignored). Deleting policies are not candidates. A policy
+// with no spec in force (Policy::spec_known false) is a candidate exactly for the workloads
+// that list it in their policies annotation (those it configured), ranked as if it had no
+// selector: it holds them (EffectiveConfig::unusable).
 std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
                                   const std::vector<const Policy*>& policies,
                                   const std::string& root_ns);
@@ -41,7 +45,20 @@ struct DebugState {
   WallTime expires_at;
 };
 
+// The largest OTEL_RESOURCE_ATTRIBUTES the policies' attributes may add up to (after the
+// operator's own k8s.* facts, at most 340 bytes more). The kernel refuses to start a process
+// with a variable above 128 KiB (MAX_ARG_STRLEN); one policy stays below this by its schema
+// (32 attributes, keys of 128 ASCII characters, values of 128 characters percent-encoded to at
+// most 12 bytes each: 53,312 bytes), several merged might not.
+inline constexpr size_t kMaxResourceAttributesBytes = 64 * 1024;
+
 struct EffectiveConfig {
+  // Non-empty when the candidates add up to nothing the operator can write: why, naming the
+  // field and the policies. The workload is then kept exactly as it is (nothing configured,
+  // nothing reverted) and its governing policy reports InvalidSpec. Cases: a candidate without
+  // a spec in force (Policy::spec_known false); sampling mode remote without a sampling
+  // endpoint (§8); resourceAttributes adding up to more than kMaxResourceAttributesBytes.
+  std::string unusable;
   std::string governing;                               // "ns/name" of the most specific candidate
   std::vector<std::string> policies;                   // every candidate, most specific first
   std::optional<std::vector<std::string>> containers;  // absent = all
@@ -116,8 +133,15 @@ struct DesiredEnv {
   Labels template_annotations;
 };
 
-// The §4 table for every configured container of `w`.
+// The §4 table for every configured container of `w`. Every value is escaped for the kubelet's
+// $(VAR) expansion (escape_env_value), so the container sees it exactly as the policy wrote it.
 DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w);
+
+// An env value as the operator writes it: every '$' doubled. The kubelet expands `$(NAME)` in
+// an env value from the container's earlier variables (Secret-backed ones included) and turns
+// `$$` into `$` (k8s.io/kubernetes third_party/forked/golang/expansion), so the escaped value
+// expands to exactly `value` and never to another variable's contents.
+std::string escape_env_value(std::string_view value);
 
 // OTEL_SERVICE_NAME: label named by fromLabel, else app.kubernetes.io/name, else app, else the
 // workload name. Labels are looked up on the Deployment, then on its pod template.

@@ -172,6 +172,14 @@ void check_ratio(const std::optional<std::string>& v, const std::string& field, 
   if (v && !is_ratio(*v)) errs.add(field, quote(*v) + " must be a decimal in [0, 1], e.g. \"0.1\"");
 }
 
+// An endpoint URL: the scheme http:// or https://, in lower case as SDKs compare it. (A `$(`
+// in it is not refused here: every value the operator writes into env is escaped, §4.)
+void check_http_url(const std::string& url, const std::string& field, Errors& errs) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    errs.add(field, quote(url) + " must be an http:// or https:// URL (scheme in lower case)");
+  }
+}
+
 // W3C Baggage / RFC 7230 token characters: what a resource attribute key may hold unencoded.
 bool is_token(const std::string& s) {
   if (s.empty()) return false;
@@ -332,11 +340,7 @@ PolicySpec parse_spec(const json& spec, Errors& errs) {
     } else {
       Exporter e;
       e.endpoint = read_string(*v, "endpoint", "spec.exporter.endpoint", errs);
-      if (e.endpoint && e.endpoint->rfind("http://", 0) != 0 &&
-          e.endpoint->rfind("https://", 0) != 0) {
-        errs.add("spec.exporter.endpoint",
-                 quote(*e.endpoint) + " must be an http:// or https:// URL");
-      }
+      if (e.endpoint) check_http_url(*e.endpoint, "spec.exporter.endpoint", errs);
       e.protocol = read_string(*v, "protocol", "spec.exporter.protocol", errs);
       check_enum(e.protocol, "spec.exporter.protocol", {"grpc", "http/protobuf", "http/json"},
                  errs);
@@ -395,7 +399,35 @@ PolicySpec parse_spec(const json& spec, Errors& errs) {
   };
   s.dapr = raw_group("dapr");
   s.jaeger = raw_group("jaeger");
-  if (s.jaeger) read_string(*s.jaeger, "namespace", "spec.jaeger.namespace", errs);
+  std::optional<std::string> jaeger_mode;
+  bool has_sampling_endpoint = false;
+  if (s.jaeger) {
+    read_string(*s.jaeger, "namespace", "spec.jaeger.namespace", errs);
+    jaeger_mode = read_string(*s.jaeger, "mode", "spec.jaeger.mode", errs);
+    check_enum(jaeger_mode, "spec.jaeger.mode", {"managed", "external", "none"}, errs);
+    auto endpoint =
+        read_string(*s.jaeger, "samplingEndpoint", "spec.jaeger.samplingEndpoint", errs);
+    has_sampling_endpoint = endpoint.has_value();
+    if (endpoint) {
+      check_http_url(*endpoint, "spec.jaeger.samplingEndpoint", errs);
+      // It is written into OTEL_TRACES_SAMPLER_ARG, a comma-separated list of key=value.
+      if (endpoint->find(',') != std::string::npos) {
+        errs.add("spec.jaeger.samplingEndpoint",
+                 quote(*endpoint) +
+                     " must not contain ',' (OTEL_TRACES_SAMPLER_ARG separates its "
+                     "settings with commas)");
+      }
+    }
+  }
+  // §8: remote mode needs a sampling endpoint. What this policy alone says can be refused here;
+  // a combination across policies is judged per workload (EffectiveConfig::unusable).
+  if (s.sampling && s.sampling->mode == "remote" && jaeger_mode &&
+      (*jaeger_mode == "none" || (*jaeger_mode == "external" && !has_sampling_endpoint))) {
+    errs.add("spec.sampling.mode",
+             "remote needs a Jaeger sampling endpoint, but spec.jaeger.mode is " + *jaeger_mode +
+                 (*jaeger_mode == "external" ? " without spec.jaeger.samplingEndpoint" : "") +
+                 ": use jaeger.mode managed, or external with samplingEndpoint");
+  }
   s.rollout = raw_group("rollout");
   return s;
 }
@@ -567,32 +599,41 @@ bool LabelSelector::matches(const Labels& labels) const {
 
 // ---- Policies --------------------------------------------------------------------------------
 
+namespace {
+
+// What a policy is whatever its spec says: metadata.
+void parse_metadata(const json& object, Policy& p, Errors& errs) {
+  const json* meta = member(object, "metadata");
+  if (!meta || !meta->is_object()) {
+    errs.add("metadata", "required");
+  } else {
+    auto name = read_string(*meta, "name", "metadata.name", errs);
+    auto ns = read_string(*meta, "namespace", "metadata.namespace", errs);
+    if (!name || name->empty()) errs.add("metadata.name", "required");
+    if (!ns || ns->empty()) errs.add("metadata.namespace", "required");
+    p.name = name.value_or("");
+    p.ns = ns.value_or("");
+    p.uid = read_string(*meta, "uid", "metadata.uid", errs).value_or("");
+    if (const json* g = member(*meta, "generation")) {
+      auto gen = as_int64(*g);
+      if (!gen) {
+        errs.add("metadata.generation", "must be an integer");
+      } else {
+        p.generation = *gen;
+      }
+    }
+    p.deleting = member(*meta, "deletionTimestamp") != nullptr;
+  }
+}
+
+}  // namespace
+
 ParseResult parse_policy(const json& object) {
   try {
     if (!object.is_object()) return {std::nullopt, "object: must be a TracingPolicy object"};
     Errors errs;
     Policy p;
-    const json* meta = member(object, "metadata");
-    if (!meta || !meta->is_object()) {
-      errs.add("metadata", "required");
-    } else {
-      auto name = read_string(*meta, "name", "metadata.name", errs);
-      auto ns = read_string(*meta, "namespace", "metadata.namespace", errs);
-      if (!name || name->empty()) errs.add("metadata.name", "required");
-      if (!ns || ns->empty()) errs.add("metadata.namespace", "required");
-      p.name = name.value_or("");
-      p.ns = ns.value_or("");
-      p.uid = read_string(*meta, "uid", "metadata.uid", errs).value_or("");
-      if (const json* g = member(*meta, "generation")) {
-        auto gen = as_int64(*g);
-        if (!gen) {
-          errs.add("metadata.generation", "must be an integer");
-        } else {
-          p.generation = *gen;
-        }
-      }
-      p.deleting = member(*meta, "deletionTimestamp") != nullptr;
-    }
+    parse_metadata(object, p, errs);
     if (const json* spec = member(object, "spec")) {
       if (!spec->is_object()) {
         errs.add("spec", "must be an object");
@@ -602,10 +643,38 @@ ParseResult parse_policy(const json& object) {
     }
     p.debug_status = parse_debug_status(object);
     if (!errs.empty()) return {std::nullopt, errs.text()};
+    p.spec_generation = p.generation;
     return {std::move(p), ""};
   } catch (const std::exception& e) {
     return {std::nullopt, std::string("object: unreadable TracingPolicy: ") + e.what()};
   }
+}
+
+std::optional<Policy> policy_in_force(const json& object, const Policy* previous,
+                                      std::string* error) {
+  ParseResult parsed = parse_policy(object);
+  if (parsed.policy) return std::move(parsed.policy);
+  Policy p;
+  try {
+    Errors meta_errs;
+    if (object.is_object()) parse_metadata(object, p, meta_errs);
+    if (!object.is_object() || !meta_errs.empty()) {
+      if (error) *error = parsed.error;
+      return std::nullopt;
+    }
+    p.debug_status = parse_debug_status(object);
+  } catch (const std::exception&) {
+    if (error) *error = parsed.error;
+    return std::nullopt;
+  }
+  p.spec_error = parsed.error;
+  if (previous && previous->uid == p.uid && previous->spec_known) {
+    p.spec = previous->spec;
+    p.spec_generation = previous->spec_generation;
+  } else {
+    p.spec_known = false;
+  }
+  return p;
 }
 
 // Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0". Truncated to seconds.

@@ -88,6 +88,16 @@ struct Policy {
   bool deleting = false;  // metadata.deletionTimestamp is set
   PolicySpec spec;
   std::optional<DebugStatus> debug_status;
+
+  // Last known good (§4). When the object's current spec cannot be used, `spec_error` says why
+  // (naming the field) and `spec` is the last valid spec the operator saw for this object, still
+  // in force; `spec_generation` is the generation it came from. When the operator never saw a
+  // valid one (it started with the spec already invalid), `spec_known` is false and `spec` is
+  // empty: the policy configures nothing and holds the workloads it had configured as they are.
+  std::string spec_error;
+  bool spec_known = true;
+  int64_t spec_generation = 0;
+
   std::string key() const { return ns + "/" + name; }
 };
 
@@ -98,6 +108,14 @@ struct ParseResult {
   std::string error;
 };
 ParseResult parse_policy(const json& object);
+
+// The policy the operator acts on for `object` (§4 last known good): its parse when the spec is
+// valid; otherwise `previous` (the policy in force for the same object, matched by uid, before
+// this version) with this version's metadata and status and `spec_error` set; otherwise a policy
+// with `spec_known` false. nullopt only when the object is no TracingPolicy at all (no name or
+// namespace), with the reason in `error`.
+std::optional<Policy> policy_in_force(const json& object, const Policy* previous,
+                                      std::string* error = nullptr);
 
 // Go-style duration ("15m", "1h30m", "90s", "1.5h") → seconds; nullopt when malformed.
 std::optional<std::chrono::seconds> parse_duration(const std::string& text);

@@ -12,7 +12,6 @@ kube::Resource tracing_policies() {
 
 void PolicyCache::upsert(const json& object) {
   std::string key = runtime::object_key(object);
-  ParseResult parsed = parse_policy(object);
   bool finalized = false;
   for (const auto& f : object["metadata"].value("finalizers", json::array())) {
     finalized = finalized || f == naming::kFinalizer;
@@ -23,20 +22,34 @@ void PolicyCache::upsert(const json& object) {
   } else {
     finalized_.erase(key);
   }
-  if (parsed.policy) {
-    policies_[key] = std::make_shared<const Policy>(std::move(*parsed.policy));
-    errors_.erase(key);
+  auto previous = policies_.find(key);
+  std::string error;
+  std::optional<Policy> in_force = policy_in_force(
+      object, previous == policies_.end() ? nullptr : previous->second.get(), &error);
+  if (in_force) {
+    const bool news = previous == policies_.end() ||
+                      previous->second->spec_error != in_force->spec_error ||
+                      previous->second->generation != in_force->generation;
+    if (!in_force->spec_error.empty() && news) {
+      spdlog::warn(
+          "policy {}: generation {} cannot be used ({}); {}", key, in_force->generation,
+          in_force->spec_error,
+          in_force->spec_known
+              ? "generation " + std::to_string(in_force->spec_generation) + " stays in force"
+              : std::string("no earlier spec known: it holds what it configured"));
+    }
+    policies_[key] = std::make_shared<const Policy>(std::move(*in_force));
+    unreadable_.erase(key);
   } else {
-    // An unusable spec selects nothing: its workloads fall back to the other candidates.
     policies_.erase(key);
-    errors_[key] = parsed.error;
+    unreadable_[key] = error;
   }
 }
 
 void PolicyCache::erase(const std::string& key) {
   std::unique_lock g(mu_);
   policies_.erase(key);
-  errors_.erase(key);
+  unreadable_.erase(key);
   finalized_.erase(key);
 }
 
@@ -58,8 +71,9 @@ std::shared_ptr<const Policy> PolicyCache::get(const std::string& key) const {
 
 std::string PolicyCache::error(const std::string& key) const {
   std::shared_lock g(mu_);
-  auto it = errors_.find(key);
-  return it == errors_.end() ? "" : it->second;
+  if (auto it = policies_.find(key); it != policies_.end()) return it->second->spec_error;
+  auto it = unreadable_.find(key);
+  return it == unreadable_.end() ? "" : it->second;
 }
 
 bool DaprDiscovery::served() {

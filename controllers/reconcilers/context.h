@@ -32,24 +32,34 @@ struct Action {
   static Action requeue(std::chrono::milliseconds d) { return {d}; }
 };
 
-// Parsed TracingPolicies, kept in step with the policy informer (parsed once per change, not
-// once per reconcile).
+// The TracingPolicies in force, kept in step with the policy informer (parsed once per change,
+// not once per reconcile).
+//
+// Last known good (§4): an update whose spec the operator cannot use keeps the spec in force
+// that the previous version of the same object (same uid) had, with Policy::spec_error saying
+// why; nothing is reverted because of it. Without one (the first version this cache sees is
+// invalid, e.g. right after the operator started) the policy is kept with spec_known false: it
+// configures nothing new and holds the workloads it configured as they are (see candidates()).
+// What is in force is known to this process only: a restart during an invalid spec starts
+// from spec_known false.
 class PolicyCache {
  public:
   void upsert(const json& object);
   void erase(const std::string& key);
-  // The policies that may configure workloads: valid, and carrying the operator's finalizer.
-  // A policy the operator has not yet claimed with its finalizer configures nothing, so that
-  // every workload it configures is reverted before it can disappear.
+  // The policies that take part in decisions: carrying the operator's finalizer (a policy the
+  // operator has not yet claimed with it configures nothing, so that every workload it
+  // configures is reverted before it can disappear), including those without a spec in force.
   std::vector<std::shared_ptr<const Policy>> all() const;
+  // The policy in force for `key` (nullptr when unknown or not a TracingPolicy at all).
   std::shared_ptr<const Policy> get(const std::string& key) const;
-  // The parse error of a policy whose spec the schema could not fully check ("" if none).
+  // Why the current version of `key` cannot be used ("" if it can): its spec's parse error, or
+  // why the object is no TracingPolicy at all.
   std::string error(const std::string& key) const;
 
  private:
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Policy>> policies_;
-  std::map<std::string, std::string> errors_;
+  std::map<std::string, std::string> unreadable_;  // objects that are no TracingPolicy at all
   std::set<std::string> finalized_;
 };
 

@@ -41,6 +41,14 @@ json condition(const std::string& type, bool status, const std::string& reason,
           {"observedGeneration", generation}};
 }
 
+// The condition of `type` in a status, or an empty object.
+json find_condition(const json& status, const std::string& type) {
+  for (const auto& c : status.value("conditions", json::array())) {
+    if (c.value("type", "") == type) return c;
+  }
+  return json::object();
+}
+
 // Keeps each condition's lastTransitionTime when its status did not change.
 void stamp_transitions(json& conditions, const json& old_status, const std::string& now) {
   json old_conditions = old_status.value("conditions", json::array());
@@ -108,20 +116,46 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
 
   WallTime now = ctx_.now();
   json old_status = object.value("status", json::object());
-  std::string parse_error = ctx_.policy_cache.error(key);
+  std::string spec_error = ctx_.policy_cache.error(key);
   std::shared_ptr<const Policy> policy = ctx_.policy_cache.get(key);
   json status;
   std::optional<DebugStatus> ds;
   int64_t generation = object["metadata"].value("generation", 0);
-  if (!policy) {
+  if (!policy || !policy->spec_known) {
+    // Nothing in force: the policy configures nothing, and holds what it configured.
+    std::string message = spec_error;
+    if (policy) {
+      size_t held = 0;
+      for (const auto& d : ctx_.deployments_in_scope(*policy)) held += lists_policy(*d, key);
+      message +=
+          "; no earlier valid spec of this policy is known to the operator (it started "
+          "with this one): it configures nothing new, and the " +
+          std::to_string(held) +
+          " workloads it configured are kept as they are until the spec is fixed or the "
+          "policy deleted";
+    }
     json conditions =
-        json::array({condition("Ready", false, "InvalidSpec", parse_error, generation),
-                     condition("Degraded", true, "InvalidSpec", parse_error, generation)});
+        json::array({condition("Ready", false, "InvalidSpec", message, generation),
+                     condition("Degraded", true, "InvalidSpec", message, generation)});
     stamp_transitions(conditions, old_status, format_rfc3339(now));
     status = {{"observedGeneration", generation}, {"conditions", conditions}};
   } else {
     ds = debug_status_for(*policy, now);
     status = compute_status(object, *policy, ds, now);
+    if (!policy->spec_error.empty()) {
+      // Last known good: the counts and effective sampling describe the spec still in force.
+      std::string message = policy->spec_error + "; generation " + std::to_string(generation) +
+                            " is not in force: the operator keeps applying generation " +
+                            std::to_string(policy->spec_generation) +
+                            ", the last valid spec, and reverts nothing";
+      for (auto& c : status["conditions"]) {
+        if (c["type"] == "Ready") c = condition("Ready", false, "InvalidSpec", message, generation);
+        if (c["type"] == "Degraded") {
+          c = condition("Degraded", true, "InvalidSpec", message, generation);
+        }
+      }
+      stamp_transitions(status["conditions"], old_status, format_rfc3339(now));
+    }
   }
 
   if (status != old_status) {
@@ -144,8 +178,12 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
                        "debug bump expired at " + new_debug.value("expiresAt", "") +
                            ": sampling back to the base ratio");
     }
-    if (!policy) {
-      ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", parse_error);
+    const json degraded = find_condition(status, "Degraded");
+    const json old_degraded = find_condition(old_status, "Degraded");
+    if (degraded.value("reason", "") == "InvalidSpec" &&
+        (old_degraded.value("reason", "") != "InvalidSpec" ||
+         old_degraded.value("message", "") != degraded.value("message", ""))) {
+      ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", degraded.value("message", ""));
     }
     for (const char* reason : {"NameConflict", "UntrustedRecord"}) {
       if (degraded_reason(status) == reason && degraded_reason(old_status) != reason) {
@@ -193,7 +231,8 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
   int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
-  int rolling = 0, rollout_failed = 0;
+  int rolling = 0, rollout_failed = 0, held = 0;
+  std::string held_reason;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     if (managed_by_operator(*d)) continue;
@@ -205,6 +244,11 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
       continue;
     }
     ++matched;
+    if (!decision.config->unusable.empty()) {
+      // Kept as it is (§4): neither configured nor pending.
+      if (held++ == 0) held_reason = decision.config->unusable;
+      continue;
+    }
     if (decision.dapr_unavailable) ++dapr_unavailable;
     if (rollout_state(*d) == RolloutState::kFailed) {
       ++rollout_failed;
@@ -221,7 +265,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                            {"reason", c.reason}});
     }
   }
-  int pending = matched - configured;
+  int pending = matched - configured - held;
   // What the Jaeger and Dapr passes found about the objects this policy owns: a name taken by
   // someone else's object comes first, since the policy's Jaeger or Dapr tracing is then missing.
   const std::vector<PolicyReport> reports = ctx_.reports.of(key);
@@ -239,7 +283,8 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                    {"configured", configured},
                    {"pending", pending},
                    {"conflicted", conflicted},
-                   {"optedOut", opted_out}}}};
+                   {"optedOut", opted_out},
+                   {"held", held}}}};
   if (eff) {
     status["effective"] = {{"sampler", eff->effective_sampler()},
                            {"ratio", eff->effective_ratio()},
@@ -266,9 +311,14 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     ready_msg += "; spec.namespaceSelector is ignored: only policies in the root namespace " +
                  ctx_.root_namespace + " select namespaces";
   }
+  if (held > 0) {
+    ready_msg += "; " + std::to_string(held) + " kept as they are: " + held_reason;
+  }
   json conditions = json::array(
-      {condition("Ready", pending == 0, pending == 0 ? "Configured" : "RolloutInProgress",
-                 ready_msg, generation),
+      {held > 0
+           ? condition("Ready", false, "InvalidSpec", ready_msg, generation)
+           : condition("Ready", pending == 0, pending == 0 ? "Configured" : "RolloutInProgress",
+                       ready_msg, generation),
        condition("Progressing", pending > 0 || rolling > 0,
                  paused && pending > 0 ? "Paused"
                  : pending > 0         ? "Configuring"
@@ -285,6 +335,11 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                  generation),
        !reports.empty() ? condition("Degraded", true, reports.front().reason,
                                     reports_message(reports), generation)
+       : held > 0       ? condition("Degraded", true, "InvalidSpec",
+                                    std::to_string(held) +
+                                        " workloads kept as they are, neither configured nor reverted: " +
+                                        held_reason,
+                                    generation)
        : rollout_failed > 0
            ? condition("Degraded", true, "RolloutFailed",
                        std::to_string(rollout_failed) +

@@ -80,6 +80,14 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   Workload w = workload_from_deployment(*obj);
   Decision d = decide(w);
 
+  if (d.config && !d.opted_out && !d.config->unusable.empty()) {
+    // Nothing the operator could write (§4 last known good): the workload stays as it is,
+    // neither configured nor reverted; the governing policy's status says why.
+    spdlog::debug("{}: kept as it is: {}", key, d.config->unusable);
+    // No write follows, so no Deployment event would refresh the status that reports it.
+    ctx_.policy_queue.add_after(d.config->governing, std::chrono::milliseconds(300));
+    return Action::await_change();
+  }
   if (!d.config || d.opted_out) {
     if (!touched_by_operator(w)) return Action::await_change();
     if (auto s = revert(w); !s) return s.error();
@@ -154,7 +162,8 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c,
       case RolloutState::kComplete:
         break;
     }
-    if (!decision.opted_out && !template_up_to_date(other, decision.desired)) {
+    if (!decision.opted_out && decision.config->unusable.empty() &&
+        !template_up_to_date(other, decision.desired)) {
       pending.push_back(other.key());
     }
   }

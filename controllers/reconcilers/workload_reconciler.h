@@ -8,6 +8,9 @@
 //   entries `override` replaced are restored to their original values and owners first, then an
 //   empty apply releases (and so removes) every entry only the operator owned. The pod template
 //   ends up with the env it had before: same entries, values and order;
+// - a workload whose candidates add up to nothing the operator can write
+//   (EffectiveConfig::unusable: a policy without a spec in force, remote mode without a
+//   sampling endpoint, too many resource attributes) is kept exactly as it is;
 // - while a debug bump is active it asks to be requeued at the bump's expiry;
 // - a change that rolls the pods waits for the governing policy's rollout budget (§9): at most
 //   rollout.maxConcurrent of its workloads rolling at once, started in namespace/name order;

@@ -431,29 +431,6 @@ TEST_F(Operator, DurationBumpSurvivesAnOperatorCrashWithoutBeingExtended) {
       << "the restart must not restart the clock";
 }
 
-TEST_F(Operator, ASpecTheSchemaCannotCatchIsReportedInStatusAndConfiguresNothing) {
-  json original = json::array({entry("PORT", "8080")});
-  workload(ns_, "web", {{"app", "web"}}, original);
-  op_->start();
-  // A valid RFC 3339 date-time, so the API server accepts it, but beyond what the operator's
-  // clock can represent.
-  apply_policy(ns_, "p",
-               {{"sampling", {{"ratio", "0.5"}}},
-                {"debug", {{"ratio", "1"}, {"until", "9999-12-31T00:00:00Z"}}}});
-  json ready = json::object();
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
-      if (c["type"] == "Ready") ready = c;
-    }
-    return ready.value("reason", "") == "InvalidSpec";
-  })) << status_of(ns_, "p").dump();
-  EXPECT_EQ(ready["status"], "False");
-  EXPECT_NE(ready["message"].get<std::string>().find("spec.debug.until"), std::string::npos)
-      << ready.dump();
-  EXPECT_TRUE(op_->wait_idle(1));
-  EXPECT_EQ(env(ns_, "web"), original) << "an invalid policy configures nothing";
-}
-
 TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
   const int kWorkloads = 12;
   for (int i = 0; i < kWorkloads; ++i) {

@@ -193,3 +193,22 @@ TEST(JsonSubset, IgnoresWhatTheServerAddedAndSeesEveryChangedField) {
 
 }  // namespace
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+TEST(UpToDate, ComparesTheEscapedValueWithTheLiveOne) {
+  // What desired_env() makes of an endpoint with a '$' in it.
+  DesiredEnv d;
+  d.env["app"] = {var("OTEL_EXPORTER_OTLP_ENDPOINT", escape_env_value("http://x.example/$(A)"))};
+  Workload w = converged();
+  w.containers[0].env = {var("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x.example/$$(A)")};
+  w.env_owners["app"] = {{"OTEL_EXPORTER_OTLP_ENDPOINT", {naming::kFieldManager}}};
+  EXPECT_TRUE(up_to_date(w, d, {"shop/p"})) << "a converged workload takes no write";
+  // Written unescaped (by an operator before this one): rewritten.
+  w.containers[0].env = {var("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x.example/$(A)")};
+  EXPECT_FALSE(up_to_date(w, d, {"shop/p"}));
+}
+
+}  // namespace
+}  // namespace tracing::controllers

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "controllers/naming.h"
+#include "tests/integration/kubelet_env.h"
 
 namespace tracing::controllers {
 namespace {
@@ -804,6 +805,207 @@ TEST(EffectiveConfigJaeger, ExternalModeUsesItsSamplingEndpointForRemoteSampling
   auto env = desired_env(c, task_api()).env.at("api");
   EXPECT_EQ(value_of(env, "OTEL_TRACES_SAMPLER_ARG"),
             "endpoint=http://jaeger.obs.svc:5779,pollingIntervalMs=10000,initialSamplingRate=0.01");
+}
+
+}  // namespace
+}  // namespace tracing::controllers
+
+// ---- §4 no expansion through the operator --------------------------------------------------
+
+namespace tracing::controllers {
+namespace {
+
+TEST(EscapeEnvValue, DoublesEveryDollarAndNothingElse) {
+  EXPECT_EQ(escape_env_value("https://x.example/$(DB_PASSWORD)"),
+            "https://x.example/$$(DB_PASSWORD)");
+  EXPECT_EQ(escape_env_value("$$(A)"), "$$$$(A)");
+  EXPECT_EQ(escape_env_value("a$b$"), "a$$b$$");
+  EXPECT_EQ(escape_env_value("http://collector:4317"), "http://collector:4317");
+  EXPECT_EQ(escape_env_value(""), "");
+}
+
+// A workload whose container holds a Secret-backed variable before the operator's entries.
+Workload with_secret() {
+  Workload w = task_api();
+  const EnvVar secret{"DB_PASSWORD",
+                      {{"name", "DB_PASSWORD"},
+                       {"valueFrom", {{"secretKeyRef", {{"name", "db"}, {"key", "password"}}}}}}};
+  w.containers = {Container{"api", {secret}}};
+  return w;
+}
+
+// What the container sees: the workload's own entries, then the operator's, as the kubelet
+// resolves them.
+testing::Vars seen_by_container(const Workload& w, const DesiredEnv& d) {
+  json env = json::array();
+  for (const auto& e : w.containers.front().env) env.push_back(e.entry);
+  for (const auto& e : d.env.at(w.containers.front().name)) env.push_back(e.entry);
+  return testing::kubelet_env(env, {{"db", {{"password", "hunter2-s3cr3t"}}}});
+}
+
+TEST(DesiredEnv, EscapesTheEndpointSoTheKubeletExpandsNoSecretIntoIt) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team", {{"exporter", {{"endpoint", "https://x.example/$(DB_PASSWORD)?k=$$"}}}})};
+  const Workload w = with_secret();
+  DesiredEnv d = desired_env(config_for(ps, kNow, w), w);
+  EXPECT_EQ(value_of(d.env.at("api"), "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            "https://x.example/$$(DB_PASSWORD)?k=$$$$");
+  testing::Vars seen = seen_by_container(w, d);
+  EXPECT_EQ(seen["OTEL_EXPORTER_OTLP_ENDPOINT"], "https://x.example/$(DB_PASSWORD)?k=$$");
+  for (const auto& [name, value] : seen) {
+    if (name == "DB_PASSWORD") continue;
+    EXPECT_EQ(value.find("hunter2"), std::string::npos) << name;
+  }
+}
+
+TEST(DesiredEnv, EscapesTheSamplingEndpointInTheRemoteSamplerArgument) {
+  std::vector<Policy> ps = {make_policy(
+      "shop", "team",
+      {{"sampling", {{"mode", "remote"}}},
+       {"jaeger",
+        {{"mode", "external"}, {"samplingEndpoint", "http://j.example/$(DB_PASSWORD)"}}}})};
+  const Workload w = with_secret();
+  DesiredEnv d = desired_env(config_for(ps, kNow, w), w);
+  EXPECT_EQ(value_of(d.env.at("api"), "OTEL_TRACES_SAMPLER_ARG"),
+            "endpoint=http://j.example/$$(DB_PASSWORD),pollingIntervalMs=10000,"
+            "initialSamplingRate=0.01");
+  EXPECT_EQ(seen_by_container(w, d)["OTEL_TRACES_SAMPLER_ARG"],
+            "endpoint=http://j.example/$(DB_PASSWORD),pollingIntervalMs=10000,"
+            "initialSamplingRate=0.01");
+}
+
+TEST(KubeletEnvOracle, ExpandsAsKubernetesDoes) {
+  // Golden values from Kubernetes' own expansion tests (third_party/forked/golang/expansion).
+  const testing::Vars vars = {{"VAR_A", "A"}, {"VAR_B", "B"}, {"VAR_EMPTY", ""}};
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A)", vars), "A");
+  EXPECT_EQ(testing::kubelet_expand("___$(VAR_B)___", vars), "___B___");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A)-$(VAR_B)", vars), "A-B");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_EMPTY)x", vars), "x");
+  EXPECT_EQ(testing::kubelet_expand("$(UNKNOWN)", vars), "$(UNKNOWN)");
+  EXPECT_EQ(testing::kubelet_expand("$$(VAR_A)", vars), "$(VAR_A)");
+  EXPECT_EQ(testing::kubelet_expand("$$$(VAR_A)", vars), "$A");
+  EXPECT_EQ(testing::kubelet_expand("$$$$(VAR_A)", vars), "$$(VAR_A)");
+  EXPECT_EQ(testing::kubelet_expand("f000-$$VAR_A", vars), "f000-$VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$VAR_A", vars), "$VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A", vars), "$(VAR_A");
+  EXPECT_EQ(testing::kubelet_expand("$(VAR_A $(VAR_B)", vars), "$(VAR_A $(VAR_B)");
+  EXPECT_EQ(testing::kubelet_expand("$()", vars), "$()");
+  EXPECT_EQ(testing::kubelet_expand("end$", vars), "end$");
+  // Only earlier entries are known; a valueFrom is never expanded.
+  json env = json::array(
+      {{{"name", "LATER_REF"}, {"value", "$(SECRET)"}},
+       {{"name", "SECRET"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}},
+       {{"name", "REF"}, {"value", "x$(SECRET)y"}}});
+  testing::Vars seen = testing::kubelet_env(env, {{"s", {{"k", "$(LATER_REF)"}}}});
+  EXPECT_EQ(seen["LATER_REF"], "$(SECRET)");
+  EXPECT_EQ(seen["SECRET"], "$(LATER_REF)");
+  EXPECT_EQ(seen["REF"], "x$(LATER_REF)y");
+}
+
+TEST(KubeletEnvOracle, ShowsTheExfiltrationAnUnescapedValueWouldAllow) {
+  // What an operator writing values unescaped would get: the Secret in the endpoint.
+  json env = json::array(
+      {{{"name", "DB_PASSWORD"}, {"valueFrom", {{"secretKeyRef", {{"name", "db"}, {"key", "p"}}}}}},
+       {{"name", "OTEL_EXPORTER_OTLP_ENDPOINT"}, {"value", "https://x.example/$(DB_PASSWORD)"}}});
+  EXPECT_EQ(testing::kubelet_env(env, {{"db", {{"p", "hunter2"}}}})["OTEL_EXPORTER_OTLP_ENDPOINT"],
+            "https://x.example/hunter2");
+}
+
+// ---- EffectiveConfig::unusable: kept as it is -------------------------------------------
+
+Policy without_spec(const std::string& ns, const std::string& name) {
+  json object = {{"metadata", {{"name", name}, {"namespace", ns}, {"uid", "u-" + name}}},
+                 {"spec", {{"resourceAttributes", {{"team/name", "x"}}}}}};
+  auto p = policy_in_force(object, nullptr);
+  EXPECT_TRUE(p && !p->spec_known);
+  return p.value_or(Policy{});
+}
+
+TEST(Candidates, APolicyWithoutASpecInForceHoldsExactlyTheWorkloadsItConfigured) {
+  std::vector<Policy> ps = {make_policy(kRoot, "defaults", {{"sampling", {{"ratio", "0.1"}}}}),
+                            without_spec("shop", "team")};
+  Workload configured = task_api();
+  configured.annotations[naming::kPoliciesAnnotation] = "shop/team,tracing-system/defaults";
+  auto cs = candidates(configured, {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/team", "tracing-system/defaults"}));
+  EffectiveConfig c = config_for(ps, kNow, configured);
+  EXPECT_EQ(c.unusable,
+            "policy shop/team has an invalid spec (spec.resourceAttributes: key \"team/name\" must "
+            "be non-empty and hold no spaces, ',' or '=') and no earlier valid spec of it is known "
+            "to the operator: the workloads it configured are kept as they are until it is fixed "
+            "or deleted");
+
+  // Elsewhere it selects nothing: the other policies configure as usual.
+  EffectiveConfig other = config_for(ps, kNow, task_api());
+  EXPECT_EQ(other.unusable, "");
+  EXPECT_EQ(other.policies, (std::vector<std::string>{"tracing-system/defaults"}));
+  EXPECT_EQ(other.base_ratio, "0.1");
+
+  // Being deleted, it holds nothing any more.
+  ps[1].deleting = true;
+  EXPECT_EQ(keys(candidates(configured, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"tracing-system/defaults"}));
+}
+
+TEST(EffectiveConfig, RemoteModeWithoutASamplingEndpointIsUnusable) {
+  // The cluster exports to a collector (so no managed Jaeger); a team asks for remote sampling.
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"exporter", {{"endpoint", "http://otel.obs.svc:4317"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"mode", "remote"}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.sampling_endpoint, "");
+  EXPECT_EQ(c.unusable,
+            "spec.sampling.mode: remote (from shop/team) needs a Jaeger sampling endpoint, but no "
+            "policy sets spec.jaeger and tracing-system/defaults sets spec.exporter.endpoint, so "
+            "no Jaeger is managed: set jaeger.mode managed, or external with samplingEndpoint");
+
+  ps.push_back(make_policy(kRoot, "jaeger",
+                           {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+                            {"jaeger", {{"mode", "external"}}}}));
+  EXPECT_EQ(config_for(ps).unusable,
+            "spec.sampling.mode: remote (from shop/team) needs a Jaeger sampling endpoint, but "
+            "spec.jaeger.mode of tracing-system/jaeger is external without samplingEndpoint: set "
+            "jaeger.mode managed, or external with samplingEndpoint");
+
+  // With a managed Jaeger the endpoint is derived: usable.
+  ps.back() = make_policy(
+      kRoot, "jaeger",
+      {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}, {"jaeger", {{"mode", "managed"}}}});
+  EffectiveConfig managed = config_for(ps);
+  EXPECT_EQ(managed.unusable, "");
+  EXPECT_EQ(managed.sampling_endpoint, "http://jaeger-sampling.tracing-system.svc:5779");
+}
+
+// 32 attributes of 128-character keys and 128 four-byte characters: the schema's largest.
+json largest_attributes(char prefix) {
+  json attrs = json::object();
+  std::string value;
+  for (int i = 0; i < 128; ++i) value += "\xF0\x9F\x98\x80";  // U+1F600
+  for (int i = 0; i < 32; ++i) {
+    std::string n = std::to_string(i);
+    attrs[std::string(1, prefix) + std::string(127 - n.size(), 'k') + n] = value;
+  }
+  return attrs;
+}
+
+TEST(EffectiveConfig, TheLargestAttributesOnePolicyMayHoldStayWellUnderTheKernelLimit) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "team", {{"resourceAttributes", largest_attributes('a')}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.unusable, "");
+  const std::string value = resource_attributes(c, task_api());
+  EXPECT_EQ(value.size(),
+            53312u + std::string("k8s.namespace.name=shop,k8s.deployment.name=task-api").size());
+  EXPECT_LT(value.size(), kMaxResourceAttributesBytes);
+}
+
+TEST(EffectiveConfig, AttributesMergedBeyondTheLimitAreUnusable) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"resourceAttributes", largest_attributes('a')}}),
+      make_policy("shop", "team", {{"resourceAttributes", largest_attributes('b')}})};
+  EXPECT_EQ(config_for(ps).unusable,
+            "spec.resourceAttributes: the attributes of shop/team, tracing-system/defaults add up "
+            "to 106624 bytes of OTEL_RESOURCE_ATTRIBUTES, more than the 65536 the operator writes");
 }
 
 }  // namespace

@@ -311,6 +311,133 @@ TEST(ParsePolicy, IgnoresAnIncompleteDebugStatus) {
 
 // ---- parse_duration --------------------------------------------------------------------------
 
+TEST(ParsePolicy, RefusesAnEndpointSchemeNotInLowerCase) {
+  // The API server's URL library lower-cases the scheme before comparing; SDKs may not.
+  EXPECT_NE(parse_error({{"exporter", {{"endpoint", "HTTP://otel.example:4317"}}}})
+                .find("spec.exporter.endpoint: \"HTTP://otel.example:4317\" must be an http:// or "
+                      "https:// URL"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"jaeger",
+                          {{"mode", "external"}, {"samplingEndpoint", "Https://j.example:5779"}}}})
+                .find("spec.jaeger.samplingEndpoint"),
+            std::string::npos);
+}
+
+TEST(ParsePolicy, RefusesACommaInTheSamplingEndpoint) {
+  EXPECT_NE(
+      parse_error({{"jaeger",
+                    {{"mode", "external"},
+                     {"samplingEndpoint", "http://j.example:5779/,pollingIntervalMs=1"}}}})
+          .find("spec.jaeger.samplingEndpoint: \"http://j.example:5779/,pollingIntervalMs=1\" "
+                "must not contain ','"),
+      std::string::npos);
+}
+
+TEST(ParsePolicy, AcceptsADollarInAnEndpointBecauseEveryValueWrittenIsEscaped) {
+  ParseResult r = parse_policy(
+      policy_object({{"exporter", {{"endpoint", "https://x.example/$(DB_PASSWORD)"}}}}));
+  ASSERT_TRUE(r.policy) << r.error;
+  EXPECT_EQ(r.policy->spec.exporter->endpoint, "https://x.example/$(DB_PASSWORD)");
+}
+
+TEST(ParsePolicy, RefusesRemoteModeWithItsOwnJaegerGivingNoSamplingEndpoint) {
+  EXPECT_EQ(parse_error({{"sampling", {{"mode", "remote"}}}, {"jaeger", {{"mode", "none"}}}}),
+            "spec.sampling.mode: remote needs a Jaeger sampling endpoint, but spec.jaeger.mode is "
+            "none: use jaeger.mode managed, or external with samplingEndpoint");
+  EXPECT_EQ(parse_error({{"sampling", {{"mode", "remote"}}}, {"jaeger", {{"mode", "external"}}}}),
+            "spec.sampling.mode: remote needs a Jaeger sampling endpoint, but spec.jaeger.mode is "
+            "external without spec.jaeger.samplingEndpoint: use jaeger.mode managed, or external "
+            "with samplingEndpoint");
+  // Without a jaeger group of its own the Jaeger comes from other policies: judged per workload.
+  EXPECT_TRUE(parse_policy(policy_object({{"sampling", {{"mode", "remote"}}}})).policy);
+  EXPECT_TRUE(parse_policy(policy_object({{"sampling", {{"mode", "remote"}}},
+                                          {"jaeger", {{"mode", "managed"}}}}))
+                  .policy);
+}
+
+// ---- policy_in_force (last known good) ---------------------------------------------------
+
+json versioned(json spec, int64_t generation, const std::string& uid = "u-1") {
+  json o = policy_object(std::move(spec));
+  o["metadata"]["generation"] = generation;
+  o["metadata"]["uid"] = uid;
+  return o;
+}
+
+const json kValidSpec = {{"sampling", {{"ratio", "0.25"}}}};
+const json kInvalidSpec = {{"sampling", {{"ratio", "0.25"}}},
+                           {"resourceAttributes", {{"team/name", "shop"}}}};
+
+TEST(PolicyInForce, IsTheParsedPolicyWhenTheSpecIsValid) {
+  auto p = policy_in_force(versioned(kValidSpec, 3), nullptr);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->spec_known);
+  EXPECT_EQ(p->spec_error, "");
+  EXPECT_EQ(p->spec_generation, 3);
+  EXPECT_EQ(p->spec.sampling->ratio, "0.25");
+}
+
+TEST(PolicyInForce, KeepsThePreviousSpecOfTheSameObjectWhenAnEditCannotBeUsed) {
+  auto good = policy_in_force(versioned(kValidSpec, 3), nullptr);
+  ASSERT_TRUE(good);
+  json bad = versioned(kInvalidSpec, 4);
+  bad["metadata"]["deletionTimestamp"] = "2026-11-26T12:00:00Z";
+  bad["status"]["debug"] = {
+      {"hash", "h"}, {"startedAt", "2026-11-26T12:00:00Z"}, {"expiresAt", "2026-11-26T12:15:00Z"}};
+  auto p = policy_in_force(bad, &*good);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->spec_known);
+  EXPECT_EQ(p->spec_error,
+            "spec.resourceAttributes: key \"team/name\" must be non-empty and hold no spaces, ',' "
+            "or '='");
+  EXPECT_EQ(p->spec.sampling->ratio, "0.25");
+  EXPECT_TRUE(p->spec.resource_attributes.empty()) << "the spec in force is generation 3's";
+  EXPECT_EQ(p->spec_generation, 3);
+  // The object's own metadata and status are this version's.
+  EXPECT_EQ(p->generation, 4);
+  EXPECT_TRUE(p->deleting);
+  ASSERT_TRUE(p->debug_status);
+  EXPECT_EQ(p->debug_status->hash, "h");
+
+  // A second unusable edit still keeps generation 3; a valid one replaces it.
+  auto again = policy_in_force(versioned(kInvalidSpec, 5), &*p);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->spec_generation, 3);
+  EXPECT_TRUE(again->spec_known);
+  auto fixed = policy_in_force(versioned({{"sampling", {{"ratio", "0.5"}}}}, 6), &*again);
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->spec_error, "");
+  EXPECT_EQ(fixed->spec_generation, 6);
+  EXPECT_EQ(fixed->spec.sampling->ratio, "0.5");
+}
+
+TEST(PolicyInForce, HasNoSpecWhenNoValidVersionOfThisObjectWasSeen) {
+  auto first = policy_in_force(versioned(kInvalidSpec, 1), nullptr);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->spec_known);
+  EXPECT_NE(first->spec_error, "");
+  EXPECT_FALSE(first->spec.sampling) << "no spec is in force";
+  EXPECT_EQ(first->key(), "shop/task-api");
+  // Another object of the same name (deleted and re-created) does not inherit a spec.
+  auto other = policy_in_force(versioned(kValidSpec, 7, "u-old"), nullptr);
+  ASSERT_TRUE(other);
+  auto p = policy_in_force(versioned(kInvalidSpec, 1, "u-new"), &*other);
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->spec_known);
+  // And a policy without a spec in force stays so until a valid edit.
+  auto still = policy_in_force(versioned(kInvalidSpec, 2, "u-new"), &*p);
+  ASSERT_TRUE(still);
+  EXPECT_FALSE(still->spec_known);
+}
+
+TEST(PolicyInForce, IsNothingForAnObjectThatIsNoTracingPolicy) {
+  std::string error;
+  EXPECT_FALSE(policy_in_force(json::array(), nullptr, &error));
+  EXPECT_NE(error, "");
+  EXPECT_FALSE(policy_in_force(json{{"spec", kInvalidSpec}}, nullptr, &error));
+  EXPECT_NE(error.find("metadata"), std::string::npos) << error;
+}
+
 TEST(ParseDuration, ReadsGoStyleDurations) {
   EXPECT_EQ(parse_duration("15m"), seconds(900));
   EXPECT_EQ(parse_duration("1h30m"), seconds(5400));
