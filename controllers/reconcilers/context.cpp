@@ -69,6 +69,13 @@ std::shared_ptr<const Policy> PolicyCache::get(const std::string& key) const {
   return it == policies_.end() ? nullptr : it->second;
 }
 
+std::string PolicyCache::unknown_spec() const {
+  for (const auto& p : all()) {
+    if (!p->deleting && !p->spec_known) return p->key();
+  }
+  return "";
+}
+
 std::string PolicyCache::error(const std::string& key) const {
   std::shared_lock g(mu_);
   if (auto it = policies_.find(key); it != policies_.end()) return it->second->spec_error;

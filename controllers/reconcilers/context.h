@@ -55,6 +55,10 @@ class PolicyCache {
   // Why the current version of `key` cannot be used ("" if it can): its spec's parse error, or
   // why the object is no TracingPolicy at all.
   std::string error(const std::string& key) const;
+  // A policy the operator has claimed but whose spec it has never been able to read (invalid
+  // since this process started, no earlier spec kept): what it wants is unknown, so passes that
+  // delete must not take its objects for unwanted. "" when there is none.
+  std::string unknown_spec() const;
 
  private:
   mutable std::shared_mutex mu_;

@@ -46,10 +46,15 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   if (!ctx_.dapr.served()) return Action::requeue(kResync);
 
   std::map<std::string, Want> wanted;  // "ns/name" → target
+  std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
     if (managed_by_operator(*d)) continue;
     Workload w = workload_from_deployment(*d);
     auto decision = workloads_.decide(w);
+    if (decision.config && !decision.config->unusable.empty()) {
+      held = w.key();  // kept as it is: its Configuration is neither written nor removed
+      continue;
+    }
     if (!decision.dapr) continue;
     const auto& t = *decision.dapr;
     std::string key = t.ns + "/" + t.name;
@@ -168,10 +173,17 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     spdlog::info("Dapr Configuration {}: tracing at samplingRate {}", key, t.tracing.sampling_rate);
   }
 
-  // Delete or give back what no workload wants any more.
+  // Delete or give back what no workload wants any more — unless a policy whose spec was never
+  // readable may want it.
   std::set<std::string> deleted;
+  std::string unknown = ctx_.policy_cache.unknown_spec();
+  if (!unknown.empty()) unknown = "policy " + unknown;
+  if (unknown.empty() && !held.empty()) unknown = "workload " + held;
+  if (!unknown.empty()) {
+    spdlog::debug("Dapr: {} cannot be decided; nothing is deleted or given back", unknown);
+  }
   for (const auto& [key, obj] : live) {
-    if (wanted.count(key)) continue;
+    if (wanted.count(key) || !unknown.empty()) continue;
     const std::string ns = obj["metadata"].value("namespace", "");
     const std::string name = obj["metadata"].value("name", "");
     if (ownership_of(obj, naming::kDaprConfigurationKind, uids).ours) {

@@ -96,12 +96,17 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     want.instance = inst;
     want.owners.insert(p->key());
   }
+  std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
     if (managed_by_operator(*d)) continue;
     Workload w = workload_from_deployment(*d);
     auto decision = workloads_.decide(w);
     if (!decision.config || decision.opted_out) continue;
     const EffectiveConfig& c = *decision.config;
+    if (!c.unusable.empty()) {  // held as it is: nothing created for it, nothing removed
+      held = w.key();
+      continue;
+    }
     if (c.jaeger_mode != "managed") continue;
     JaegerInstance inst{c.jaeger_namespace, c.jaeger_name};
     Wanted& want = wanted[inst.ns + "/" + inst.name];
@@ -276,9 +281,16 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
       }
     }
   };
-  remove_unwanted(ctx_.deployments.store(), kube::resources::deployments());
-  remove_unwanted(services_.store(), kServices);
-  remove_unwanted(config_maps_.store(), kube::resources::config_maps());
+  // A policy whose spec was never readable, or a workload held as it is, may need any instance:
+  // remove nothing until they can be decided.
+  if (std::string unknown = ctx_.policy_cache.unknown_spec(); !unknown.empty() || !held.empty()) {
+    spdlog::debug("managed Jaeger: {} cannot be decided; nothing is removed",
+                  unknown.empty() ? "workload " + held : "policy " + unknown);
+  } else {
+    remove_unwanted(ctx_.deployments.store(), kube::resources::deployments());
+    remove_unwanted(services_.store(), kServices);
+    remove_unwanted(config_maps_.store(), kube::resources::config_maps());
+  }
 
   // Release the finalizer of policies that own no instance any more, once no object lists them.
   bool finalizers_waiting = false;

@@ -314,22 +314,24 @@ TEST_F(SpecSafety, AnEditTheOperatorCannotUseKeepsTheLastValidSpecAndRevertsNoth
   const json original = json::array({entry("LOG_LEVEL", "info")});
   workload(ns_, "web", {{"app", "web"}}, original);
   op_->start();
-  ASSERT_TRUE(apply_policy(
-      ns_, "p",
-      {{"sampling", {{"ratio", "0.25"}}}, {"resourceAttributes", {{"team", "payments"}}}}));
+  ASSERT_TRUE(apply_policy(ns_, "p",
+                           {{"sampling", {{"ratio", "0.25"}}},
+                            {"resourceAttributes", {{"team", "payments"}}},
+                            {"jaeger", {{"mode", "managed"}, {"name", "traces"}}}}));
   ASSERT_TRUE(wait_var(ns_, "web", naming::kOtelSamplerArg, "0.25"));
-  // No exporter endpoint: the policy's managed Jaeger, in its namespace.
-  ASSERT_TRUE(eventually([&] { return deployment(ns_, "jaeger").is_object(); }))
+  // No exporter endpoint: the policy's managed Jaeger "traces", in its namespace.
+  ASSERT_TRUE(eventually([&] { return deployment(ns_, "traces").is_object(); }))
       << "operator log " << op_->log_path();
-  const json jaeger_uid = deployment(ns_, "jaeger")["metadata"]["uid"];
+  const json jaeger_uid = deployment(ns_, "traces")["metadata"]["uid"];
   ASSERT_TRUE(op_->wait_idle(1));
   const json configured = env(ns_, "web");
   const std::string rv = deployment(ns_, "web")["metadata"]["resourceVersion"];
 
   // An edit the API server (with the old CRD) accepts and the operator cannot use.
-  ASSERT_TRUE(apply_policy(
-      ns_, "p",
-      {{"sampling", {{"ratio", "0.5"}}}, {"resourceAttributes", {{"team/name", "payments"}}}}));
+  ASSERT_TRUE(apply_policy(ns_, "p",
+                           {{"sampling", {{"ratio", "0.5"}}},
+                            {"resourceAttributes", {{"team/name", "payments"}}},
+                            {"jaeger", {{"mode", "managed"}, {"name", "traces"}}}}));
   ASSERT_TRUE(wait_condition(ns_, "p", "Degraded", "InvalidSpec",
                              "spec.resourceAttributes: key \"team/name\""));
   json ready = condition(ns_, "p", "Ready");
@@ -345,7 +347,7 @@ TEST_F(SpecSafety, AnEditTheOperatorCannotUseKeepsTheLastValidSpecAndRevertsNoth
   ASSERT_TRUE(op_->wait_idle(1));
   EXPECT_EQ(env(ns_, "web"), configured) << "nothing reverted, nothing changed";
   EXPECT_EQ(deployment(ns_, "web")["metadata"]["resourceVersion"], rv) << "no write";
-  EXPECT_EQ(deployment(ns_, "jaeger")["metadata"]["uid"], jaeger_uid) << "its Jaeger stays";
+  EXPECT_EQ(deployment(ns_, "traces")["metadata"]["uid"], jaeger_uid) << "its Jaeger stays";
 
   // The operator restarts while the spec is invalid: it never saw a valid one. It configures
   // nothing new and reverts nothing.
@@ -360,11 +362,16 @@ TEST_F(SpecSafety, AnEditTheOperatorCannotUseKeepsTheLastValidSpecAndRevertsNoth
   EXPECT_EQ(env(ns_, "web"), configured);
   EXPECT_EQ(deployment(ns_, "web")["metadata"]["resourceVersion"], rv) << "no write";
   EXPECT_EQ(env(ns_, "new"), original) << "configures nothing new";
+  // Its Jaeger, which only the unreadable spec names, is neither removed nor replaced by a
+  // default one: nothing is removed while a policy's spec is unknown.
+  EXPECT_EQ(deployment(ns_, "traces")["metadata"]["uid"], jaeger_uid) << "its Jaeger stays";
+  EXPECT_FALSE(deployment(ns_, "jaeger").is_object()) << "no default Jaeger in its place";
 
   // Fixed: the new spec applies to both.
-  ASSERT_TRUE(apply_policy(
-      ns_, "p",
-      {{"sampling", {{"ratio", "0.5"}}}, {"resourceAttributes", {{"team.name", "payments"}}}}));
+  ASSERT_TRUE(apply_policy(ns_, "p",
+                           {{"sampling", {{"ratio", "0.5"}}},
+                            {"resourceAttributes", {{"team.name", "payments"}}},
+                            {"jaeger", {{"mode", "managed"}, {"name", "traces"}}}}));
   ASSERT_TRUE(wait_var(ns_, "web", naming::kOtelSamplerArg, "0.5"));
   ASSERT_TRUE(wait_var(ns_, "new", naming::kOtelSamplerArg, "0.5"));
   ASSERT_TRUE(wait_condition(ns_, "p", "Degraded", "AsExpected", ""));
