@@ -46,6 +46,7 @@ struct Flags {
   std::chrono::seconds lease_duration{15};
   std::chrono::seconds renew_deadline{10};
   std::chrono::seconds retry_period{2};
+  std::chrono::seconds resync_period{600};
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -66,6 +67,7 @@ const char* kUsage = R"(Usage: tracing-operator [flags]
   --leader-election-lease-duration D  how long a standby waits on a Lease that stopped moving (15s)
   --leader-election-renew-deadline D  a leader that has not renewed for this long stops (10s)
   --leader-election-retry-period D    between two tries to acquire or renew (2s)
+  --resync-period D               queue every workload and policy again this often; 0 = never (10m)
   --log-format json|text         (default text)
   --log-level debug|info|warn|error  (default info)
 )";
@@ -133,6 +135,17 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
       f.leader_elect = !has_value || value == "true";
       if (has_value && value != "true" && value != "false") {
         err = "flag --leader-elect takes true or false, not \"" + value + "\"";
+      }
+    } else if (name == "resync-period") {
+      std::string text;
+      err = need(text);
+      auto d = err           ? std::nullopt
+               : text == "0" ? std::optional<std::chrono::seconds>(0)
+                             : tracing::controllers::parse_duration(text);
+      if (!err && !d) {
+        err = "flag --resync-period: \"" + text + "\" is not a duration (e.g. 10m; 0 turns it off)";
+      } else if (!err) {
+        f.resync_period = *d;
       }
     } else if (name == "leader-election-namespace") {
       err = need(f.leader_election_namespace);
@@ -291,7 +304,13 @@ int main(int argc, char** argv) {
     std::_Exit(1);
   }).detach();
 
-  auto config = tracing::kube::load_config(flags.kubeconfig);
+  // Test-only: where the service account's token, CA and namespace are
+  // (tests/helm/incluster_test.py plays the kubelet); a Pod has them at the standard path.
+  const char* sa_dir = std::getenv("TRACING_SERVICE_ACCOUNT_DIR");
+  auto config = tracing::kube::load_config(flags.kubeconfig,
+                                           sa_dir != nullptr && *sa_dir != '\0'
+                                               ? std::string(sa_dir)
+                                               : std::string(tracing::kube::kServiceAccountDir));
   if (!config) {
     spdlog::error("{}", config.error().message);
     return 1;
@@ -352,6 +371,7 @@ int main(int argc, char** argv) {
   options.root_namespace = flags.root_namespace;
   options.workers = flags.workers;
   options.instance = identity;
+  options.resync_period = flags.resync_period;
   tracing::controllers::Manager manager(client, options);
   std::atomic<bool> leading{false};
   tracing::runtime::HttpServer http(

@@ -198,6 +198,19 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
 void Manager::start_workers() {
   std::lock_guard<std::mutex> g(lifecycle_mu_);
   if (stopped_ || !workers_.empty()) return;
+  if (options_.resync_period > std::chrono::milliseconds(0)) {
+    // Level-triggered safety net: every workload, policy and pass is looked at again, so drift
+    // nothing announced (a fixed RBAC rule, a missed event) is caught. A converged cluster costs
+    // decisions, not writes.
+    resync_ = std::thread([this] {
+      std::unique_lock<std::mutex> g(resync_mu_);
+      while (!resync_cv_.wait_for(g, options_.resync_period, [this] { return resync_stop_; })) {
+        for (const auto& k : deployments_.store().keys()) workload_queue_.add(k);
+        for (const auto& k : policies_.store().keys()) policy_queue_.add(k);
+        enqueue_cluster();
+      }
+    });
+  }
   for (int i = 0; i < options_.workers; ++i) {
     workers_.emplace_back([this, i] {
       run_worker(
@@ -258,8 +271,10 @@ void Manager::run_worker(int slot, runtime::WorkQueue& queue,
         spdlog::warn("{} {}: {} (retrying)", what, *key, e.to_string());
         queue.add_rate_limited(*key);
       } else {
-        spdlog::error("{} {}: {}", what, *key, e.to_string());
-        queue.forget(*key);
+        // 400/403/404/422 fail the same way until someone changes something the operator may
+        // not see (RBAC, an admission webhook): look again, but not often.
+        spdlog::error("{} {}: {} (retrying in a minute or more)", what, *key, e.to_string());
+        queue.add_rate_limited(*key, kTerminalRetry);
       }
     } else {
       queue.forget(*key);
@@ -428,6 +443,12 @@ void Manager::stop() {
   }
   // From here on nothing may reach the API server: a list or watch in progress ends at once.
   client_.shut_down();
+  {
+    std::lock_guard<std::mutex> rg(resync_mu_);
+    resync_stop_ = true;
+  }
+  resync_cv_.notify_all();
+  if (resync_.joinable()) resync_.join();
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();

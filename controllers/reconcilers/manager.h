@@ -28,6 +28,8 @@ struct ManagerOptions {
   std::function<WallTime()> now = [] { return std::chrono::system_clock::now(); };
   // How long stop() lets running reconciles finish before abandoning their requests.
   std::chrono::milliseconds shutdown_grace{5000};
+  // Every this often, everything is queued again (0: never).
+  std::chrono::milliseconds resync_period{std::chrono::minutes(10)};
 };
 
 class Manager {
@@ -54,6 +56,8 @@ class Manager {
   std::string unhealthy() const;
   static constexpr std::chrono::minutes kWedgedReconcile{5};
   static constexpr std::chrono::minutes kWedgedWatch{15};
+  // The least delay before a reconcile that failed with a non-retryable error runs again.
+  static constexpr std::chrono::minutes kTerminalRetry{1};
   // Prometheus text exposition (/metrics).
   std::string metrics() const;
 
@@ -96,6 +100,10 @@ class Manager {
   runtime::Histogram reconcile_seconds_[3][2];
   runtime::Histogram queue_seconds_[3];
   std::mutex lifecycle_mu_;  // start_workers() against stop()
+  std::thread resync_;
+  std::mutex resync_mu_;
+  std::condition_variable resync_cv_;
+  bool resync_stop_ = false;
   bool stopped_ = false;
 };
 

@@ -22,7 +22,8 @@ class Backoff {
     std::chrono::seconds reset_after{120};  // no failure for this long → start over
   };
 
-  explicit Backoff(Options o) : Backoff(o, 0x5eed) {}
+  // Seeded at random, so that many clients failing together do not retry in step.
+  explicit Backoff(Options o) : Backoff(o, std::random_device{}()) {}
   Backoff(Options o, uint64_t seed) : opts_(o), rng_(seed) {}
 
   // The delay to wait after a failure observed at `now`.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
+
 namespace tracing::runtime {
 
 std::string object_key(const json& object) {
@@ -165,7 +167,8 @@ Informer::State Informer::step_list() {
   if (!list) {
     connected_ = false;
     stats_.errors++;
-    spdlog::warn("informer {}: list failed: {}", resource_.plural, list.error().to_string());
+    spdlog::log(list.error().is_shutting_down() ? spdlog::level::debug : spdlog::level::warn,
+                "informer {}: list failed: {}", resource_.plural, list.error().to_string());
     sleep_backoff();
     return NeedList{};
   }
@@ -218,7 +221,12 @@ Informer::State Informer::step_watch(const Watching& w) {
   wo.resource_version = w.rv;
   wo.label_selector = options_.label_selector;
   wo.field_selector = options_.field_selector;
-  wo.timeout_seconds = options_.watch_timeout_seconds;
+  if (options_.watch_timeout_seconds > 0) {
+    wo.timeout_seconds = options_.watch_timeout_seconds;
+  } else {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    wo.timeout_seconds = std::uniform_int_distribution<int>(300, 599)(rng);
+  }
   std::string rv = w.rv;
   uint64_t seen = 0;
   auto started = std::chrono::steady_clock::now();
@@ -260,8 +268,9 @@ Informer::State Informer::step_watch(const Watching& w) {
       return NeedList{};
     }
     stats_.errors++;
-    spdlog::warn("informer {}: watch from rv {} failed: {}", resource_.plural, rv,
-                 status.error().to_string());
+    spdlog::log(status.error().is_shutting_down() ? spdlog::level::debug : spdlog::level::warn,
+                "informer {}: watch from rv {} failed: {}", resource_.plural, rv,
+                status.error().to_string());
     sleep_backoff();
     return Watching{rv};
   }

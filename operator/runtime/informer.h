@@ -69,7 +69,10 @@ struct InformerOptions {
   // Reduces an object to what the caller reads. Must keep metadata.name, metadata.namespace and
   // metadata.resourceVersion. Default: keep everything.
   std::function<json(json&&)> project;
-  int watch_timeout_seconds = 290;
+  // Each watch asks the server to end it after this many seconds; 0 (the default) picks a new
+  // random value in [300, 600) for every watch, as client-go's reflector does, so that the
+  // watches of many informers and replicas do not all reconnect at once.
+  int watch_timeout_seconds = 0;
   int list_page_size = 500;
   kube::Backoff::Options backoff;
 };

@@ -202,7 +202,9 @@ void WorkQueue::add_after(const std::string& key, Clock::duration delay) {
   }
 }
 
-void WorkQueue::add_rate_limited(const std::string& key) { add_after(key, limiter_->when(key)); }
+void WorkQueue::add_rate_limited(const std::string& key, Clock::duration at_least) {
+  add_after(key, std::max(limiter_->when(key), at_least));
+}
 
 void WorkQueue::forget(const std::string& key) { limiter_->forget(key); }
 

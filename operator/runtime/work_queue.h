@@ -131,8 +131,8 @@ class WorkQueue {
   // Queues `key` once `delay` has passed on the clock; delay <= 0 is add(). If `key` is already
   // waiting, the earlier deadline wins. Ignored once shutting down.
   void add_after(const std::string& key, Clock::duration delay);
-  // add_after(key, limiter.when(key)).
-  void add_rate_limited(const std::string& key);
+  // add_after(key, max(limiter.when(key), at_least)).
+  void add_rate_limited(const std::string& key, Clock::duration at_least = Clock::duration::zero());
   // Resets the key's backoff in the rate limiter (call after a successful reconcile).
   void forget(const std::string& key);
   int num_requeues(const std::string& key);

@@ -104,5 +104,32 @@ TEST_F(Metrics, ReadyzFollowsTheWatchesAndHealthzStaysUpWhileTheApiServerIsAway)
   EXPECT_TRUE(eventually([&] { return op_->ready(); }, 60s)) << "/readyz did not come back";
 }
 
+// --resync-period: every workload is looked at again without any event, and a converged one
+// costs no write.
+TEST_F(Metrics, APeriodicResyncReconcilesAgainAndWritesNothing) {
+  ASSERT_TRUE(client_->create(deployments(), ns_, deployment("a")));
+  op_->start({"--resync-period=2s"});
+  json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+            {"kind", "TracingPolicy"},
+            {"metadata", {{"name", "p"}, {"namespace", ns_}}},
+            {"spec",
+             {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+              {"sampling", {{"ratio", "0.2"}}}}}};
+  ASSERT_TRUE(client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""}));
+  ASSERT_TRUE(eventually(
+      [&] { return op_->metric("tracing_operator_workloads{state=\"configured\"}") == 1; }));
+  ASSERT_TRUE(op_->wait_idle(1));
+  const size_t offset = audit_log_size();
+  const double before = op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}");
+  EXPECT_TRUE(eventually(
+      [&] {
+        return op_->metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
+               before + 2;
+      },
+      20s))
+      << "two resyncs reconcile workload a again";
+  EXPECT_EQ(audit_writes_since(offset), 0) << "a converged workload costs no write";
+}
+
 }  // namespace
 }  // namespace tracing::testing

@@ -381,6 +381,18 @@ TEST(WorkQueue, AddRateLimitedWaitsForTheBackoff) {
   EXPECT_EQ(q.try_get(), "a");
 }
 
+TEST(WorkQueue, AddRateLimitedWaitsAtLeastTheFloorAndStillCountsTheFailure) {
+  FakeClock clock;
+  WorkQueue q(clock, exponential());
+  q.add_rate_limited("a", 1min);  // the backoff says 5 ms; a terminal error waits a minute
+  EXPECT_EQ(q.num_requeues("a"), 1);
+  clock.advance(59s);
+  EXPECT_EQ(q.try_get(), std::nullopt);
+  clock.advance(1s);
+  ASSERT_EQ(q.try_get(), "a");
+  q.done("a");
+}
+
 TEST(WorkQueue, ForgetResetsBackoff) {
   FakeClock clock;
   WorkQueue q(clock, exponential());
