@@ -2,13 +2,12 @@
 // a killed leader is replaced within lease duration + retry period (and a change made meanwhile
 // is applied), SIGTERM hands the Lease over within seconds, and a leader cut off from the API
 // server stops before its Lease can expire for anyone else.
-#include <sys/stat.h>
 
 #include <fstream>
 #include <regex>
 #include <thread>
 
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
 namespace {
@@ -37,23 +36,13 @@ std::string identity_in_log(const std::string& path) {
   return id;
 }
 
-class LeaderElection : public ClusterTest {
+class LeaderElection : public OperatorTest {
  protected:
   void SetUp() override {
-    ClusterTest::SetUp();
+    OperatorTest::SetUp();
     if (HasFatalFailure()) return;
-    install_crd_and_rbac(*client_);
-    if (HasFatalFailure()) return;
-    root_ = ns_ + "-root";
-    auto r = client_->create(
-        namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
-    ASSERT_TRUE(r) << r.error().to_string();
-    std::string dir = std::string(TRACING_BINARY_DIR) + "/test-logs";
-    ::mkdir(dir.c_str(), 0755);
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (const char* name : {"a", "b"}) {
-      std::string log = dir + "/LeaderElection." + test + "." + name + ".log";
+      std::string log = log_path(std::string(".") + name);
       std::remove(log.c_str());
       ops_.push_back(std::make_unique<OperatorProcess>(root_, log));
     }
@@ -64,9 +53,7 @@ class LeaderElection : public ClusterTest {
   }
   void TearDown() override {
     for (auto& op : ops_) op->stop();
-    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
-    ns_.clear();
-    ClusterTest::TearDown();
+    OperatorTest::TearDown();
   }
 
   void set_ratio(const std::string& ratio) {
@@ -110,7 +97,6 @@ class LeaderElection : public ClusterTest {
     return l ? *l : json();
   }
 
-  std::string root_;
   std::vector<std::unique_ptr<OperatorProcess>> ops_;
 };
 

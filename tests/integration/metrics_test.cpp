@@ -1,11 +1,10 @@
 // /metrics, /readyz and /healthz of a running operator: Prometheus' own linter (client_golang's
 // promlint, built into the control plane binary) passes on the exposition, the series a user
 // alerts on are there with values that follow what happened, and /readyz follows the watches.
-#include <sys/stat.h>
 
 #include <fstream>
 
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
 namespace {
@@ -16,32 +15,7 @@ using kube::resources::namespaces;
 const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
                                "TracingPolicy"};
 
-class Metrics : public ClusterTest {
- protected:
-  void SetUp() override {
-    ClusterTest::SetUp();
-    if (HasFatalFailure()) return;
-    install_crd_and_rbac(*client_);
-    if (HasFatalFailure()) return;
-    root_ = ns_ + "-root";
-    auto r = client_->create(
-        namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
-    ASSERT_TRUE(r) << r.error().to_string();
-    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    op_ = std::make_unique<OperatorProcess>(
-        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Metrics." + test + ".log");
-  }
-  void TearDown() override {
-    if (op_) op_->stop();
-    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
-    ns_.clear();
-    ClusterTest::TearDown();
-  }
-  std::string root_;
-  std::unique_ptr<OperatorProcess> op_;
-};
+using Metrics = OperatorTest;
 
 TEST_F(Metrics, TheExpositionPassesPromlintAndFollowsWhatHappened) {
   ASSERT_TRUE(client_->create(deployments(), ns_, deployment("a")));

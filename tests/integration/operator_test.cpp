@@ -16,7 +16,7 @@
 #include "controllers/jaeger.h"
 #include "controllers/naming.h"
 #include "tests/integration/local_jaeger.h"
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
 namespace {
@@ -36,59 +36,8 @@ std::chrono::system_clock::time_point parse_time(const json& text) {
 const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
                                "TracingPolicy"};
 
-class Operator : public ClusterTest {
+class Operator : public OperatorTest {
  protected:
-  void SetUp() override {
-    ClusterTest::SetUp();
-    install_crd_and_rbac(*client_);
-    if (HasFatalFailure()) return;
-    root_ = make_namespace("root");
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    op_ = std::make_unique<OperatorProcess>(
-        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Operator." + test + ".log");
-    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
-  }
-
-  void TearDown() override {
-    if (op_) op_->stop();
-    // Policies keep the operator's finalizer once it is gone: drop it so the namespaces go, and
-    // wait until they are gone, so no test's leftovers are still being torn down (and seen by
-    // the next test's operator) while another test counts writes.
-    std::vector<std::string> all = created_namespaces_;
-    all.push_back(ns_);
-    for (const auto& ns : all) {
-      if (auto list = client_->list(kPolicies, ns); list) {
-        for (const auto& p : list->items) {
-          (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
-                               {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
-        }
-      }
-      (void)client_->remove(namespaces(), "", ns);
-    }
-    EXPECT_TRUE(eventually(
-        [&] {
-          for (const auto& ns : all) {
-            if (client_->get(namespaces(), "", ns).ok()) return false;
-          }
-          return true;
-        },
-        120s))
-        << "test namespaces still terminating";
-    ns_.clear();  // gone already
-    ClusterTest::TearDown();
-  }
-
-  // A namespace named after the test's, removed afterwards.
-  std::string make_namespace(const std::string& suffix, const json& labels = json::object()) {
-    std::string name = ns_ + "-" + suffix;
-    json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
-    if (!labels.empty()) ns["metadata"]["labels"] = labels;
-    auto r = client_->create(namespaces(), "", ns);
-    EXPECT_TRUE(r) << r.error().to_string();
-    created_namespaces_.push_back(name);
-    return name;
-  }
-
   // A Deployment with one container "app" (plus `more` containers) and the given env.
   json workload(const std::string& ns, const std::string& name, const json& labels,
                 const json& env = json::array(), const json& more = json::array()) {
@@ -173,10 +122,6 @@ class Operator : public ClusterTest {
     }
     return ok;
   }
-
-  std::string root_;
-  std::unique_ptr<OperatorProcess> op_;
-  std::vector<std::string> created_namespaces_;
 };
 
 json entry(const std::string& name, const std::string& value) {

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "controllers/naming.h"
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
 namespace {
@@ -23,56 +23,8 @@ const kube::Resource kServices{"", "v1", "services", true, "Service"};
 const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
                                          "Configuration"};
 
-class Ownership : public ClusterTest {
+class Ownership : public OperatorTest {
  protected:
-  void SetUp() override {
-    ClusterTest::SetUp();
-    install_crd_and_rbac(*client_);
-    if (HasFatalFailure()) return;
-    root_ = make_namespace("root");
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
-    op_ = std::make_unique<OperatorProcess>(
-        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/Ownership." + test + ".log");
-  }
-
-  void TearDown() override {
-    if (op_) op_->stop();
-    // The operator is gone: drop the finalizers it holds so the namespaces can go, and wait.
-    std::vector<std::string> all = created_namespaces_;
-    all.push_back(ns_);
-    for (const auto& ns : all) {
-      if (auto list = client_->list(kPolicies, ns); list) {
-        for (const auto& p : list->items) {
-          (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
-                               {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
-        }
-      }
-      (void)client_->remove(namespaces(), "", ns);
-    }
-    EXPECT_TRUE(eventually(
-        [&] {
-          for (const auto& ns : all) {
-            if (client_->get(namespaces(), "", ns).ok()) return false;
-          }
-          return true;
-        },
-        120s))
-        << "test namespaces still terminating";
-    ns_.clear();
-    ClusterTest::TearDown();
-  }
-
-  std::string make_namespace(const std::string& suffix) {
-    std::string name = ns_ + "-" + suffix;
-    auto r = client_->create(
-        namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
-    EXPECT_TRUE(r) << r.error().to_string();
-    created_namespaces_.push_back(name);
-    return name;
-  }
-
   // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
   void apply_policy(const std::string& ns, const std::string& name, const json& spec) {
     json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
@@ -137,10 +89,6 @@ class Ownership : public ClusterTest {
     }
     return out;
   }
-
-  std::string root_;
-  std::unique_ptr<OperatorProcess> op_;
-  std::vector<std::string> created_namespaces_;
 };
 
 // Someone else's object, as a Helm release would have created it (server-side apply, manager

@@ -3,7 +3,6 @@
 // its queue. Sent at random moments (once main() blocks the signal) of a rollout over a thousand
 // Deployments (startup, the first list, the reconcile storm, idle watches), to the release build
 // and, when CI names one (TRACING_OPERATOR_ASAN), to an AddressSanitizer build.
-#include <sys/stat.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -12,7 +11,7 @@
 #include <regex>
 #include <thread>
 
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
 namespace {
@@ -48,25 +47,8 @@ bool blocks_sigterm(pid_t pid) {
   return false;
 }
 
-class Shutdown : public ClusterTest {
+class Shutdown : public OperatorTest {
  protected:
-  void SetUp() override {
-    ClusterTest::SetUp();
-    if (HasFatalFailure()) return;
-    install_crd_and_rbac(*client_);
-    if (HasFatalFailure()) return;
-    root_ = ns_ + "-root";
-    auto r = client_->create(
-        namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", root_}}}});
-    ASSERT_TRUE(r) << r.error().to_string();
-    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
-  }
-  void TearDown() override {
-    EXPECT_TRUE(delete_namespaces_and_wait(*client_, {ns_, root_}));
-    ns_.clear();
-    ClusterTest::TearDown();
-  }
   void set_ratio(const std::string& ratio) {
     json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
               {"kind", "TracingPolicy"},
@@ -77,7 +59,6 @@ class Shutdown : public ClusterTest {
     auto r = client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""});
     ASSERT_TRUE(r) << r.error().to_string();
   }
-  std::string root_;
 };
 
 TEST_F(Shutdown, SigtermAtRandomMomentsOfARolloutExitsZeroWithinSeconds) {
@@ -106,8 +87,7 @@ TEST_F(Shutdown, SigtermAtRandomMomentsOfARolloutExitsZeroWithinSeconds) {
 
   int ratio = 0;
   for (const auto& run : runs) {
-    const std::string log =
-        std::string(TRACING_BINARY_DIR) + "/test-logs/Shutdown." + run.name + ".log";
+    const std::string log = log_path("." + run.name);
     std::remove(log.c_str());
     OperatorProcess op(root_, log, run.binary);
     std::chrono::milliseconds slowest{0};

@@ -14,7 +14,7 @@
 
 #include "controllers/naming.h"
 #include "tests/integration/kubelet_env.h"
-#include "tests/integration/operator_harness.h"
+#include "tests/integration/operator_fixture.h"
 #include "tests/integration/yaml_json.h"
 
 namespace tracing::testing {
@@ -39,11 +39,10 @@ json secret_entry(const std::string& name, const std::string& secret, const std:
   return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
 }
 
-class SpecSafety : public ClusterTest {
+class SpecSafety : public OperatorTest {
  protected:
   void SetUp() override {
-    ClusterTest::SetUp();
-    install_crd_and_rbac(*client_);
+    OperatorTest::SetUp();
     if (HasFatalFailure()) return;
     // Policies earlier tests left in namespaces still being deleted would be this operator's
     // work too (finalizers, debug bumps waiting for their expiry): wait until they are gone.
@@ -55,48 +54,12 @@ class SpecSafety : public ClusterTest {
             120s)) {
       ADD_FAILURE() << "policies of earlier tests are still there";
     }
-    root_ = make_namespace("root");
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
-    op_ = std::make_unique<OperatorProcess>(
-        root_, std::string(TRACING_BINARY_DIR) + "/test-logs/SpecSafety." + test + ".log");
   }
 
   void TearDown() override {
     if (op_) op_->stop();
     if (stale_crd_) install_schema(load_yaml_file(kCrdFile), /*stale=*/false);
-    std::vector<std::string> all = created_namespaces_;
-    all.push_back(ns_);
-    for (const auto& ns : all) {
-      if (auto list = client_->list(kPolicies, ns); list) {
-        for (const auto& p : list->items) {
-          (void)client_->patch(kPolicies, ns, p["metadata"]["name"].get<std::string>(),
-                               {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
-        }
-      }
-      (void)client_->remove(namespaces(), "", ns);
-    }
-    EXPECT_TRUE(eventually(
-        [&] {
-          for (const auto& ns : all) {
-            if (client_->get(namespaces(), "", ns).ok()) return false;
-          }
-          return true;
-        },
-        120s))
-        << "test namespaces still terminating";
-    ns_.clear();
-    ClusterTest::TearDown();
-  }
-
-  std::string make_namespace(const std::string& suffix) {
-    std::string name = ns_ + "-" + suffix;
-    auto r = client_->create(
-        namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
-    EXPECT_TRUE(r) << r.error().to_string();
-    created_namespaces_.push_back(name);
-    return name;
+    OperatorTest::TearDown();
   }
 
   // The CRD of an earlier release, as Helm leaves it in place on an upgrade (Helm never upgrades
@@ -228,9 +191,6 @@ class SpecSafety : public ClusterTest {
     return ok;
   }
 
-  std::string root_;
-  std::unique_ptr<OperatorProcess> op_;
-  std::vector<std::string> created_namespaces_;
   bool stale_crd_ = false;
 };
 
