@@ -47,6 +47,7 @@ struct Flags {
   std::chrono::seconds renew_deadline{10};
   std::chrono::seconds retry_period{2};
   std::chrono::seconds resync_period{600};
+  std::chrono::seconds health_stall_after{900};
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -68,6 +69,7 @@ const char* kUsage = R"(Usage: tracing-operator [flags]
   --leader-election-renew-deadline D  a leader that has not renewed for this long stops (10s)
   --leader-election-retry-period D    between two tries to acquire or renew (2s)
   --resync-period D               queue every workload and policy again this often; 0 = never (10m)
+  --health-stall-after D         /healthz fails when a reconcile or a watch loop is stuck this long (15m)
   --log-format json|text         (default text)
   --log-level debug|info|warn|error  (default info)
 )";
@@ -135,6 +137,16 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
       f.leader_elect = !has_value || value == "true";
       if (has_value && value != "true" && value != "false") {
         err = "flag --leader-elect takes true or false, not \"" + value + "\"";
+      }
+    } else if (name == "health-stall-after") {
+      std::string text;
+      err = need(text);
+      auto d = err ? std::nullopt : tracing::controllers::parse_duration(text);
+      if (!err && (!d || d->count() < 3)) {
+        err = "flag --health-stall-after: \"" + text +
+              "\" is not a duration of at least 3s (e.g. 15m)";
+      } else if (!err) {
+        f.health_stall_after = *d;
       }
     } else if (name == "resync-period") {
       std::string text;
@@ -372,6 +384,7 @@ int main(int argc, char** argv) {
   options.workers = flags.workers;
   options.instance = identity;
   options.resync_period = flags.resync_period;
+  options.health_stall_after = flags.health_stall_after;
   tracing::controllers::Manager manager(client, options);
   std::atomic<bool> leading{false};
   tracing::runtime::HttpServer http(

@@ -8,8 +8,16 @@ namespace tracing::controllers {
 
 namespace {
 
-runtime::InformerOptions deployment_options() {
+// Every watch ends (and reconnects) well within the health bound, so a live informer loop never
+// looks wedged: timeouts from a third of it (5 minutes by default, as client-go's reflector).
+runtime::InformerOptions watching(const ManagerOptions& m) {
   runtime::InformerOptions o;
+  o.min_watch_timeout_seconds = static_cast<int>(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(m.health_stall_after).count() / 3));
+  return o;
+}
+
+runtime::InformerOptions deployment_options(runtime::InformerOptions o) {
   o.project = [](json&& d) {
     // The operator's own Deployments (a managed Jaeger) are kept whole, to compare with their
     // intent; every other one only as far as the decision reads it.
@@ -22,8 +30,7 @@ runtime::InformerOptions deployment_options() {
   return o;
 }
 
-runtime::InformerOptions managed_options() {
-  runtime::InformerOptions o;
+runtime::InformerOptions managed_options(runtime::InformerOptions o) {
   o.label_selector = kManagedBySelector;
   o.project = [](json&& obj) {
     obj["metadata"].erase("managedFields");
@@ -32,8 +39,7 @@ runtime::InformerOptions managed_options() {
   return o;
 }
 
-runtime::InformerOptions namespace_options() {
-  runtime::InformerOptions o;
+runtime::InformerOptions namespace_options(runtime::InformerOptions o) {
   o.project = [](json&& n) {
     json md = {{"name", n["metadata"]["name"]},
                {"resourceVersion", n["metadata"].value("resourceVersion", "")}};
@@ -66,11 +72,12 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
     : client_(client),
       options_(std::move(options)),
       events_(client, options_.instance),
-      deployments_(client, kube::resources::deployments(), deployment_options()),
-      policies_(client, tracing_policies()),
-      namespaces_(client, kube::resources::namespaces(), namespace_options()),
-      config_maps_(client, kube::resources::config_maps(), managed_options()),
-      services_(client, {"", "v1", "services", true, "Service"}, managed_options()),
+      deployments_(client, kube::resources::deployments(), deployment_options(watching(options_))),
+      policies_(client, tracing_policies(), watching(options_)),
+      namespaces_(client, kube::resources::namespaces(), namespace_options(watching(options_))),
+      config_maps_(client, kube::resources::config_maps(), managed_options(watching(options_))),
+      services_(client, {"", "v1", "services", true, "Service"},
+                managed_options(watching(options_))),
       workload_queue_(runtime::SystemClock::instance()),
       policy_queue_(runtime::SystemClock::instance()),
       cluster_queue_(runtime::SystemClock::instance()),
@@ -296,7 +303,7 @@ std::string Manager::unhealthy() const {
     const int64_t since = busy_since_[slot];
     if (since == 0) continue;
     auto running = now - steady_clock::time_point(steady_clock::duration(since));
-    if (running > kWedgedReconcile) {
+    if (running > options_.health_stall_after) {
       return "worker " + std::to_string(slot) + ": one reconcile running for " +
              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(running).count()) +
              " s";
@@ -304,7 +311,7 @@ std::string Manager::unhealthy() const {
   }
   for (const runtime::Informer* inf :
        {&deployments_, &policies_, &namespaces_, &config_maps_, &services_}) {
-    if (inf->since_progress() > kWedgedWatch) {
+    if (inf->since_progress() > options_.health_stall_after) {
       return "informer " + inf->resource().plural + ": no progress for " +
              std::to_string(
                  std::chrono::duration_cast<std::chrono::seconds>(inf->since_progress()).count()) +

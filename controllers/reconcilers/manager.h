@@ -28,6 +28,8 @@ struct ManagerOptions {
   std::function<WallTime()> now = [] { return std::chrono::system_clock::now(); };
   // How long stop() lets running reconciles finish before abandoning their requests.
   std::chrono::milliseconds shutdown_grace{5000};
+  // /healthz fails when a reconcile or an informer loop is stuck this long.
+  std::chrono::milliseconds health_stall_after{std::chrono::minutes(15)};
   // Every this often, everything is queued again (0: never).
   std::chrono::milliseconds resync_period{std::chrono::minutes(10)};
 };
@@ -50,12 +52,10 @@ class Manager {
   uint64_t reconciles() const { return reconciles_.load(); }
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;
-  // /healthz: "" when healthy, else what is wedged: a reconcile running longer than
-  // kWedgedReconcile, or an informer loop without progress for kWedgedWatch (its watches time
-  // out after at most 10 min + 15 s idle, so a live loop always moves within that).
+  // /healthz: "" when healthy, else what is wedged: a reconcile running, or an informer loop
+  // without progress, for longer than health_stall_after (its watches end within two thirds of
+  // that, + 15 s idle timeout at most, so a live loop always moves in time).
   std::string unhealthy() const;
-  static constexpr std::chrono::minutes kWedgedReconcile{5};
-  static constexpr std::chrono::minutes kWedgedWatch{15};
   // The least delay before a reconcile that failed with a non-retryable error runs again.
   static constexpr std::chrono::minutes kTerminalRetry{1};
   // Prometheus text exposition (/metrics).

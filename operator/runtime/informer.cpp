@@ -225,7 +225,8 @@ Informer::State Informer::step_watch(const Watching& w) {
     wo.timeout_seconds = options_.watch_timeout_seconds;
   } else {
     static thread_local std::mt19937 rng{std::random_device{}()};
-    wo.timeout_seconds = std::uniform_int_distribution<int>(300, 599)(rng);
+    const int min = std::max(1, options_.min_watch_timeout_seconds);
+    wo.timeout_seconds = std::uniform_int_distribution<int>(min, 2 * min - 1)(rng);
   }
   std::string rv = w.rv;
   uint64_t seen = 0;

@@ -70,9 +70,10 @@ struct InformerOptions {
   // metadata.resourceVersion. Default: keep everything.
   std::function<json(json&&)> project;
   // Each watch asks the server to end it after this many seconds; 0 (the default) picks a new
-  // random value in [300, 600) for every watch, as client-go's reflector does, so that the
-  // watches of many informers and replicas do not all reconnect at once.
+  // random value in [min, 2 x min) for every watch, as client-go's reflector does (min 300 s),
+  // so that the watches of many informers and replicas do not all reconnect at once.
   int watch_timeout_seconds = 0;
+  int min_watch_timeout_seconds = 300;
   int list_page_size = 500;
   kube::Backoff::Options backoff;
 };

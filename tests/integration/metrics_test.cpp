@@ -2,6 +2,8 @@
 // promlint, built into the control plane binary) passes on the exposition, the series a user
 // alerts on are there with values that follow what happened, and /readyz follows the watches.
 
+#include <signal.h>
+
 #include <fstream>
 
 #include "tests/integration/operator_fixture.h"
@@ -76,6 +78,32 @@ TEST_F(Metrics, ReadyzFollowsTheWatchesAndHealthzStaysUpWhileTheApiServerIsAway)
   EXPECT_TRUE(op_->healthy()) << "an unreachable API server is not a wedged process";
   ASSERT_EQ(controlplane("start-apiserver"), 0);
   EXPECT_TRUE(eventually([&] { return op_->ready(); }, 60s)) << "/readyz did not come back";
+}
+
+// A wedged loop: the API server frozen (SIGSTOP) keeps every watch open with nothing in it, so
+// the informer loops stop moving; past --health-stall-after /healthz is 500, and it is 200 again
+// once the API server runs.
+TEST_F(Metrics, HealthzFailsWhileAWatchLoopIsStuckAndRecovers) {
+  op_->start({"--health-stall-after=6s"});
+  ASSERT_TRUE(op_->healthy());
+  std::ifstream pid_file(cp_path("apiserver.pid"));
+  pid_t apiserver = 0;
+  pid_file >> apiserver;
+  ASSERT_GT(apiserver, 0) << "no " << cp_path("apiserver.pid");
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{apiserver};
+  ASSERT_EQ(::kill(apiserver, SIGSTOP), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return !op_->healthy(); }, 30s)) << "/healthz stayed 200";
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 3s) << "not before the loops could have stalled";
+  ::kill(apiserver, SIGCONT);
+  EXPECT_TRUE(eventually([&] { return op_->healthy(); }, 60s)) << "/healthz did not recover";
+  std::cerr << "[ health ] /healthz failed "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms after the API server froze (bound 6 s)\n";
 }
 
 // --resync-period: every workload is looked at again without any event, and a converged one
