@@ -16,9 +16,6 @@ using kube::resources::deployments;
 using kube::resources::namespaces;
 using Clock = std::chrono::steady_clock;
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
-
 // Short durations keep the test quick; their relations are the defaults' (15s/10s/2s).
 const std::vector<std::string> kElection = {"--leader-elect", "--leader-election-lease-duration=6s",
                                             "--leader-election-renew-deadline=3s",
@@ -57,14 +54,9 @@ class LeaderElection : public OperatorTest {
   }
 
   void set_ratio(const std::string& ratio) {
-    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-              {"kind", "TracingPolicy"},
-              {"metadata", {{"name", "p"}, {"namespace", ns_}}},
-              {"spec",
-               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-                {"sampling", {{"ratio", ratio}}}}}};
-    auto r = client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""});
-    ASSERT_TRUE(r) << r.error().to_string();
+    apply_policy(ns_, "p",
+                 {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                  {"sampling", {{"ratio", ratio}}}});
   }
   bool all_have_ratio(const std::string& ratio) {
     for (int i = 0; i < 3; ++i) {

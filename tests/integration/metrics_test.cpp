@@ -14,9 +14,6 @@ namespace {
 using kube::resources::deployments;
 using kube::resources::namespaces;
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
-
 using Metrics = OperatorTest;
 
 TEST_F(Metrics, TheExpositionPassesPromlintAndFollowsWhatHappened) {
@@ -25,14 +22,11 @@ TEST_F(Metrics, TheExpositionPassesPromlintAndFollowsWhatHappened) {
   opted_out["metadata"]["annotations"] = {{"tracing.rollout.dev/inject", "false"}};
   ASSERT_TRUE(client_->create(deployments(), ns_, opted_out));
   op_->start();
-  json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-            {"kind", "TracingPolicy"},
-            {"metadata", {{"name", "p"}, {"namespace", ns_}}},
-            {"spec",
-             {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-              {"sampling", {{"ratio", "0.2"}}},
-              {"debug", {{"ratio", "1"}, {"duration", "10m"}}}}}};
-  ASSERT_TRUE(client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""}));
+  apply_policy(ns_, "p",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", "0.2"}}},
+                {"debug", {{"ratio", "1"}, {"duration", "10m"}}}});
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(eventually([&] {
     return op_->metric("tracing_operator_workloads{state=\"configured\"}") == 1 &&
            op_->metric("tracing_operator_debug_bumps_active") == 1;
@@ -111,13 +105,10 @@ TEST_F(Metrics, HealthzFailsWhileAWatchLoopIsStuckAndRecovers) {
 TEST_F(Metrics, APeriodicResyncReconcilesAgainAndWritesNothing) {
   ASSERT_TRUE(client_->create(deployments(), ns_, deployment("a")));
   op_->start({"--resync-period=2s"});
-  json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-            {"kind", "TracingPolicy"},
-            {"metadata", {{"name", "p"}, {"namespace", ns_}}},
-            {"spec",
-             {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-              {"sampling", {{"ratio", "0.2"}}}}}};
-  ASSERT_TRUE(client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""}));
+  apply_policy(ns_, "p",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", "0.2"}}}});
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(eventually(
       [&] { return op_->metric("tracing_operator_workloads{state=\"configured\"}") == 1; }));
   ASSERT_TRUE(op_->wait_idle(1));

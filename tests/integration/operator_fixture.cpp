@@ -33,6 +33,15 @@ std::string OperatorTest::make_namespace(const std::string& suffix, const json& 
   return name;
 }
 
+void OperatorTest::apply_policy(const std::string& ns, const std::string& name, const json& spec) {
+  json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
+            {"kind", "TracingPolicy"},
+            {"metadata", {{"name", name}, {"namespace", ns}}},
+            {"spec", spec}};
+  auto r = client_->apply(kPolicies, ns, name, p, {"kubectl", true, ""});
+  ASSERT_TRUE(r) << r.error().to_string();
+}
+
 std::string OperatorTest::log_path(const std::string& suffix) const {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return std::string(TRACING_BINARY_DIR) + "/test-logs/" + info->test_suite_name() + "." +

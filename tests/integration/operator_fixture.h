@@ -13,6 +13,9 @@
 
 namespace tracing::testing {
 
+inline const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
+                                      "TracingPolicy"};
+
 class OperatorTest : public ClusterTest {
  protected:
   void SetUp() override;
@@ -20,6 +23,8 @@ class OperatorTest : public ClusterTest {
 
   // A namespace named after the test's, removed afterwards.
   std::string make_namespace(const std::string& suffix, const json& labels = json::object());
+  // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
+  void apply_policy(const std::string& ns, const std::string& name, const json& spec);
   // build/test-logs/<Suite>.<Test><suffix>.log (the folder is made by SetUp).
   std::string log_path(const std::string& suffix = "") const;
 

@@ -33,9 +33,6 @@ std::chrono::system_clock::time_point parse_time(const json& text) {
   return t.value_or(std::chrono::system_clock::time_point{});
 }
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
-
 class Operator : public OperatorTest {
  protected:
   // A Deployment with one container "app" (plus `more` containers) and the given env.
@@ -57,16 +54,6 @@ class Operator : public OperatorTest {
     auto r = client_->create(deployments(), ns, d);
     EXPECT_TRUE(r) << r.error().to_string();
     return r ? *r : d;
-  }
-
-  // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
-  void apply_policy(const std::string& ns, const std::string& name, const json& spec) {
-    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-              {"kind", "TracingPolicy"},
-              {"metadata", {{"name", name}, {"namespace", ns}}},
-              {"spec", spec}};
-    auto r = client_->apply(kPolicies, ns, name, p, {"kubectl", true, ""});
-    ASSERT_TRUE(r) << r.error().to_string();
   }
 
   json get_policy(const std::string& ns, const std::string& name) {

@@ -17,24 +17,12 @@ using kube::resources::config_maps;
 using kube::resources::deployments;
 using kube::resources::namespaces;
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
 const kube::Resource kServices{"", "v1", "services", true, "Service"};
 const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
                                          "Configuration"};
 
 class Ownership : public OperatorTest {
  protected:
-  // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
-  void apply_policy(const std::string& ns, const std::string& name, const json& spec) {
-    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-              {"kind", "TracingPolicy"},
-              {"metadata", {{"name", name}, {"namespace", ns}}},
-              {"spec", spec}};
-    auto r = client_->apply(kPolicies, ns, name, p, {"kubectl", true, ""});
-    ASSERT_TRUE(r) << r.error().to_string();
-  }
-
   json get_or_null(const kube::Resource& r, const std::string& ns, const std::string& name) {
     auto got = client_->get(r, ns, name);
     return got ? *got : json();

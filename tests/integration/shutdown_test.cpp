@@ -19,9 +19,6 @@ namespace {
 using kube::resources::deployments;
 using kube::resources::namespaces;
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
-
 // One entry per clean stop an operator log records: the reconciles it counted ("stopped after N
 // reconciles"), or 0 when SIGTERM came before its informers synced ("stopped before ...").
 std::vector<long> reconciles_at_each_stop(const std::string& log_path) {
@@ -50,14 +47,9 @@ bool blocks_sigterm(pid_t pid) {
 class Shutdown : public OperatorTest {
  protected:
   void set_ratio(const std::string& ratio) {
-    json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
-              {"kind", "TracingPolicy"},
-              {"metadata", {{"name", "p"}, {"namespace", ns_}}},
-              {"spec",
-               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-                {"sampling", {{"ratio", ratio}}}}}};
-    auto r = client_->apply(kPolicies, ns_, "p", p, {"kubectl", true, ""});
-    ASSERT_TRUE(r) << r.error().to_string();
+    apply_policy(ns_, "p",
+                 {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                  {"sampling", {{"ratio", ratio}}}});
   }
 };
 

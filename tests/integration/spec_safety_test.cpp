@@ -24,8 +24,6 @@ using kube::resources::custom_resource_definitions;
 using kube::resources::deployments;
 using kube::resources::namespaces;
 
-const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                               "TracingPolicy"};
 const kube::Resource kSecrets{"", "v1", "secrets", true, "Secret"};
 const std::string kCrdFile =
     std::string(TRACING_SOURCE_DIR) + "/crds/tracing.rollout.dev_tracingpolicies.yaml";
