@@ -131,7 +131,6 @@ class Client {
   // ApiError::shutting_down. Used by a stopping process (so no reconcile outlives the shutdown
   // bound) and by a leader that lost its lease (so it stops writing at once). Thread-safe.
   void shut_down();
-  bool is_shut_down() const { return shutdown_.cancelled(); }
   const std::string& server() const { return transport_->server(); }
 
  private:

@@ -72,9 +72,6 @@ class LeaderElector {
   // Gives the Lease up if this process holds it (after it has stopped writing).
   kube::Status release();
 
-  bool is_leader() const { return leader_.load(); }
-  const LeaderElectionConfig& config() const { return config_; }
-
  private:
   // One round of client-go's tryAcquireOrRenew: true when we hold the Lease afterwards.
   bool try_acquire_or_renew();

@@ -33,6 +33,44 @@ std::string OperatorTest::make_namespace(const std::string& suffix, const json& 
   return name;
 }
 
+json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
+                   const json& annotations) {
+  json d = {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
+            {"spec",
+             {{"replicas", 1},
+              {"selector", {{"matchLabels", {{"app", name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", name}}}, {"annotations", annotations}}},
+                {"spec",
+                 {{"containers",
+                   json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}}};
+  auto r = c.create(kube::resources::deployments(), ns, d);
+  EXPECT_TRUE(r) << r.error().to_string();
+  return r ? *r : d;
+}
+
+json OperatorTest::workload(const std::string& ns, const std::string& name, const json& labels,
+                            const json& env, const json& more) {
+  json app = {{"name", "app"}, {"image", "registry.example/app:1"}};
+  if (!env.empty()) app["env"] = env;
+  json containers = json::array({app});
+  for (const auto& c : more) containers.push_back(c);
+  json d = {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+            {"spec",
+             {{"replicas", 1},
+              {"selector", {{"matchLabels", {{"workload", name}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"workload", name}}}}},
+                {"spec", {{"containers", containers}}}}}}}};
+  auto r = client_->create(kube::resources::deployments(), ns, d);
+  EXPECT_TRUE(r) << r.error().to_string();
+  return r ? *r : d;
+}
+
 void OperatorTest::apply_policy(const std::string& ns, const std::string& name, const json& spec) {
   json p = {{"apiVersion", "tracing.rollout.dev/v1alpha1"},
             {"kind", "TracingPolicy"},

@@ -16,6 +16,13 @@ namespace tracing::testing {
 inline const kube::Resource kPolicies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
                                       "TracingPolicy"};
 
+inline const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
+                                                "Configuration"};
+
+// Creates a Deployment (one container "app") whose pod template carries `annotations` (Dapr's).
+json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
+                   const json& annotations);
+
 class OperatorTest : public ClusterTest {
  protected:
   void SetUp() override;
@@ -23,6 +30,10 @@ class OperatorTest : public ClusterTest {
 
   // A namespace named after the test's, removed afterwards.
   std::string make_namespace(const std::string& suffix, const json& labels = json::object());
+  // Creates a Deployment with one container "app" (plus `more` containers) and the given env;
+  // its pod template is labelled workload=<name>.
+  json workload(const std::string& ns, const std::string& name, const json& labels,
+                const json& env = json::array(), const json& more = json::array());
   // Applies a TracingPolicy as a user's `kubectl apply --server-side` would.
   void apply_policy(const std::string& ns, const std::string& name, const json& spec);
   // build/test-logs/<Suite>.<Test><suffix>.log (the folder is made by SetUp).

@@ -35,27 +35,6 @@ std::chrono::system_clock::time_point parse_time(const json& text) {
 
 class Operator : public OperatorTest {
  protected:
-  // A Deployment with one container "app" (plus `more` containers) and the given env.
-  json workload(const std::string& ns, const std::string& name, const json& labels,
-                const json& env = json::array(), const json& more = json::array()) {
-    json app = {{"name", "app"}, {"image", "registry.example/app:1"}};
-    if (!env.empty()) app["env"] = env;
-    json containers = json::array({app});
-    for (const auto& c : more) containers.push_back(c);
-    json d = {{"apiVersion", "apps/v1"},
-              {"kind", "Deployment"},
-              {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
-              {"spec",
-               {{"replicas", 1},
-                {"selector", {{"matchLabels", {{"workload", name}}}}},
-                {"template",
-                 {{"metadata", {{"labels", {{"workload", name}}}}},
-                  {"spec", {{"containers", containers}}}}}}}};
-    auto r = client_->create(deployments(), ns, d);
-    EXPECT_TRUE(r) << r.error().to_string();
-    return r ? *r : d;
-  }
-
   json get_policy(const std::string& ns, const std::string& name) {
     auto r = client_->get(kPolicies, ns, name);
     return r ? *r : json();
@@ -745,28 +724,6 @@ TEST_F(Operator, TracesReachARealJaegerAtTheRatioThePolicySets) {
 
 namespace tracing::testing {
 namespace {
-
-const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
-                                         "Configuration"};
-
-// A Deployment whose pod template carries Dapr's annotations.
-json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
-                   const json& annotations) {
-  json d = {{"apiVersion", "apps/v1"},
-            {"kind", "Deployment"},
-            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
-            {"spec",
-             {{"replicas", 1},
-              {"selector", {{"matchLabels", {{"app", name}}}}},
-              {"template",
-               {{"metadata", {{"labels", {{"app", name}}}, {"annotations", annotations}}},
-                {"spec",
-                 {{"containers",
-                   json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}}};
-  auto r = c.create(deployments(), ns, d);
-  EXPECT_TRUE(r) << r.error().to_string();
-  return r ? *r : d;
-}
 
 json template_annotations(kube::Client& c, const std::string& ns, const std::string& name) {
   auto d = c.get(deployments(), ns, name);

@@ -18,8 +18,6 @@ using kube::resources::deployments;
 using kube::resources::namespaces;
 
 const kube::Resource kServices{"", "v1", "services", true, "Service"};
-const kube::Resource kDaprConfigurations{"dapr.io", "v1alpha1", "configurations", true,
-                                         "Configuration"};
 
 class Ownership : public OperatorTest {
  protected:
@@ -307,24 +305,6 @@ TEST_F(Ownership, TheCrdRefusesJaegerNamesAndNamespacesThatCannotNameObjects) {
 }
 
 // ---- Dapr ---------------------------------------------------------------------------------------
-
-json dapr_workload(kube::Client& c, const std::string& ns, const std::string& name,
-                   const json& annotations) {
-  json d = {{"apiVersion", "apps/v1"},
-            {"kind", "Deployment"},
-            {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app", name}}}}},
-            {"spec",
-             {{"replicas", 1},
-              {"selector", {{"matchLabels", {{"app", name}}}}},
-              {"template",
-               {{"metadata", {{"labels", {{"app", name}}}, {"annotations", annotations}}},
-                {"spec",
-                 {{"containers",
-                   json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}}};
-  auto r = c.create(deployments(), ns, d);
-  EXPECT_TRUE(r) << r.error().to_string();
-  return r ? *r : d;
-}
 
 json user_configuration(const std::string& ns, const std::string& name) {
   return {{"apiVersion", "dapr.io/v1alpha1"},

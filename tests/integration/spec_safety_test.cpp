@@ -104,24 +104,6 @@ class SpecSafety : public OperatorTest {
         << "the API server did not switch to the " << (stale ? "stale" : "current") << " schema";
   }
 
-  // A Deployment with one container "app" and the given env.
-  void workload(const std::string& ns, const std::string& name, const json& labels,
-                const json& env) {
-    json d = {{"apiVersion", "apps/v1"},
-              {"kind", "Deployment"},
-              {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
-              {"spec",
-               {{"replicas", 1},
-                {"selector", {{"matchLabels", {{"workload", name}}}}},
-                {"template",
-                 {{"metadata", {{"labels", {{"workload", name}}}}},
-                  {"spec",
-                   {{"containers",
-                     {{{"name", "app"}, {"image", "registry.example/app:1"}, {"env", env}}}}}}}}}}};
-    auto r = client_->create(deployments(), ns, d);
-    EXPECT_TRUE(r) << r.error().to_string();
-  }
-
   // `kubectl apply --server-side` of a policy; the API server's answer.
   kube::Result<json> apply_policy(const std::string& ns, const std::string& name,
                                   const json& spec) {
