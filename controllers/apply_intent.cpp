@@ -171,17 +171,15 @@ bool touched_by_operator(const Workload& w) {
   return false;
 }
 
-std::vector<RestorePatch> restore_patches(const Workload& w) {
-  std::string recorded = annotation(w, naming::kOverriddenAnnotation);
-  if (recorded.empty()) return {};
-  json originals = json::parse(recorded, nullptr, /*allow_exceptions=*/false);
-  if (!originals.is_object()) return {};
+std::vector<RestorePatch> restore_patches(const Workload& w, std::vector<std::string>* refused) {
+  json originals = trusted_overrides(w, refused);
   // manager → container → entries
   std::map<std::string, std::map<std::string, json>> by_manager;
   for (const auto& [container, vars] : originals.items()) {
     if (!vars.is_object()) continue;
     for (const auto& [var, record] : vars.items()) {
-      if (!record.is_object() || !record.contains("entry")) continue;
+      // Taken back by someone since (an edit moves ownership): their newer value stays.
+      if (!owned_by_us(w, container, var)) continue;
       json entry = record["entry"];
       // The current entry holds the operator's "value": clear whichever field the original
       // lacks, or the API server would see both value and valueFrom.

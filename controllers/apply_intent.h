@@ -41,12 +41,15 @@ bool touched_by_operator(const Workload& w);
 
 // Strategic-merge patches that put back the entries `override` replaced, one per original
 // manager (so each value returns to the manager that owned it). From the workload's
-// overridden-env annotation.
+// overridden-env annotation, as trusted_overrides() validates it (what it refuses is added to
+// `refused` and not restored). An entry the operator no longer owns is not restored either:
+// someone set it since, and their value stays.
 struct RestorePatch {
   std::string manager;  // "" when the owner was unknown
   json patch;
 };
-std::vector<RestorePatch> restore_patches(const Workload& w);
+std::vector<RestorePatch> restore_patches(const Workload& w,
+                                          std::vector<std::string>* refused = nullptr);
 
 // After a revert: a JSON Patch that puts the env entries of `deployment` (a full Deployment, as
 // the last write returned it) back in the order recorded in its original-env-order annotation,

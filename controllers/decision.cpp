@@ -102,12 +102,53 @@ const Policy* first_setting(const std::vector<Candidate>& cands, Pred sets) {
   return nullptr;
 }
 
-// The workload's overridden-env annotation, or an empty object when absent or unreadable.
-json recorded_overrides(const Workload& w) {
-  auto it = w.annotations.find(naming::kOverriddenAnnotation);
-  if (it == w.annotations.end()) return json::object();
-  json j = json::parse(it->second, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() ? j : json::object();
+bool is_otel_variable(const std::string& name) {
+  for (const char* v :
+       {naming::kOtelServiceName, naming::kOtelEndpoint, naming::kOtelProtocol,
+        naming::kOtelInsecure, naming::kOtelTracesExporter, naming::kOtelSampler,
+        naming::kOtelSamplerArg, naming::kOtelPropagators, naming::kOtelResourceAttributes}) {
+    if (name == v) return true;
+  }
+  return false;
+}
+
+// Why a recorded original cannot be replayed ("" when it can).
+std::string record_problem(const json& record) {
+  if (!record.is_object()) return "not an object";
+  for (const auto& [k, v] : record.items()) {
+    if (k != "entry" && k != "manager") return "unknown field " + k;
+  }
+  auto entry = record.find("entry");
+  if (entry == record.end() || !entry->is_object()) return "no entry";
+  for (const auto& [k, v] : entry->items()) {
+    if (k != "name" && k != "value" && k != "valueFrom") return "entry has unknown field " + k;
+  }
+  auto value = entry->find("value");
+  auto from = entry->find("valueFrom");
+  if ((value == entry->end()) == (from == entry->end())) {
+    return "entry needs exactly one of value and valueFrom";
+  }
+  if (value != entry->end() && !value->is_string()) return "value is not a string";
+  if (from != entry->end()) {
+    if (!from->is_object() || from->size() != 1) return "valueFrom needs exactly one source";
+    const std::string source = from->begin().key();
+    if (source != "configMapKeyRef" && source != "secretKeyRef" && source != "fieldRef" &&
+        source != "resourceFieldRef" && source != "fileKeyRef") {
+      return "valueFrom has unknown source " + source;
+    }
+    if (!from->begin()->is_object()) return "valueFrom." + source + " is not an object";
+  }
+  auto manager = record.find("manager");
+  if (manager != record.end()) {
+    if (!manager->is_string()) return "manager is not a string";
+    const std::string m = manager->get<std::string>();
+    if (m.size() > 128) return "manager name longer than 128 characters";
+    if (m == naming::kFieldManager) return "manager is the operator itself";
+    for (unsigned char ch : m) {
+      if (ch < 0x20 || ch > 0x7e) return "manager name has a non-printable character";
+    }
+  }
+  return "";
 }
 
 // The recorded original of container/var in the overridden-env annotation, or nullptr.
@@ -344,7 +385,7 @@ DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w) {
   wanted.push_back(env_var(naming::kOtelPropagators, join(c.propagators, ",")));
   wanted.push_back(env_var(naming::kOtelResourceAttributes, resource_attributes(c, w)));
 
-  const json recorded = recorded_overrides(w);
+  const json recorded = trusted_overrides(w);
   // When managedFields say nothing about an entry, the operator's own record decides whether it
   // is ours: a workload the operator has applied to carries the policies annotation.
   auto policies_it = w.annotations.find(naming::kPoliciesAnnotation);
@@ -391,6 +432,46 @@ DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w) {
       // Ours (or absent): a recorded original stays recorded while the operator owns the entry.
       if (original) out.overridden[ct.name][v.name] = *original;
       env.push_back(v);
+    }
+  }
+  return out;
+}
+
+json trusted_overrides(const Workload& w, std::vector<std::string>* refused) {
+  auto refuse = [&](const std::string& why) {
+    if (refused) refused->push_back(w.key() + ": " + why);
+  };
+  auto it = w.annotations.find(naming::kOverriddenAnnotation);
+  if (it == w.annotations.end()) return json::object();
+  json recorded = json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!recorded.is_object()) {
+    refuse(std::string(naming::kOverriddenAnnotation) + " is not a JSON object");
+    return json::object();
+  }
+  json out = json::object();
+  for (const auto& [container, vars] : recorded.items()) {
+    const bool exists = std::any_of(w.containers.begin(), w.containers.end(),
+                                    [&](const Container& c) { return c.name == container; });
+    if (!exists || !vars.is_object()) {
+      refuse(std::string(naming::kOverriddenAnnotation) + " names container " + container +
+             (exists ? " without an object of variables" : ", which the workload does not have"));
+      continue;
+    }
+    for (const auto& [var, record] : vars.items()) {
+      std::string where = "container " + container + " variable " + var + ": ";
+      if (!is_otel_variable(var)) {
+        refuse(where + "not a variable the operator writes");
+        continue;
+      }
+      if (std::string problem = record_problem(record); !problem.empty()) {
+        refuse(where + problem);
+        continue;
+      }
+      if (record.at("entry").value("name", "") != var) {
+        refuse(where + "the recorded entry is named " + record.at("entry").value("name", "?"));
+        continue;
+      }
+      out[container][var] = record;
     }
   }
   return out;

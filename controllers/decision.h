@@ -143,6 +143,15 @@ DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w);
 // expands to exactly `value` and never to another variable's contents.
 std::string escape_env_value(std::string_view value);
 
+// The workload's overridden-env record (naming::kOverriddenAnnotation), keeping only what may be
+// replayed: an original for a container the workload has, of a §4 variable, of the recorded shape
+// ({"entry": {"name": VAR, and exactly one of "value" (string) or "valueFrom" (object with one
+// known source)}, "manager": a field manager name of at most 128 printable characters, not the
+// operator's own}). Anything else is dropped and described in `refused` (one line each, naming the
+// workload, container and variable). The annotation itself is trusted only if the operator owns it
+// (workload_from_deployment()).
+json trusted_overrides(const Workload& w, std::vector<std::string>* refused = nullptr);
+
 // OTEL_SERVICE_NAME: label named by fromLabel, else app.kubernetes.io/name, else app, else the
 // workload name. Labels are looked up on the Deployment, then on its pod template.
 std::string service_name(const EffectiveConfig& c, const Workload& w);

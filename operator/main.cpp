@@ -48,6 +48,7 @@ struct Flags {
   std::chrono::seconds retry_period{2};
   std::chrono::seconds resync_period{600};
   std::chrono::seconds health_stall_after{900};
+  int max_concurrent_reverts = 25;
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -69,6 +70,8 @@ const char* kUsage = R"(Usage: tracing-operator [flags]
   --leader-election-renew-deadline D  a leader that has not renewed for this long stops (10s)
   --leader-election-retry-period D    between two tries to acquire or renew (2s)
   --resync-period D               queue every workload and policy again this often; 0 = never (10m)
+  --max-concurrent-reverts N     reverts rolling at once when the policy that governed sets no
+                                 rollout.maxConcurrent or is gone; 0 = no bound (25)
   --health-stall-after D         /healthz fails when a reconcile or a watch loop is stuck this long (15m)
   --log-format json|text         (default text)
   --log-level debug|info|warn|error  (default info)
@@ -125,6 +128,8 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
       f.root_namespace_set = true;
     } else if (name == "workers") {
       err = need_number(f.workers, 1);
+    } else if (name == "max-concurrent-reverts") {
+      err = need_number(f.max_concurrent_reverts, 0);
     } else if (name == "qps") {
       err = need_number(f.qps, 0);
     } else if (name == "burst") {
@@ -384,6 +389,7 @@ int main(int argc, char** argv) {
   options.workers = flags.workers;
   options.instance = identity;
   options.resync_period = flags.resync_period;
+  options.max_concurrent_reverts = flags.max_concurrent_reverts;
   options.health_stall_after = flags.health_stall_after;
   tracing::controllers::Manager manager(client, options);
   std::atomic<bool> leading{false};

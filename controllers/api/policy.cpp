@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "controllers/hash.h"
+#include "controllers/naming.h"
 
 namespace tracing::controllers {
 namespace {
@@ -507,6 +508,17 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
     const json* manager = member(entry, "manager");
     if (!manager || !manager->is_string()) continue;
     const json* f = member(entry, "fieldsV1");
+    // metadata.annotations of the Deployment itself.
+    const json* mann = f ? member(*f, "f:metadata") : nullptr;
+    mann = mann ? member(*mann, "f:annotations") : nullptr;
+    if (mann && mann->is_object()) {
+      for (const auto& [akey, afields] : mann->items()) {
+        // Only the operator's own keys: the projection keeps these owners in memory.
+        if (akey.rfind("f:tracing.rollout.dev/", 0) == 0) {
+          owners[kAnnotationOwners][akey.substr(2)].insert(manager->get<std::string>());
+        }
+      }
+    }
     for (const char* step : {"f:spec", "f:template"}) f = f ? member(*f, step) : nullptr;
     // Pod-template annotations, under a pseudo-container no real container can be named.
     const json* ann = f ? member(*f, "f:metadata") : nullptr;
@@ -958,6 +970,18 @@ Workload workload_from_deployment(const json& deployment) {
     }
   } catch (const std::exception&) {
     // Keeps what was read; the typed accessors above are guarded, so this is defence only.
+  }
+  for (const char* key : {naming::kPoliciesAnnotation, naming::kOverriddenAnnotation,
+                          naming::kOriginalOrderAnnotation}) {
+    auto it = w.annotations.find(key);
+    if (it == w.annotations.end()) continue;
+    std::set<std::string> managers;
+    if (auto o = w.env_owners.find(kAnnotationOwners); o != w.env_owners.end()) {
+      if (auto a = o->second.find(key); a != o->second.end()) managers = a->second;
+    }
+    if (managers.count(naming::kFieldManager)) continue;
+    w.untrusted.push_back({key, std::vector<std::string>(managers.begin(), managers.end())});
+    w.annotations.erase(it);
   }
   return w;
 }

@@ -140,6 +140,15 @@ struct Container {
 // In Workload::env_owners, the pseudo-container holding the owners of pod-template annotations
 // (container names are DNS labels, so none can collide with it).
 inline constexpr const char* kTemplateAnnotationOwners = "@template-annotations";
+// In Workload::env_owners, the pseudo-container holding the owners of metadata.annotations.
+inline constexpr const char* kAnnotationOwners = "@annotations";
+
+// Bookkeeping annotation on a workload that workload_from_deployment() did not trust: present,
+// but not (or no longer) owned by the operator's field manager, so someone else wrote its value.
+struct UntrustedAnnotation {
+  std::string key;                    // e.g. tracing.rollout.dev/policies
+  std::vector<std::string> managers;  // who owns it now ("" when managedFields name nobody)
+};
 
 // The typed view of a Deployment: exactly what the decision reads.
 struct Workload {
@@ -153,7 +162,13 @@ struct Workload {
   std::vector<Container> containers;
   // From managedFields: for each container and env variable, the managers owning the entry's
   // value (f:value or f:valueFrom), e.g. {"app": {"LOG_LEVEL": {"kubectl-edit"}}}.
+  // Also the owners of pod-template annotations (kTemplateAnnotationOwners) and of
+  // metadata.annotations (kAnnotationOwners).
   std::map<std::string, std::map<std::string, std::set<std::string>>> env_owners;
+  // The operator's bookkeeping annotations (policies, overridden-env, original-env-order) that
+  // were present but not owned by the operator: they are left out of `annotations`, so nothing
+  // acts on them (SPEC §4: tampered bookkeeping is reported, never replayed).
+  std::vector<UntrustedAnnotation> untrusted;
 
   std::string key() const { return ns + "/" + name; }
 };
@@ -163,7 +178,11 @@ struct Workload {
 // container names with their env, each manager's env ownership (not the rest of managedFields),
 // the replica counts and conditions of status. Keeps the result a valid partial Deployment.
 json project_deployment(json&& deployment);
-// Reads a (projected or full) Deployment.
+// Reads a (projected or full) Deployment. The operator's bookkeeping annotations are kept only
+// when managedFields show the operator's field manager owns them: anyone who can edit the
+// Deployment can write them, and the finalizer and the revert act on them. Server-side apply
+// guarantees an owned value is the one the operator applied (an update that changes a value
+// takes its ownership), so ownership is the proof.
 Workload workload_from_deployment(const json& deployment);
 
 }  // namespace tracing::controllers

@@ -96,6 +96,9 @@ struct Context {
   // Written by the Jaeger and Dapr passes, read for the policies' status. Last, with a default,
   // so that Context's aggregate initialization need not name it.
   PolicyReports reports{};
+  // --max-concurrent-reverts: the revert budget of workloads whose governing policy sets no
+  // rollout.maxConcurrent or is gone (0: no bound).
+  int max_concurrent_reverts = 25;
 
   Labels namespace_labels(const std::string& ns) const;
   // A namespace being deleted takes no new objects: passes that create skip it.

@@ -32,6 +32,8 @@ struct ManagerOptions {
   std::chrono::milliseconds health_stall_after{std::chrono::minutes(15)};
   // Every this often, everything is queued again (0: never).
   std::chrono::milliseconds resync_period{std::chrono::minutes(10)};
+  // Context::max_concurrent_reverts (--max-concurrent-reverts).
+  int max_concurrent_reverts = 25;
 };
 
 class Manager {

@@ -12,9 +12,13 @@ namespace {
 
 constexpr size_t kMaxConflicts = 50;
 
+// Whether the Deployment's policies annotation lists `key` and is the operator's (someone else's
+// copy of it, or an edit of it, holds nothing up: workload_from_deployment() drops it).
 bool lists_policy(const json& deployment, const std::string& key) {
   const auto& ann = deployment["metadata"].value("annotations", json::object());
   std::string list = ann.value(naming::kPoliciesAnnotation, "");
+  if (list.find(key) == std::string::npos) return false;  // the cheap test first
+  list = workload_from_deployment(deployment).annotations[naming::kPoliciesAnnotation];
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
@@ -207,14 +211,21 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
   // Workloads still carrying this policy's settings: re-decide them (this policy is no longer a
   // candidate while it is deleting) and look again when they have moved.
   size_t remaining = 0;
+  std::vector<std::string> held;  // "ns/name: why", waiting on a paused or failed rollout
   for (const auto& d : ctx_.deployments.store().list()) {
     if (lists_policy(*d, key)) {
       ++remaining;
-      ctx_.workload_queue.add(runtime::object_key(*d));
+      std::string wkey = runtime::object_key(*d);
+      ctx_.workload_queue.add(wkey);
+      bool is_held = false;
+      std::string why = workloads_.waiting(wkey, &is_held);
+      if (is_held) held.push_back(wkey + ": " + why);
     }
   }
   if (remaining > 0) {
-    spdlog::info("policy {} is being deleted: {} workload(s) still to revert", key, remaining);
+    spdlog::info("policy {} is being deleted: {} workload(s) still to revert{}", key, remaining,
+                 held.empty() ? "" : ", " + std::to_string(held.size()) + " held");
+    if (auto s = write_deletion_status(object, remaining, held); !s) return s.error();
     return Action::requeue(std::chrono::seconds(2));
   }
   json intent = policy_ref(object);  // without the finalizer: releasing it removes it
@@ -226,13 +237,60 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
   return Action::await_change();
 }
 
+// §9: a deleting policy's status says how many workloads still carry its settings, and which
+// of them hold the deletion up (a paused or failed rollout, of this policy's reverts or of the
+// policy that governs them now).
+kube::Status PolicyReconciler::write_deletion_status(const json& object, size_t remaining,
+                                                     const std::vector<std::string>& held) {
+  constexpr size_t kMaxNamed = 5;
+  int64_t generation = object["metadata"].value("generation", 0);
+  json old_status = object.value("status", json::object());
+  std::string progress = "being deleted: " + std::to_string(remaining) +
+                         " workload(s) still carry its settings and are being reverted (or "
+                         "re-decided by the policies left); the finalizer goes when none does";
+  std::string held_msg;
+  for (size_t i = 0; i < held.size() && i < kMaxNamed; ++i) {
+    held_msg += (held_msg.empty() ? "" : "; ") + held[i];
+  }
+  if (held.size() > kMaxNamed)
+    held_msg += "; and " + std::to_string(held.size() - kMaxNamed) + " more";
+  json conditions = json::array(
+      {condition("Ready", false, "Deleting", progress, generation),
+       condition("Progressing", true, "Deleting", progress, generation),
+       held.empty() ? condition("Degraded", false, "AsExpected", "", generation)
+                    : condition("Degraded", true, "DeletionHeld",
+                                "the deletion is held up by " + std::to_string(held.size()) +
+                                    " workload(s): " + held_msg,
+                                generation)});
+  for (const auto& c : old_status.value("conditions", json::array())) {
+    std::string type = c.value("type", "");
+    if (type != "Ready" && type != "Progressing" && type != "Degraded") conditions.push_back(c);
+  }
+  stamp_transitions(conditions, old_status, format_rfc3339(ctx_.now()));
+  json status = old_status;
+  status["conditions"] = conditions;
+  if (status == old_status) return kube::Ok{};
+  json intent = policy_ref(object);
+  intent["status"] = status;
+  auto r = ctx_.client.apply(tracing_policies(), object["metadata"]["namespace"].get<std::string>(),
+                             object["metadata"]["name"].get<std::string>(), intent,
+                             {naming::kFieldManager, true, "status"});
+  if (!r && r.error().is_not_found()) return kube::Ok{};
+  if (!r) return r.error();
+  if (!held.empty() && degraded_reason(old_status) != "DeletionHeld") {
+    ctx_.events.emit(object, "Warning", "DeletionHeld", "Finalize",
+                     "the deletion is held up by " + held_msg);
+  }
+  return kube::Ok{};
+}
+
 json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                       const std::optional<DebugStatus>& ds, WallTime now) const {
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
   int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
-  int rolling = 0, rollout_failed = 0, held = 0;
-  std::string held_reason;
+  int rolling = 0, rollout_failed = 0, held = 0, untrusted = 0;
+  std::string held_reason, untrusted_msg;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     if (managed_by_operator(*d)) continue;
@@ -256,6 +314,16 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
       ++rolling;
     }
     if (up_to_date(w, decision.desired, decision.config->policies)) ++configured;
+    std::vector<std::string> refused;
+    trusted_overrides(w, &refused);
+    for (const auto& u : w.untrusted) {
+      std::string by;
+      for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
+      refused.push_back(w.key() + ": annotation " + u.key + " was changed by " +
+                        (by.empty() ? std::string("someone else") : by) +
+                        "; it is not the operator's record any more and is not acted on");
+    }
+    if (!refused.empty() && untrusted++ == 0) untrusted_msg = refused.front();
     if (!decision.desired.conflicts.empty()) ++conflicted;
     for (const auto& c : decision.desired.conflicts) {
       if (conflicts.size() >= kMaxConflicts) break;
@@ -345,6 +413,13 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                        std::to_string(rollout_failed) +
                            " workloads exceeded their progress deadline; further rollouts of "
                            "this policy are stopped until they recover",
+                       generation)
+       : untrusted > 0
+           ? condition("Degraded", true, "UntrustedRecord",
+                       std::to_string(untrusted) +
+                           " workloads carry bookkeeping the operator cannot trust, which it "
+                           "will not replay (remove the annotation to clear this): " +
+                           untrusted_msg,
                        generation)
            : condition("Degraded", conflicted > 0, conflicted > 0 ? "Conflict" : "AsExpected",
                        conflicted > 0 ? std::to_string(conflicted) +

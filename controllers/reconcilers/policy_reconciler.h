@@ -4,7 +4,9 @@
 // - a live policy carries the finalizer tracing.rollout.dev/revert; once it is deleted, the
 //   finalizer is removed only when no Deployment lists the policy in its policies annotation any
 //   more, i.e. after every workload it configured was re-decided without it (and reverted when
-//   nothing else selects it);
+//   nothing else selects it); only the operator's own annotation counts (managedFields), so a
+//   copy or an edit of it by someone else holds nothing up. Meanwhile status says how many are
+//   left, and Degraded (reason DeletionHeld) names those waiting on a paused or failed rollout;
 // - a debug bump's start is recorded in status.debug the first time the operator sees that
 //   debug spec, so a restart does not extend it; the reconcile requeues itself at the expiry;
 // - status (counts over the workloads it governs, conditions, effective sampling, conflicts) is
@@ -29,6 +31,8 @@ class PolicyReconciler {
 
  private:
   kube::Result<Action> finalize(const json& object, const std::string& key);
+  kube::Status write_deletion_status(const json& object, size_t remaining,
+                                     const std::vector<std::string>& held);
   json compute_status(const json& object, const Policy& p, const std::optional<DebugStatus>& ds,
                       WallTime now) const;
 

@@ -18,7 +18,73 @@ std::chrono::milliseconds until(WallTime t, WallTime now) {
   return std::max(std::chrono::milliseconds(0), d) + std::chrono::milliseconds(5);
 }
 
+// Whether a revert of `w` changes its pod template (and so rolls its pods): the operator owns an
+// env entry or a pod-template annotation.
+bool revert_rolls(const Workload& w) {
+  for (const auto& [container, vars] : w.env_owners) {
+    if (container == kAnnotationOwners) continue;  // metadata: no roll
+    for (const auto& [var, owners] : vars) {
+      if (owners.count(naming::kFieldManager)) return true;
+    }
+  }
+  return false;
+}
+
+// The first policy of the policies annotation (most specific first: the one that governed).
+std::string governed_by(const Workload& w) {
+  auto it = w.annotations.find(naming::kPoliciesAnnotation);
+  if (it == w.annotations.end()) return "";
+  return it->second.substr(0, it->second.find(','));
+}
+
+// An apply refused only because someone else owns (changed) the operator's bookkeeping
+// annotations: the fields named in the 409's causes.
+std::vector<std::string> bookkeeping_conflicts(const kube::ApiError& e) {
+  static const std::string kPrefix = ".metadata.annotations.tracing.rollout.dev/";
+  std::vector<std::string> fields;
+  if (!e.is_conflict() || e.causes.empty()) return {};
+  for (const auto& c : e.causes) {
+    if (c.field.rfind(kPrefix, 0) != 0) return {};
+    fields.push_back(c.field.substr(std::string(".metadata.annotations.").size()) + " (" +
+                     c.message + ")");
+  }
+  return fields;
+}
+
 }  // namespace
+
+std::string WorkloadReconciler::waiting(const std::string& key, bool* held) const {
+  std::lock_guard g(waits_mu_);
+  auto it = waits_.find(key);
+  if (it == waits_.end()) return "";
+  if (held) *held = it->second.second;
+  return it->second.first;
+}
+
+void WorkloadReconciler::note_wait(const std::string& key, const std::string& why, bool held) {
+  std::lock_guard g(waits_mu_);
+  waits_[key] = {why, held};
+}
+
+void WorkloadReconciler::clear_wait(const std::string& key) {
+  std::lock_guard g(waits_mu_);
+  waits_.erase(key);
+}
+
+RevertPacer::Budget WorkloadReconciler::revert_budget(const Workload& w) const {
+  RevertPacer::Budget b{"", ctx_.max_concurrent_reverts, false};
+  std::string key = governed_by(w);
+  auto policy = key.empty() ? nullptr : ctx_.policy_cache.get(key);
+  if (!policy || !policy->spec_known) return b;
+  b.group = key;
+  const auto& rollout = policy->spec.rollout;
+  if (rollout && rollout->is_object()) {
+    b.paused = rollout->value("paused", false);
+    auto max = rollout->find("maxConcurrent");
+    if (max != rollout->end() && max->is_number_integer()) b.max = max->get<int>();
+  }
+  return b;
+}
 
 // §7: which Configuration the sidecar reads, and the pod-template annotations that point it
 // there (dapr.io/config, unless the workload names its own) and roll it on a change
@@ -74,6 +140,7 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
 
 kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.deployments.store().get(key);
+  clear_wait(key);
   if (!obj) return Action::await_change();  // deleted: nothing of ours is left to revert
   if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
   if (managed_by_operator(*obj)) return Action::await_change();  // a managed Jaeger
@@ -90,7 +157,22 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   }
   if (!d.config || d.opted_out) {
     if (!touched_by_operator(w)) return Action::await_change();
-    if (auto s = revert(w); !s) return s.error();
+    const bool rolls = revert_rolls(w);
+    if (rolls) {
+      std::string why;
+      bool held = false;
+      if (!reverts_.admit(key, revert_budget(w), &why, &held)) {
+        spdlog::debug("{}: {}", key, why);
+        note_wait(key, why, held);
+        return Action::requeue(std::chrono::seconds(1));
+      }
+    }
+    auto generation = revert(w, *obj);
+    if (!generation) {
+      if (rolls) reverts_.cancel(key);
+      return generation.error();
+    }
+    if (rolls) reverts_.started(key, *generation);
     ctx_.events.emit(*obj, "Normal", "TracingReverted", "Revert",
                      d.opted_out ? "opted out: OTEL_* settings removed, original env restored"
                                  : "no TracingPolicy selects this workload any more: original "
@@ -105,8 +187,10 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (up_to_date(w, d.desired, c.policies)) return next;
   if (!template_up_to_date(w, d.desired)) {
     std::string why;
-    if (!may_roll(w, c, &why)) {
+    bool held = false;
+    if (!may_roll(w, c, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
+      note_wait(key, "the rollout waits: " + why, held);
       // Rollouts complete without an event this workload would see: look again shortly.
       return Action::requeue(std::chrono::seconds(1));
     }
@@ -116,9 +200,25 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   auto applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
                                    {naming::kFieldManager, d.desired.force, ""});
   if (!applied) {
-    // A 409 means another manager set one of the variables since the informer last saw the
-    // workload: the retry reads the new owner and reports the conflict instead.
-    return applied.error();
+    std::vector<std::string> taken = bookkeeping_conflicts(applied.error());
+    if (taken.empty()) {
+      // A 409 means another manager set one of the variables since the informer last saw the
+      // workload: the retry reads the new owner and reports the conflict instead.
+      return applied.error();
+    }
+    // Someone changed the operator's own record: take it back. Forcing moves only the fields
+    // the 409 named, all of them bookkeeping annotations.
+    std::string what;
+    for (const auto& t : taken) what += (what.empty() ? "" : "; ") + t;
+    spdlog::warn("{}: the operator's bookkeeping was changed by someone else, taken back: {}", key,
+                 what);
+    ctx_.events.emit(*obj, "Warning", "UntrustedRecord", "Reclaim",
+                     "the operator's bookkeeping annotation was changed by someone else; its own "
+                     "record is written back: " +
+                         what);
+    applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
+                                {naming::kFieldManager, true, ""});
+    if (!applied) return applied.error();
   }
   std::string note = "OTEL_* settings applied: sampler " + c.effective_sampler() + ", ratio " +
                      c.effective_ratio() + " (" + c.ratio_source() + "), policy " + c.governing;
@@ -132,11 +232,13 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   return next;
 }
 
-bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c,
-                                  std::string* why) const {
+bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, std::string* why,
+                                  bool* held) const {
+  *held = false;
   if (!c.rollout || !c.rollout->is_object()) return true;
   if (c.rollout->value("paused", false)) {
-    *why = "rollouts of " + c.governing + " are paused";
+    *why = "rollouts of " + c.governing + " are paused (rollout.paused)";
+    *held = true;
     return false;
   }
   auto max = c.rollout->find("maxConcurrent");
@@ -155,6 +257,7 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c,
       case RolloutState::kFailed:
         *why = other.key() + " exceeded its progress deadline: rollouts of " + c.governing +
                " stop (RolloutFailed)";
+        *held = true;
         return false;
       case RolloutState::kRolling:
         ++rolling;
@@ -176,18 +279,43 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c,
   return false;
 }
 
-kube::Status WorkloadReconciler::revert(const Workload& w) {
+kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w, const json& deployment) {
   // First hand the replaced values back to their owners, so releasing ours removes nothing of
-  // theirs and their entries keep their place in the list.
-  for (const auto& rp : restore_patches(w)) {
+  // theirs and their entries keep their place in the list. Only what trusted_overrides() lets
+  // through is replayed; the rest is reported, and its entries are released like any other.
+  std::vector<std::string> refused;
+  for (const auto& rp : restore_patches(w, &refused)) {
     std::string manager = rp.manager.empty() ? "tracing-operator-restore" : rp.manager;
     auto r = ctx_.client.patch(kube::resources::deployments(), w.ns, w.name, rp.patch,
                                kube::PatchType::kStrategicMerge, "", manager);
+    if (!r && r.error().is_invalid()) {
+      // The API server refuses the original (a reference it no longer accepts, say): retrying
+      // would hold the revert forever. Report it and release.
+      refused.push_back(w.key() + ": the original entries for manager " + manager +
+                        " were refused by the API server: " + r.error().message);
+      continue;
+    }
     if (!r) return r.error();
+  }
+  for (const auto& u : w.untrusted) {
+    std::string by;
+    for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
+    refused.push_back(w.key() + ": annotation " + u.key + " is not the operator's (owned by " +
+                      (by.empty() ? std::string("nobody") : by) + "), so it was not used");
+  }
+  if (!refused.empty()) {
+    std::string what;
+    for (const auto& r : refused) what += (what.empty() ? "" : "; ") + r;
+    spdlog::warn("revert {}: bookkeeping not replayed: {}", w.key(), what);
+    ctx_.events.emit(deployment, "Warning", "UntrustedRecord", "Revert",
+                     "bookkeeping the operator cannot trust was not replayed; the values it "
+                     "names are not restored: " +
+                         what);
   }
   auto r = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, release_intent(w),
                              {naming::kFieldManager, false, ""});
   if (!r) return r.error();
+  int64_t generation = (*r)["metadata"].value("generation", int64_t{0});
   // A forced apply may have moved a replaced entry; put it back where it was, guarded by the
   // resourceVersion the release returned.
   auto order = w.annotations.find(naming::kOriginalOrderAnnotation);
@@ -198,10 +326,12 @@ kube::Status WorkloadReconciler::revert(const Workload& w) {
       if (!p) {
         spdlog::warn("{}/{}: could not restore the env order: {}", w.ns, w.name,
                      p.error().to_string());
+      } else {
+        generation = (*p)["metadata"].value("generation", generation);
       }
     }
   }
-  return kube::Ok{};
+  return generation;
 }
 
 }  // namespace tracing::controllers

@@ -14,11 +14,16 @@
 // - while a debug bump is active it asks to be requeued at the bump's expiry;
 // - a change that rolls the pods waits for the governing policy's rollout budget (§9): at most
 //   rollout.maxConcurrent of its workloads rolling at once, started in namespace/name order;
-//   none while rollout.paused or while one of them has exceeded its progress deadline.
+//   none while rollout.paused or while one of them has exceeded its progress deadline. A revert
+//   that rolls the pods waits likewise, in RevertPacer's budget;
+// - bookkeeping annotations are acted on only while the operator owns them
+//   (workload_from_deployment()); an apply refused only because someone else changed one of
+//   them takes it back (forced, so no other field moves) and says so in a Warning event.
 #pragma once
 
 #include "controllers/dapr.h"
 #include "controllers/reconcilers/context.h"
+#include "controllers/revert_pacer.h"
 
 namespace tracing::controllers {
 
@@ -44,13 +49,27 @@ class WorkloadReconciler {
   };
   Decision decide(const Workload& w) const;
 
+  // Why the change `key` needs (a rollout or a revert) waits, "" when it does not; `held` when
+  // it waits on a paused or failed rollout rather than for its turn. For a deleting policy's
+  // status (§9: a deletion held up says which workloads hold it).
+  std::string waiting(const std::string& key, bool* held = nullptr) const;
+
  private:
+  void note_wait(const std::string& key, const std::string& why, bool held);
+  void clear_wait(const std::string& key);
+  // The budget the revert of `w` belongs to.
+  RevertPacer::Budget revert_budget(const Workload& w) const;
   // §9: whether `w` may start a rollout now under its governing policy's budget
   // (rollout.maxConcurrent, paused); `why` says why not.
-  bool may_roll(const Workload& w, const EffectiveConfig& c, std::string* why) const;
-  kube::Status revert(const Workload& w);
+  bool may_roll(const Workload& w, const EffectiveConfig& c, std::string* why, bool* held) const;
+  // Returns the generation the revert's writes produced (0 when it wrote nothing).
+  kube::Result<int64_t> revert(const Workload& w, const json& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;
   Context& ctx_;
+  RevertPacer reverts_{
+      [this](const std::string& key) { return ctx_.deployments.store().get(key); }};
+  mutable std::mutex waits_mu_;
+  std::map<std::string, std::pair<std::string, bool>> waits_;  // key → (why, held)
 };
 
 }  // namespace tracing::controllers

@@ -103,6 +103,10 @@ TEST(RestorePatches, GroupOriginalsByManagerAndClearTheOtherValueField) {
                           {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}}},
                         {"manager", "kubectl-edit"}}}}}};
   w.annotations[naming::kOverriddenAnnotation] = originals.dump();
+  w.containers[0].env.push_back(var("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"));
+  w.containers[0].env.push_back(var("OTEL_SERVICE_NAME", "web"));
+  w.env_owners["app"]["OTEL_TRACES_SAMPLER"] = {naming::kFieldManager};
+  w.env_owners["app"]["OTEL_SERVICE_NAME"] = {naming::kFieldManager};
   auto patches = restore_patches(w);
   ASSERT_EQ(patches.size(), 2u);
   std::map<std::string, json> by_manager;
@@ -208,6 +212,39 @@ TEST(UpToDate, ComparesTheEscapedValueWithTheLiveOne) {
   // Written unescaped (by an operator before this one): rewritten.
   w.containers[0].env = {var("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x.example/$(A)")};
   EXPECT_FALSE(up_to_date(w, d, {"shop/p"}));
+}
+
+}  // namespace
+}  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+TEST(RestorePatches, LeaveAVariableSomeoneTookBackSinceAndReportWhatIsRefused) {
+  Workload w = converged();
+  json originals = {{"app",
+                     {{"OTEL_TRACES_SAMPLER_ARG",
+                       {{"entry", {{"name", "OTEL_TRACES_SAMPLER_ARG"}, {"value", "0.9"}}},
+                        {"manager", "gitops"}}},
+                      {"OTEL_TRACES_EXPORTER",
+                       {{"entry", {{"name", "OTEL_TRACES_EXPORTER"}, {"value", "zipkin"}}},
+                        {"manager", "gitops"}}}}},
+                    {"gone",
+                     {{"OTEL_TRACES_EXPORTER",
+                       {{"entry", {{"name", "OTEL_TRACES_EXPORTER"}, {"value", "x"}}}}}}}};
+  w.annotations[naming::kOverriddenAnnotation] = originals.dump();
+  // The user set the ratio again since: it is theirs, their newer value stays.
+  w.env_owners["app"]["OTEL_TRACES_SAMPLER_ARG"] = {"kubectl-edit"};
+  std::vector<std::string> refused;
+  auto patches = restore_patches(w, &refused);
+  ASSERT_EQ(patches.size(), 1u);
+  EXPECT_EQ(patches[0].manager, "gitops");
+  EXPECT_EQ(patches[0].patch["spec"]["template"]["spec"]["containers"],
+            json::parse(R"json([{"name": "app", "env": [
+                {"name": "OTEL_TRACES_EXPORTER", "value": "zipkin", "valueFrom": null}]}])json"));
+  EXPECT_EQ(refused, std::vector<std::string>{
+                         "shop/web: tracing.rollout.dev/overridden-env names container gone, "
+                         "which the workload does not have"});
 }
 
 }  // namespace

@@ -1010,3 +1010,65 @@ TEST(EffectiveConfig, AttributesMergedBeyondTheLimitAreUnusable) {
 
 }  // namespace
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+TEST(TrustedOverrides, ReplaysOnlyWellFormedOriginalsOfVariablesAndContainersThatExist) {
+  Workload w = task_api();
+  w.annotations[naming::kOverriddenAnnotation] = json::parse(R"json({
+      "api": {
+        "OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"},
+                              "manager": "kubectl-edit"},
+        "OTEL_PROPAGATORS": {"entry": {"name": "OTEL_PROPAGATORS",
+                                       "valueFrom": {"configMapKeyRef": {"name": "o", "key": "p"}}}},
+        "DB_PASSWORD": {"entry": {"name": "DB_PASSWORD", "value": "hunter2"}},
+        "OTEL_TRACES_SAMPLER": {"entry": {"name": "OTEL_TRACES_SAMPLER", "value": "x",
+                                          "valueFrom": {"fieldRef": {"fieldPath": "a"}}}},
+        "OTEL_TRACES_SAMPLER_ARG": {"entry": {"name": "OTHER", "value": "1"}},
+        "OTEL_EXPORTER_OTLP_ENDPOINT": {"entry": {"name": "OTEL_EXPORTER_OTLP_ENDPOINT",
+                                                  "value": "x"}, "manager": "tracing-operator"},
+        "OTEL_EXPORTER_OTLP_PROTOCOL": {"entry": {"name": "OTEL_EXPORTER_OTLP_PROTOCOL",
+                                                  "valueFrom": {"exec": {"command": "sh"}}}},
+        "OTEL_TRACES_EXPORTER": {"entry": {"name": "OTEL_TRACES_EXPORTER", "value": 3}}
+      },
+      "ghost": {"OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "x"}}}
+  })json")
+                                                     .dump();
+  std::vector<std::string> refused;
+  json kept = trusted_overrides(w, &refused);
+  EXPECT_EQ(kept, json::parse(R"json({"api": {
+      "OTEL_SERVICE_NAME": {"entry": {"name": "OTEL_SERVICE_NAME", "value": "legacy"},
+                            "manager": "kubectl-edit"},
+      "OTEL_PROPAGATORS": {"entry": {"name": "OTEL_PROPAGATORS",
+                                     "valueFrom": {"configMapKeyRef": {"name": "o", "key": "p"}}}}
+  }})json"));
+  EXPECT_EQ(
+      refused,
+      (std::vector<std::string>{
+          "shop/task-api: container api variable DB_PASSWORD: not a variable the operator "
+          "writes",
+          "shop/task-api: container api variable OTEL_EXPORTER_OTLP_ENDPOINT: manager is the "
+          "operator itself",
+          "shop/task-api: container api variable OTEL_EXPORTER_OTLP_PROTOCOL: valueFrom has "
+          "unknown source exec",
+          "shop/task-api: container api variable OTEL_TRACES_EXPORTER: value is not a string",
+          "shop/task-api: container api variable OTEL_TRACES_SAMPLER: entry needs exactly one "
+          "of value and valueFrom",
+          "shop/task-api: container api variable OTEL_TRACES_SAMPLER_ARG: the recorded entry "
+          "is named OTHER",
+          "shop/task-api: tracing.rollout.dev/overridden-env names container ghost, which the "
+          "workload does not have"}));
+}
+
+TEST(TrustedOverrides, RefusesARecordThatIsNoJsonObject) {
+  Workload w = task_api();
+  w.annotations[naming::kOverriddenAnnotation] = "[1,2]";
+  std::vector<std::string> refused;
+  EXPECT_EQ(trusted_overrides(w, &refused), json::object());
+  EXPECT_EQ(refused, std::vector<std::string>{"shop/task-api: tracing.rollout.dev/overridden-env "
+                                              "is not a JSON object"});
+}
+
+}  // namespace
+}  // namespace tracing::controllers

@@ -884,3 +884,71 @@ TEST(WorkloadFromDeployment, ToleratesMalformedObjects) {
 
 }  // namespace
 }  // namespace tracing::controllers
+
+namespace tracing::controllers {
+namespace {
+
+// A Deployment carrying the operator's bookkeeping annotations, with managedFields saying who
+// owns each of them.
+json with_bookkeeping(const std::map<std::string, std::string>& owner_of) {
+  json d = {{"metadata",
+             {{"name", "web"},
+              {"namespace", "shop"},
+              {"annotations",
+               {{"tracing.rollout.dev/policies", "shop/p"},
+                {"tracing.rollout.dev/overridden-env", "{}"},
+                {"tracing.rollout.dev/original-env-order", "{}"},
+                {"team", "payments"}}},
+              {"managedFields", json::array()}}}};
+  std::map<std::string, json> fields;  // manager → its f:metadata.f:annotations
+  for (const auto& [key, manager] : owner_of) fields[manager]["f:" + key] = json::object();
+  for (const auto& [manager, annotations] : fields) {
+    d["metadata"]["managedFields"].push_back(
+        {{"manager", manager},
+         {"operation", manager == "tracing-operator" ? "Apply" : "Update"},
+         {"fieldsType", "FieldsV1"},
+         {"fieldsV1", {{"f:metadata", {{"f:annotations", annotations}}}}}});
+  }
+  return d;
+}
+
+TEST(WorkloadFromDeployment, KeepsBookkeepingAnnotationsOnlyWhileTheOperatorOwnsThem) {
+  Workload w = workload_from_deployment(with_bookkeeping({
+      {"tracing.rollout.dev/policies", "tracing-operator"},
+      {"tracing.rollout.dev/overridden-env", "kubectl-edit"},  // edited since: taken over
+      // original-env-order: nobody (written by an update with its managedFields cleared)
+  }));
+  EXPECT_EQ(w.annotations,
+            (Labels{{"tracing.rollout.dev/policies", "shop/p"}, {"team", "payments"}}));
+  ASSERT_EQ(w.untrusted.size(), 2u);
+  EXPECT_EQ(w.untrusted[0].key, "tracing.rollout.dev/overridden-env");
+  EXPECT_EQ(w.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
+  EXPECT_EQ(w.untrusted[1].key, "tracing.rollout.dev/original-env-order");
+  EXPECT_TRUE(w.untrusted[1].managers.empty());
+
+  // Co-owned (someone applied the same value, e.g. a GitOps export): still the operator's.
+  json shared = with_bookkeeping({{"tracing.rollout.dev/policies", "argocd-controller"},
+                                  {"tracing.rollout.dev/overridden-env", "tracing-operator"},
+                                  {"tracing.rollout.dev/original-env-order", "tracing-operator"}});
+  shared["metadata"]["managedFields"][1]["fieldsV1"]["f:metadata"]["f:annotations"]
+        ["f:tracing.rollout.dev/policies"] = json::object();
+  Workload co = workload_from_deployment(shared);
+  EXPECT_EQ(co.annotations.count("tracing.rollout.dev/policies"), 1u);
+  EXPECT_TRUE(co.untrusted.empty());
+}
+
+TEST(WorkloadFromDeployment, AProjectionKeepsWhoOwnsTheBookkeeping) {
+  json full = with_bookkeeping({{"tracing.rollout.dev/policies", "kubectl-edit"},
+                                {"tracing.rollout.dev/overridden-env", "tracing-operator"},
+                                {"tracing.rollout.dev/original-env-order", "tracing-operator"}});
+  Workload projected = workload_from_deployment(project_deployment(json(full)));
+  EXPECT_EQ(projected.annotations.count("tracing.rollout.dev/policies"), 0u);
+  EXPECT_EQ(projected.annotations.count("tracing.rollout.dev/overridden-env"), 1u);
+  ASSERT_EQ(projected.untrusted.size(), 1u);
+  EXPECT_EQ(projected.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
+  // Only the operator's own keys are kept in the projection's owners.
+  EXPECT_EQ(projected.env_owners.at(kAnnotationOwners).size(), 3u);
+}
+
+}  // namespace
+}  // namespace tracing::controllers
