@@ -235,6 +235,7 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
     c.base_ratio = m.ratio.value_or("1");
     c.mode = m.mode.value_or("restart");
     c.remote_initial_ratio = m.remote_initial_ratio.value_or("0.01");
+    c.sampling_policy = p->key();
   }
   if (auto* p =
           first_setting(cands, [](const PolicySpec& s) { return s.propagators.has_value(); })) {
@@ -346,6 +347,17 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
     }
   }
   return c;
+}
+
+std::optional<EffectiveConfig> root_effective_config(const std::vector<Candidate>& cands,
+                                                     WallTime now) {
+  std::vector<Candidate> root;
+  for (const Candidate& c : cands) {
+    if (c.rank == Rank::kRootWithSelector || c.rank == Rank::kRootWithoutSelector) {
+      root.push_back(c);
+    }
+  }
+  return effective_config(root, now);
 }
 
 std::optional<DebugStatus> debug_status_for(const Policy& p, WallTime now) {

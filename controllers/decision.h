@@ -66,7 +66,10 @@ struct EffectiveConfig {
   std::string endpoint;  // resolved: exporter.endpoint or the managed Jaeger's
   std::string protocol = "grpc";
   bool insecure = false;
-  std::string mode = "restart";                      // restart | remote
+  std::string mode = "restart";  // restart | remote
+  // "ns/name" of the candidate whose spec.sampling group is in force (the most specific that
+  // sets it); "" when none does (the defaults below apply).
+  std::string sampling_policy;
   std::string sampler = "parentbased_traceidratio";  // the base sampler as configured
   std::string base_ratio = "1";                      // as written by the policy
   std::string remote_initial_ratio = "0.01";
@@ -96,6 +99,9 @@ struct EffectiveConfig {
   // parentbased_traceidratio so the bumped ratio means something.
   std::string effective_sampler() const;
   std::string ratio_source() const { return debug ? "debug" : "base"; }
+  // The policy that decides effective_ratio(): the one whose bump is active, else
+  // sampling_policy.
+  const std::string& ratio_policy() const { return debug ? debug->policy : sampling_policy; }
 };
 
 // Merges the candidates field group by field group (§3): each of containers, serviceName,
@@ -105,6 +111,12 @@ struct EffectiveConfig {
 // active). Returns nullopt when there are no candidates.
 std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& candidates,
                                                 WallTime now);
+
+// What the root-namespace candidates of `candidates` alone add up to (effective_config() of
+// those ranked kRootWithSelector or kRootWithoutSelector): what the cluster's policies give a
+// workload without its own namespace's. nullopt when it has no root candidate.
+std::optional<EffectiveConfig> root_effective_config(const std::vector<Candidate>& candidates,
+                                                     WallTime now);
 
 // When a policy's current debug spec starts and ends. `recorded` is the status's record; if it
 // belongs to the same debug spec (hash) its start is kept, so an operator restart does not

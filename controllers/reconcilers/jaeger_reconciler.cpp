@@ -7,6 +7,7 @@
 #include "controllers/naming.h"
 #include "controllers/ownership.h"
 #include "controllers/reconcilers/owned_objects.h"
+#include "controllers/strategies.h"
 
 namespace tracing::controllers {
 
@@ -31,9 +32,8 @@ kube::Resource resource_for(const std::string& kind) {
 
 struct Wanted {
   JaegerInstance instance;
-  std::set<std::string> owners;                // keys of the policies it is kept for
-  std::map<std::string, std::string> ratios;   // service → ratio
-  std::map<std::string, std::string> setters;  // service → workload that set the ratio
+  std::set<std::string> owners;               // keys of the policies it is kept for
+  std::map<std::string, std::string> ratios;  // service → ratio (served_ratios())
 };
 
 std::string label(const json& object, const char* key) {
@@ -79,10 +79,19 @@ bool managed_by_operator(const json& object) {
 //   before, with preconditions on that read;
 // - a policy's finalizer is released once it owns no instance and no object the operator keeps
 //   lists its uid (read from the API server, not the stores, which may lag).
+//
+// Remote sampling (SPEC §6): each remote-mode workload reporting to an instance contributes its
+// service's ratio to that instance's strategies file, as served_ratios() rules (strategies.h): a
+// ratio a policy outside the root namespace decides counts only while no other namespace's
+// workload shares the service name on that instance; otherwise the workload contributes what its
+// root policies alone give it and the policy is Degraded with reason SharedServiceName. Among
+// what counts, the higher ratio wins (logged).
 kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   std::map<std::string, Wanted> wanted;
-  std::vector<std::string> collisions;
+  std::map<std::string, std::vector<StrategyContribution>> contributions;  // by instance
   std::optional<WallTime> next_change;
+  PolicyReports::ByPolicy reports;
+  std::set<std::string> seen;  // messages reported in this pass
 
   // Policies that ask for a managed Jaeger explicitly want it even before they select anything.
   // A deleting policy wants nothing: its Jaeger goes while its uid still proves it the operator's.
@@ -118,32 +127,35 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     if (c.next_change && (!next_change || *c.next_change < *next_change)) {
       next_change = c.next_change;
     }
-    std::string service = service_name(c, w);
-    std::string ratio = c.effective_ratio();
-    auto it = want.ratios.find(service);
-    if (it == want.ratios.end()) {
-      want.ratios[service] = ratio;
-      want.setters[service] = w.key();
-    } else if (it->second != ratio) {
-      bool higher = std::stod(ratio) > std::stod(it->second);
-      const std::string& kept = higher ? ratio : it->second;
-      const std::string& dropped = higher ? it->second : ratio;
-      collisions.push_back(service + ": " + kept + " over " + dropped + " (" + w.key() + ", " +
-                           want.setters[service] + ")");
-      if (higher) {
-        it->second = ratio;
-        want.setters[service] = w.key();
-      }
+    StrategyContribution sc{.workload = w.key(),
+                            .ns = w.ns,
+                            .service = service_name(c, w),
+                            .ratio = c.effective_ratio(),
+                            .policy = c.ratio_policy(),
+                            .root_policy = !decision.ratio_from_namespace,
+                            .debug = c.debug.has_value()};
+    const auto& root = decision.root_config;
+    if (root && root->unusable.empty() && root->mode == "remote") {
+      sc.root_ratio = root->effective_ratio();
     }
+    contributions[inst.ns + "/" + inst.name].push_back(std::move(sc));
   }
-  for (const auto& c : collisions) {
-    spdlog::warn("remote sampling: one service name, different ratios: {}", c);
+  for (auto& [key, list] : contributions) {
+    ServedRatios served = served_ratios(std::move(list), kDefaultStrategyRatio, key);
+    wanted[key].ratios = std::move(served.ratios);
+    for (const auto& c : served.collisions) {
+      spdlog::warn("remote sampling: one service name, different ratios: {}", c);
+    }
+    for (const auto& r : served.refused) {
+      std::string logged = "policy " + r.policy + ": " + r.message;
+      if (!logged_.count(logged)) spdlog::warn("remote sampling: {}", logged);
+      seen.insert(std::move(logged));
+      reports[r.policy].insert({"SharedServiceName", r.message});
+    }
   }
 
   const std::set<std::string> uids = existing_policy_uids(ctx_);
   std::optional<kube::ApiError> failure;
-  PolicyReports::ByPolicy reports;
-  std::set<std::string> seen;  // messages reported in this pass
   bool conflicts = false;
 
   std::set<std::string> owner_keys;

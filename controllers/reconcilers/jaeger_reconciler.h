@@ -13,8 +13,12 @@
 //   reported to the owning policies as NameConflict (PolicyReports, source "jaeger"). Owning
 //   policies hold the finalizer tracing.rollout.dev/managed-jaeger until nothing lists them;
 // - the strategies ConfigMap carries, per service in remote mode, its effective ratio (debug
-//   bumps included; two workloads with one service name and different ratios: the higher wins,
-//   reported); ratio changes and bumps in remote mode change only this ConfigMap;
+//   bumps included), as served_ratios() (controllers/strategies.h) rules per instance: a ratio
+//   decided by a policy outside the root namespace counts only while every workload of that
+//   service name on the instance is in that policy's namespace, otherwise the workload
+//   contributes what its root policies alone give it and the policy is reported
+//   SharedServiceName (PolicyReports, source "jaeger"); among what counts the higher ratio wins
+//   (logged). Ratio changes and bumps in remote mode change only this ConfigMap;
 // - requeues itself at the next bump expiry that changes a strategy.
 #pragma once
 
@@ -44,7 +48,8 @@ class JaegerReconciler {
   runtime::Informer& services_;
   // Objects with the operator's label but without its proof, already logged (once each).
   std::set<std::string> not_ours_;
-  // NameConflicts logged in the last pass: each is logged when it appears, not on every pass.
+  // NameConflicts and SharedServiceName refusals logged in the last pass: each is logged when it
+  // appears, not on every pass.
   std::set<std::string> logged_;
 };
 

@@ -189,7 +189,7 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
          old_degraded.value("message", "") != degraded.value("message", ""))) {
       ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", degraded.value("message", ""));
     }
-    for (const char* reason : {"NameConflict", "UntrustedRecord"}) {
+    for (const char* reason : {"NameConflict", "SharedServiceName", "UntrustedRecord"}) {
       if (degraded_reason(status) == reason && degraded_reason(old_status) != reason) {
         for (const auto& c : status["conditions"]) {
           if (c["type"] == "Degraded") {

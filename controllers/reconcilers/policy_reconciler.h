@@ -13,9 +13,10 @@
 //   written only when it differs from what is there, so a converged cluster sees no writes;
 // - Degraded says first what the Jaeger and Dapr passes report about the objects the policy owns
 //   (ctx.reports): reason NameConflict (a name its managed Jaeger or Dapr Configuration needs is
-//   held by someone else's object, named in the message) or UntrustedRecord (a taken-over Dapr
-//   Configuration's record of its previous settings is not the operator's); a Warning Event
-//   marks each turn to one of them.
+//   held by someone else's object, named in the message), SharedServiceName (a remote-sampling
+//   ratio it decides is refused because another namespace runs the same service name on the same
+//   managed Jaeger, SPEC §6) or UntrustedRecord (a taken-over Dapr Configuration's record of its
+//   previous settings is not the operator's); a Warning Event marks each turn to one of them.
 #pragma once
 
 #include "controllers/reconcilers/context.h"

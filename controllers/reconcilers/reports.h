@@ -1,7 +1,8 @@
 // What the cluster-wide passes (Jaeger, Dapr) found wrong with the objects a policy owns or
 // takes over, for that policy's status: a name taken by someone else's object (NameConflict),
-// bookkeeping the operator cannot trust (UntrustedRecord). The policy reconciler reads them;
-// the passes enqueue the policies whose reports changed.
+// bookkeeping the operator cannot trust (UntrustedRecord), a remote-sampling ratio refused
+// because another namespace shares the service name (SharedServiceName, SPEC §6). The policy
+// reconciler reads them; the passes enqueue the policies whose reports changed.
 #pragma once
 
 #include <map>
@@ -13,7 +14,8 @@
 namespace tracing::controllers {
 
 struct PolicyReport {
-  std::string reason;   // a Degraded condition's reason: NameConflict | UntrustedRecord
+  // A Degraded condition's reason: NameConflict | SharedServiceName | UntrustedRecord.
+  std::string reason;
   std::string message;  // names the object: "ConfigMap kube-system/cilium-config ..."
   bool operator==(const PolicyReport&) const = default;
   auto operator<=>(const PolicyReport&) const = default;

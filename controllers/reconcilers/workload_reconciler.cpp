@@ -130,10 +130,19 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
   ptrs.reserve(policies.size());
   for (const auto& p : policies) ptrs.push_back(p.get());
   auto cands = candidates(w, ctx_.namespace_labels(w.ns), ptrs, ctx_.root_namespace);
-  d.config = effective_config(cands, ctx_.now());
+  const WallTime now = ctx_.now();
+  d.config = effective_config(cands, now);
   if (d.config && !d.opted_out) {
     d.desired = desired_env(*d.config, w);
     decide_dapr(w, d);
+  }
+  if (d.config && d.config->mode == "remote") {
+    const std::string& decider = d.config->ratio_policy();
+    d.ratio_from_namespace = std::any_of(cands.begin(), cands.end(), [&](const Candidate& c) {
+      return c.policy->key() == decider &&
+             (c.rank == Rank::kNamespaceWithSelector || c.rank == Rank::kNamespaceWithoutSelector);
+    });
+    if (d.ratio_from_namespace) d.root_config = root_effective_config(cands, now);
   }
   return d;
 }

@@ -46,6 +46,12 @@ class WorkloadReconciler {
     DesiredEnv desired;                     // empty when opted out
     std::optional<DaprTarget> dapr;         // when its Dapr sidecar is managed
     bool dapr_unavailable = false;          // Dapr-enabled, but the Configuration API is absent
+    // Remote sampling whose ratio (EffectiveConfig::ratio_policy()) a policy outside the root
+    // namespace decides: the strategies file counts that ratio only while no other namespace
+    // shares the service name (§6, strategies.h), else what `root_config` gives, the
+    // root-namespace candidates alone (nullopt when there are none).
+    bool ratio_from_namespace = false;
+    std::optional<EffectiveConfig> root_config;
   };
   Decision decide(const Workload& w) const;
 

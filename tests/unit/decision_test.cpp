@@ -256,6 +256,54 @@ TEST(EffectiveConfig, TakesTheSamplingGroupWhole) {
   EXPECT_EQ(c.sampler, "parentbased_traceidratio");
 }
 
+TEST(EffectiveConfig, NamesThePolicyThatDecidesTheRatio) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"sampling", {{"mode", "remote"}, {"ratio", "0.1"}}}}),
+      make_policy("shop", "team", {{"sampling", {{"mode", "remote"}, {"ratio", "1"}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.sampling_policy, "shop/team");
+  EXPECT_EQ(c.ratio_policy(), "shop/team");
+
+  // A bump decides while it is active, whoever sets the sampling group.
+  ps.push_back(make_policy(kRoot, "incident",
+                           {{"debug", {{"ratio", "0.5"}, {"until", "2026-11-26T12:30:00Z"}}}}));
+  c = config_for(ps);
+  EXPECT_EQ(c.sampling_policy, "shop/team");
+  EXPECT_EQ(c.ratio_policy(), "tracing-system/incident");
+  EXPECT_EQ(c.effective_ratio(), "0.5");
+
+  // No candidate sets spec.sampling: nobody decides, the defaults apply.
+  EXPECT_EQ(config_for({make_policy("shop", "bare", json::object())}).sampling_policy, "");
+}
+
+TEST(RootEffectiveConfig, IsWhatTheRootCandidatesAloneAddUpTo) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "defaults", {{"sampling", {{"mode", "remote"}, {"ratio", "0.1"}}}}),
+      make_policy(kRoot, "incident",
+                  {{"selector", {{"matchLabels", {{"app", "task-api"}}}}},
+                   {"debug", {{"ratio", "0.3"}, {"until", "2026-11-26T12:30:00Z"}}}}),
+      make_policy("shop", "team",
+                  {{"sampling", {{"mode", "remote"}, {"ratio", "1"}}},
+                   {"debug", {{"ratio", "1"}, {"until", "2026-11-26T12:30:00Z"}}}}),
+  };
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  auto root = root_effective_config(cs, kNow);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(root->governing, "tracing-system/incident");
+  EXPECT_EQ(root->policies,
+            (std::vector<std::string>{"tracing-system/incident", "tracing-system/defaults"}));
+  EXPECT_EQ(root->mode, "remote");
+  EXPECT_EQ(root->sampling_policy, "tracing-system/defaults");
+  EXPECT_EQ(root->base_ratio, "0.1");
+  EXPECT_EQ(root->effective_ratio(), "0.3");  // the root bump; the namespace's is left out
+
+  // Without a root candidate there is nothing.
+  std::vector<Policy> tenant_only = {ps[2]};
+  EXPECT_FALSE(root_effective_config(candidates(task_api(), {}, pointers(tenant_only), kRoot), kNow)
+                   .has_value());
+}
+
 TEST(EffectiveConfig, MergesResourceAttributesKeyByKey) {
   std::vector<Policy> ps = {
       make_policy(
