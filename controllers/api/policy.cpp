@@ -513,9 +513,14 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
     mann = mann ? member(*mann, "f:annotations") : nullptr;
     if (mann && mann->is_object()) {
       for (const auto& [akey, afields] : mann->items()) {
-        // Only the operator's own keys: the projection keeps these owners in memory.
+        // Only the operator's own keys: the projection keeps these owners in memory. The
+        // operator writes them only by server-side apply; an update that merely borrows its
+        // manager name (a client whose User-Agent says tracing-operator) is no proof.
         if (akey.rfind("f:tracing.rollout.dev/", 0) == 0) {
-          owners[kAnnotationOwners][akey.substr(2)].insert(manager->get<std::string>());
+          std::string who = manager->get<std::string>();
+          const json* op = member(entry, "operation");
+          if (who == naming::kFieldManager && !(op && *op == "Apply")) who += " (Update)";
+          owners[kAnnotationOwners][akey.substr(2)].insert(who);
         }
       }
     }

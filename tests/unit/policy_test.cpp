@@ -935,6 +935,14 @@ TEST(WorkloadFromDeployment, KeepsBookkeepingAnnotationsOnlyWhileTheOperatorOwns
   Workload co = workload_from_deployment(shared);
   EXPECT_EQ(co.annotations.count("tracing.rollout.dev/policies"), 1u);
   EXPECT_TRUE(co.untrusted.empty());
+
+  // An update under the operator's manager name (any client can pick one) is no proof.
+  json borrowed = with_bookkeeping({{"tracing.rollout.dev/policies", "tracing-operator"}});
+  borrowed["metadata"]["managedFields"][0]["operation"] = "Update";
+  Workload b = workload_from_deployment(borrowed);
+  EXPECT_EQ(b.annotations.count("tracing.rollout.dev/policies"), 0u);
+  ASSERT_EQ(b.untrusted.size(), 3u);
+  EXPECT_EQ(b.untrusted[0].managers, std::vector<std::string>{"tracing-operator (Update)"});
 }
 
 TEST(WorkloadFromDeployment, AProjectionKeepsWhoOwnsTheBookkeeping) {
