@@ -996,6 +996,93 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   EXPECT_LE(last.max_rolling, 2);
 }
 
+TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkloads) {
+  ASSERT_EQ(controlplane("stop-controller-manager"), 0);
+  struct RestartControllerManager {
+    ~RestartControllerManager() { controlplane("start-controller-manager"); }
+  } restart_kcm;
+  const int kWorkloads = 6;
+  std::vector<std::string> names;
+  for (int i = 0; i < kWorkloads; ++i) {
+    names.push_back("w" + std::to_string(i));
+    workload(ns_, names.back(), {{"app", "paced"}});
+    set_rollout_status(*client_, ns_, names.back());
+  }
+  // The harness turns the flag's bound off (no kubelet here); this test sets it.
+  op_->start({"--max-concurrent-reverts=3"});
+  auto has_sampler_arg = [](bool want) {
+    return [want](const json& d) {
+      bool has = false;
+      for (const auto& e :
+           d["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
+        has = has || e["name"] == "OTEL_TRACES_SAMPLER_ARG";
+      }
+      return has == want;
+    };
+  };
+
+  // 1. A policy with rollout.maxConcurrent 2: its deletion reverts 2 at a time.
+  json spec = {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+               {"rollout", {{"maxConcurrent", 2}}}};
+  apply_policy(ns_, "p", spec);
+  Wave configure;
+  ASSERT_TRUE(
+      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(true), configure));
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  Wave revert;
+  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert))
+      << op_->log_path();
+  EXPECT_EQ(revert.max_rolling, 2) << "the deleted policy's rollout.maxConcurrent";
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }));
+
+  // 2. Without rollout settings: --max-concurrent-reverts (3).
+  apply_policy(ns_, "q", {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}});
+  Wave configure_q;
+  ASSERT_TRUE(
+      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(true), configure_q));
+  EXPECT_EQ(configure_q.max_rolling, kWorkloads) << "rollouts without maxConcurrent: unpaced";
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "q"));
+  Wave revert_q;
+  ASSERT_TRUE(
+      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert_q));
+  EXPECT_EQ(revert_q.max_rolling, 3) << "--max-concurrent-reverts";
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "q").is_null(); }));
+
+  // 3. Paused: the deletion waits, and the policy's status names the workloads holding it.
+  apply_policy(ns_, "r", spec);
+  Wave configure_r;
+  ASSERT_TRUE(
+      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(true), configure_r));
+  spec["rollout"]["paused"] = true;
+  apply_policy(ns_, "r", spec);
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "r"));
+  json degraded;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& c : status_of(ns_, "r").value("conditions", json::array())) {
+      if (c["type"] == "Degraded") degraded = c;
+    }
+    return degraded.value("reason", "") == "DeletionHeld";
+  })) << status_of(ns_, "r").dump()
+      << "\noperator log " << op_->log_path();
+  const std::string message = degraded["message"];
+  EXPECT_NE(message.find("held up by 6 workload(s)"), std::string::npos) << message;
+  EXPECT_NE(message.find(ns_ + "/w0: the revert waits: rollouts of " + ns_ +
+                         "/r are paused (rollout.paused)"),
+            std::string::npos)
+      << message;
+  for (const auto& n : names) {
+    EXPECT_NE(var(ns_, n, "OTEL_TRACES_SAMPLER_ARG"), "<unset>") << n << " reverted while paused";
+  }
+  // Unpaused (a deleting object's spec can still be edited): the deletion completes.
+  spec["rollout"]["paused"] = false;
+  apply_policy(ns_, "r", spec);
+  Wave revert_r;
+  ASSERT_TRUE(
+      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert_r));
+  EXPECT_LE(revert_r.max_rolling, 2);
+  EXPECT_TRUE(eventually([&] { return get_policy(ns_, "r").is_null(); }));
+}
+
 }  // namespace
 }  // namespace tracing::testing
 
