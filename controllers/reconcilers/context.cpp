@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
@@ -96,6 +99,22 @@ bool DaprDiscovery::served() {
     checked_ = now;
   }  // on an error keep the last answer and ask again next time
   return served_;
+}
+
+TakenDaprNames::State TakenDaprNames::state(const std::string& ns, const std::string& name) const {
+  std::shared_lock g(mu_);
+  if (!known_) return State::kUnknown;
+  return taken_.count(ns + "/" + name) ? State::kTaken : State::kFree;
+}
+
+std::set<std::string> TakenDaprNames::replace(std::set<std::string> taken) {
+  std::unique_lock g(mu_);
+  std::set<std::string> changed;
+  std::set_symmetric_difference(taken_.begin(), taken_.end(), taken.begin(), taken.end(),
+                                std::inserter(changed, changed.end()));
+  taken_ = std::move(taken);
+  known_ = true;
+  return changed;
 }
 
 Labels Context::namespace_labels(const std::string& ns) const {

@@ -81,6 +81,30 @@ class DaprDiscovery {
   bool served_ = false;
 };
 
+// Which Dapr Configuration names ("ns/name") are taken by someone else's Configuration — one
+// without the operator's proof of creation (controllers/ownership.h) — as the Dapr pass last
+// listed them; a name the user freed stays taken until the operator's own is created there. The
+// operator points no workload at a taken name (§8): the decision reads this for every workload,
+// so it is a lookup, not a request. Configurations are not watched: it is as fresh as the pass's
+// last list (before the workers start, then every minute, every 10 s while a name is taken).
+class TakenDaprNames {
+ public:
+  enum class State {
+    kUnknown,  // the Dapr pass has not listed the Configurations yet (since this process started)
+    kFree,     // absent, or the operator's own
+    kTaken,    // someone else's
+  };
+  State state(const std::string& ns, const std::string& name) const;
+  // Written by the Dapr pass only: the names taken now. Returns the names whose state changed
+  // (every taken one on the first call).
+  std::set<std::string> replace(std::set<std::string> taken);
+
+ private:
+  mutable std::shared_mutex mu_;
+  bool known_ = false;
+  std::set<std::string> taken_;
+};
+
 struct Context {
   kube::Client& client;
   std::string root_namespace;
@@ -93,9 +117,11 @@ struct Context {
   runtime::WorkQueue& workload_queue;
   runtime::WorkQueue& policy_queue;
   DaprDiscovery& dapr;
-  // Written by the Jaeger and Dapr passes, read for the policies' status. Last, with a default,
-  // so that Context's aggregate initialization need not name it.
+  // Written by the Jaeger and Dapr passes, read for the policies' status. Last, with defaults,
+  // so that Context's aggregate initialization need not name them.
   PolicyReports reports{};
+  // Written by the Dapr pass, read by the workload decisions.
+  TakenDaprNames dapr_names{};
   // --max-concurrent-reverts: the revert budget of workloads whose governing policy sets no
   // rollout.maxConcurrent or is gone (0: no bound).
   int max_concurrent_reverts = 25;

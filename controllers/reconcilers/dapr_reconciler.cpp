@@ -18,11 +18,15 @@ kube::Resource dapr_configurations() {
 namespace {
 
 constexpr auto kResync = std::chrono::seconds(60);
+// How soon to look again while a name the operator wants is taken: Configurations are not
+// watched, so the user's deleting theirs raises no event.
+constexpr auto kConflictRecheck = std::chrono::seconds(10);
 
 struct Want {
   WorkloadReconciler::DaprTarget target;
   std::string first_workload;
-  std::set<std::string> owners;  // keys of the policies governing the workloads that read it
+  std::set<std::string> owners;     // keys of the policies governing the workloads that read it
+  std::set<std::string> workloads;  // keys of the workloads that read it
 };
 
 std::string annotation(const json& object, const char* key) {
@@ -30,6 +34,27 @@ std::string annotation(const json& object, const char* key) {
 }
 
 }  // namespace
+
+void DaprReconciler::publish_taken_names() {
+  std::set<std::string> taken;
+  if (ctx_.dapr.served()) {
+    auto list = ctx_.client.list(dapr_configurations(), "");
+    if (!list) {
+      spdlog::warn("Dapr: cannot list the Configurations yet ({}); the first pass will",
+                   list.error().to_string());
+      return;
+    }
+    const std::set<std::string> uids = existing_policy_uids(ctx_);
+    for (const auto& c : list->items) {
+      if (!ownership_of(c, naming::kDaprConfigurationKind, uids).ours) {
+        taken.insert(runtime::object_key(c));
+      }
+    }
+  }
+  taken_ = taken;
+  ctx_.dapr_names.replace(std::move(taken));
+  published_ = true;
+}
 
 // Ownership, as this pass applies it:
 // - the operator's own Configuration (configurationName) in a namespace is kept for the policies
@@ -43,8 +68,6 @@ std::string annotation(const json& object, const char* key) {
 //   previous_record() trusts it; otherwise nothing is written and the policies that govern (or
 //   last governed) its workloads report UntrustedRecord.
 kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
-  if (!ctx_.dapr.served()) return Action::requeue(kResync);
-
   std::map<std::string, Want> wanted;  // "ns/name" → target
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
@@ -64,6 +87,25 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
                    key, it->second.first_workload, w.key(), it->second.first_workload);
     }
     it->second.owners.insert(decision.config->governing);
+    it->second.workloads.insert(w.key());
+  }
+
+  // Publishes the names taken (Context::dapr_names), and brings back the workloads whose pointer
+  // that changes: those reading a name whose state changed, and after the first list every one
+  // (until then each kept what it had).
+  auto publish = [&](const std::set<std::string>& taken) {
+    const bool first = !published_;
+    published_ = true;
+    taken_ = taken;
+    std::set<std::string> changed = ctx_.dapr_names.replace(taken);
+    for (const auto& [key, want] : wanted) {
+      if (!first && !changed.count(key)) continue;
+      for (const auto& w : want.workloads) ctx_.workload_queue.add(w);
+    }
+  };
+  if (!ctx_.dapr.served()) {
+    publish({});  // no Configuration can exist
+    return Action::requeue(kResync);
   }
 
   auto live_list = ctx_.client.list(dapr_configurations(), "");
@@ -75,6 +117,19 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   }
 
   const std::set<std::string> uids = existing_policy_uids(ctx_);
+  // Taken: someone else's Configurations; and a name that was taken and is free now, until the
+  // operator's own is created there (its workloads are pointed at it once it exists, not at a
+  // name someone may take again meanwhile).
+  std::set<std::string> taken;
+  for (const auto& [key, obj] : live) {
+    if (!ownership_of(obj, naming::kDaprConfigurationKind, uids).ours) taken.insert(key);
+  }
+  for (const auto& key : taken_) {
+    auto w = wanted.find(key);
+    if (!live.count(key) && w != wanted.end() && !w->second.target.takeover) taken.insert(key);
+  }
+  publish(taken);
+  bool conflicts = false;  // a name the operator wants is taken
   std::optional<kube::ApiError> failure;
   PolicyReports::ByPolicy reports;
   std::set<std::string> seen;  // messages reported in this pass
@@ -134,6 +189,9 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
         if (!hold()) continue;
         auto created = ctx_.client.create(dapr_configurations(), t.ns, intent);
         if (!created && created.error().is_already_exists()) {
+          conflicts = true;
+          taken.insert(key);
+          publish(taken);
           report(want.owners, "NameConflict",
                  "Dapr Configuration " + key +
                      " was created by someone else just before the operator: left untouched");
@@ -146,12 +204,14 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
         }
         applied_owners.insert(owners->begin(), owners->end());
         written.insert(key);
+        if (taken.erase(key)) publish(taken);
         spdlog::info("Dapr Configuration {}: created, samplingRate {}", key,
                      t.tracing.sampling_rate);
         continue;
       }
       Ownership o = ownership_of(it->second, naming::kDaprConfigurationKind, uids);
       if (!o.ours) {
+        conflicts = true;
         report(want.owners, "NameConflict",
                "Dapr Configuration " + key + " exists and is not the operator's (it " + o.why +
                    "): left untouched; set spec.dapr.configurationName to a free name");
@@ -264,7 +324,7 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   }
   logged_ = std::move(seen);
   if (failure) return *failure;
-  return Action::requeue(kResync);
+  return Action::requeue(conflicts ? kConflictRecheck : kResync);
 }
 
 }  // namespace tracing::controllers

@@ -12,8 +12,10 @@
 //   configurationName, default "tracing") in its namespace, created here (only where the name is
 //   free), updated while it carries the operator's proof of creation (controllers/ownership.h),
 //   and deleted when no workload uses it; a user's Configuration of that name is never written or
-//   deleted: the policies report NameConflict. Policies listed as its owners hold the finalizer
-//   tracing.rollout.dev/dapr-configuration until none of the operator's Configurations lists them;
+//   deleted, nor are workloads pointed at it (Context::dapr_names, published by every pass): the
+//   policies report NameConflict, and the name is looked at again every 10 s. Policies listed as
+//   its owners hold the finalizer tracing.rollout.dev/dapr-configuration until none of the
+//   operator's Configurations lists them;
 // - writes only what differs; without the Dapr API nothing is written (policies report
 //   DaprUnavailable); a pass runs on every relevant change and at least once a minute, since
 //   Configurations are not watched.
@@ -29,6 +31,10 @@ class DaprReconciler {
   DaprReconciler(Context& ctx, const WorkloadReconciler& workloads)
       : ctx_(ctx), workloads_(workloads) {}
   kube::Result<Action> reconcile(const std::string& key);
+  // Lists the Configurations once and publishes the names taken (Context::dapr_names), so that
+  // the workload decisions know them from their first reconcile: called once, before the workers
+  // start. On an error they stay unknown until the first pass (a workload keeps what it has).
+  void publish_taken_names();
 
  private:
   Context& ctx_;
@@ -40,6 +46,10 @@ class DaprReconciler {
   std::set<std::string> untrusted_;
   // Reports logged in the last pass: each is logged when it appears, not on every pass.
   std::set<std::string> logged_;
+  // Context::dapr_names as this pass last published it, and whether it has since this process
+  // started.
+  std::set<std::string> taken_;
+  bool published_ = false;
 };
 
 kube::Resource dapr_configurations();

@@ -204,6 +204,9 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
 }
 
 void Manager::start_workers() {
+  // The Dapr names taken, before the first workload decision (called once, before the cluster
+  // worker runs). Outside the lock: a stop() meanwhile shuts the client down, ending the list.
+  dapr_reconciler_.publish_taken_names();
   std::lock_guard<std::mutex> g(lifecycle_mu_);
   if (stopped_ || !workers_.empty()) return;
   if (options_.resync_period > std::chrono::milliseconds(0)) {

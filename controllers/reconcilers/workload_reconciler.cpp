@@ -89,6 +89,12 @@ RevertPacer::Budget WorkloadReconciler::revert_budget(const Workload& w) const {
 // §7: which Configuration the sidecar reads, and the pod-template annotations that point it
 // there (dapr.io/config, unless the workload names its own) and roll it on a change
 // (restartOnChange).
+// §8: while someone else's Configuration holds the name of the operator's own, the workload is
+// neither pointed at it nor rolled for it (an earlier pointer is released by the next apply);
+// the Dapr pass still gets the target, to report the NameConflict and to create the operator's
+// Configuration once the name is free. While the names taken are unknown (the Dapr pass could
+// not list them yet), a workload keeps what it has: pointed there if the operator pointed it
+// there, else not yet — so a restart rolls nothing.
 void WorkloadReconciler::decide_dapr(const Workload& w, Decision& d) const {
   DaprSettings settings = dapr_settings(d.config->dapr);
   if (settings.mode == "disabled") return;
@@ -113,6 +119,13 @@ void WorkloadReconciler::decide_dapr(const Workload& w, Decision& d) const {
     target.name = referenced;
     target.takeover = true;
   } else {
+    auto name = ctx_.dapr_names.state(w.ns, target.name);
+    bool pointed_there = config_is_ours && referenced == target.name;
+    if (name == TakenDaprNames::State::kTaken ||
+        (name == TakenDaprNames::State::kUnknown && !pointed_there)) {
+      d.dapr = target;
+      return;
+    }
     d.desired.template_annotations[naming::kDaprConfigAnnotation] = settings.configuration_name;
   }
   if (settings.restart_on_change) {

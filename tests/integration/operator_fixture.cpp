@@ -11,6 +11,8 @@ void OperatorTest::SetUp() {
   if (HasFatalFailure()) return;
   ::mkdir((std::string(TRACING_BINARY_DIR) + "/test-logs").c_str(), 0755);
   root_ = make_namespace("root");
+  grant_leader_election(*client_, root_);
+  if (HasFatalFailure()) return;
   op_ = std::make_unique<OperatorProcess>(root_, log_path());
 }
 

@@ -1,8 +1,9 @@
-// The fixture of the tests that run the operator: its CRD and RBAC installed, a root namespace,
-// an OperatorProcess ready to start (log: build/test-logs/<Suite>.<Test>.log), and afterwards
-// the operator stopped and every namespace the test made deleted — policies' finalizers dropped,
-// since no operator is left to remove them — and waited for, so nothing of one test is still
-// being torn down (and seen by the next test's operator) while another counts writes.
+// The fixture of the tests that run the operator: its CRD and RBAC installed, a root namespace
+// (where it may hold its leader-election Lease), an OperatorProcess ready to start (log:
+// build/test-logs/<Suite>.<Test>.log), and afterwards the operator stopped and every namespace
+// the test made deleted — policies' finalizers dropped, since no operator is left to remove them
+// — and waited for, so nothing of one test is still being torn down (and seen by the next test's
+// operator) while another counts writes.
 #pragma once
 
 #include <memory>

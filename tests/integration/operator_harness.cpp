@@ -54,6 +54,8 @@ void apply_object(kube::Client& c, const json& obj) {
       {"ClusterRole", {"rbac.authorization.k8s.io", "v1", "clusterroles", false, "ClusterRole"}},
       {"ClusterRoleBinding",
        {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", false, "ClusterRoleBinding"}},
+      {"Role", {"rbac.authorization.k8s.io", "v1", "roles", true, "Role"}},
+      {"RoleBinding", {"rbac.authorization.k8s.io", "v1", "rolebindings", true, "RoleBinding"}},
       {"ServiceAccount", {"", "v1", "serviceaccounts", true, "ServiceAccount"}},
       {"Namespace", kube::resources::namespaces()},
   };
@@ -91,6 +93,26 @@ void install_crd_and_rbac(kube::Client& admin) {
     auto served = admin.is_served("tracing.rollout.dev", "v1alpha1", "tracingpolicies");
     return served && *served;
   }));
+}
+
+void grant_leader_election(kube::Client& admin, const std::string& ns) {
+  for (auto doc : load_yaml_documents(std::string(TRACING_SOURCE_DIR) + "/deploy/rbac.yaml")) {
+    if (doc.value("kind", "") != "Role") continue;
+    doc["metadata"]["namespace"] = ns;
+    apply_object(admin, doc);
+    apply_object(admin, {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                         {"kind", "RoleBinding"},
+                         {"metadata", {{"name", "tracing-operator-test-user"}, {"namespace", ns}}},
+                         {"roleRef",
+                          {{"apiGroup", "rbac.authorization.k8s.io"},
+                           {"kind", "Role"},
+                           {"name", doc["metadata"]["name"]}}},
+                         {"subjects", json::array({{{"apiGroup", "rbac.authorization.k8s.io"},
+                                                    {"kind", "User"},
+                                                    {"name", "tracing-operator"}}})}});
+    return;
+  }
+  ADD_FAILURE() << "deploy/rbac.yaml has no Role";
 }
 
 void install_dapr_crd(kube::Client& admin) {

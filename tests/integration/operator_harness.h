@@ -17,6 +17,11 @@ namespace tracing::testing {
 // test identity "tracing-operator"), idempotently, and waits until the CRD is served.
 void install_crd_and_rbac(kube::Client& admin);
 
+// Grants the operator identity its Lease in `ns` (--leader-elect: the root namespace, unless
+// --leader-election-namespace says otherwise): deploy/rbac.yaml's Role, put in `ns`, bound to the
+// test identity. Removed with the namespace.
+void grant_leader_election(kube::Client& admin, const std::string& ns);
+
 // Installs Dapr's own Configuration CRD (../shared/testdata/crds) and waits until it is served;
 // uninstall_dapr_crd removes it and waits until it is not.
 void install_dapr_crd(kube::Client& admin);

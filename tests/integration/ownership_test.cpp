@@ -345,6 +345,114 @@ TEST_F(Ownership, AUsersDaprConfigurationNamedLikeTheOperatorsIsNeverWrittenOrDe
   EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
 }
 
+json template_annotations(kube::Client& c, const std::string& ns, const std::string& name) {
+  auto d = c.get(deployments(), ns, name);
+  return d ? (*d)["spec"]["template"]["metadata"].value("annotations", json::object()) : json();
+}
+
+std::string template_env(kube::Client& c, const std::string& ns, const std::string& name,
+                         const std::string& var) {
+  auto d = c.get(deployments(), ns, name);
+  if (!d) return "";
+  for (const auto& e : (*d)["spec"]["template"]["spec"]["containers"][0].value("env", json())) {
+    if (e.value("name", "") == var) return e.value("value", "");
+  }
+  return "";
+}
+
+// While a user's Configuration holds the operator's name, the operator points no workload at it
+// (the sidecars would read the user's settings, and restartOnChange would roll them for nothing):
+// the workload gets its OTEL_* env only, across a restart of the operator too. Once the user
+// deletes theirs, the operator creates its own and points the workload there.
+TEST_F(Ownership, AWorkloadIsNotPointedAtAUsersDaprConfigurationUntilTheNameIsFree) {
+  install_dapr_crd(*client_);
+  json mine = foreign(*client_, kDaprConfigurations, user_configuration(ns_, "tracing"));
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  json spec = kDaprPolicy;
+  spec["dapr"]["restartOnChange"] = true;
+  apply_policy(ns_, "p", spec);
+
+  ASSERT_TRUE(wait_degraded(ns_, "p", "NameConflict", {"Dapr Configuration " + ns_ + "/tracing"}));
+  ASSERT_TRUE(eventually([&] {
+    return template_env(*client_, ns_, "task-api", "OTEL_TRACES_SAMPLER_ARG") == "0.25";
+  })) << "operator log "
+      << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(template_annotations(*client_, ns_, "task-api"), json({{"dapr.io/enabled", "true"}}))
+      << "neither dapr.io/config nor the tracing hash";
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
+
+  // A restarted operator learns of the conflict before its first workload decision: nothing is
+  // pointed there and back (no rollout, no write to the template).
+  const json generation = get_or_null(deployments(), ns_, "task-api")["metadata"]["generation"];
+  op_->stop();
+  op_->start();
+  ASSERT_TRUE(eventually([&] {
+    return op_->metric("tracing_operator_reconciles_total{controller=\"cluster\"}") >= 2;
+  }));
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(get_or_null(deployments(), ns_, "task-api")["metadata"]["generation"], generation)
+      << "operator log " << op_->log_path();
+  EXPECT_EQ(template_annotations(*client_, ns_, "task-api"), json({{"dapr.io/enabled", "true"}}));
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
+  ASSERT_TRUE(wait_degraded(ns_, "p", "NameConflict", {"Dapr Configuration " + ns_ + "/tracing"}));
+
+  // The user deletes theirs (no event reaches the operator: Configurations are not watched).
+  ASSERT_TRUE(client_->remove(kDaprConfigurations, ns_, "tracing"));
+  ASSERT_TRUE(eventually([&] {
+    json c = get_or_null(kDaprConfigurations, ns_, "tracing");
+    return c.is_object() &&
+           c["metadata"]
+                   .value("labels", json::object())
+                   .value("app.kubernetes.io/managed-by", "") == "tracing-operator";
+  })) << "operator log "
+      << op_->log_path();
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing")["spec"]["tracing"]["samplingRate"],
+            "0.25");
+  ASSERT_TRUE(eventually([&] {
+    json a = template_annotations(*client_, ns_, "task-api");
+    return a.value("dapr.io/config", "") == "tracing" &&
+           !a.value("tracing.rollout.dev/dapr-tracing-hash", "").empty();
+  })) << template_annotations(*client_, ns_, "task-api").dump();
+  EXPECT_TRUE(eventually([&] {
+    json c = degraded(ns_, "p");
+    return c.is_object() && c.value("status", "") == "False";
+  })) << degraded(ns_, "p").dump();
+}
+
+// A policy renamed its Configuration to a name a user's Configuration holds: the workload it had
+// pointed at the operator's own is released from it (pointer and hash gone, the operator's
+// Configuration deleted), and the user's is neither pointed at nor written.
+TEST_F(Ownership, AWorkloadIsReleasedWhenItsPolicyNamesAUsersDaprConfiguration) {
+  install_dapr_crd(*client_);
+  json theirs = foreign(*client_, kDaprConfigurations, user_configuration(ns_, "shop-tracing"));
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  json spec = kDaprPolicy;
+  spec["dapr"]["restartOnChange"] = true;
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] {
+    json a = template_annotations(*client_, ns_, "task-api");
+    return a.value("dapr.io/config", "") == "tracing" &&
+           !a.value("tracing.rollout.dev/dapr-tracing-hash", "").empty() &&
+           get_or_null(kDaprConfigurations, ns_, "tracing").is_object();
+  })) << "operator log "
+      << op_->log_path();
+
+  spec["dapr"]["configurationName"] = "shop-tracing";
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(
+      wait_degraded(ns_, "p", "NameConflict", {"Dapr Configuration " + ns_ + "/shop-tracing"}));
+  ASSERT_TRUE(eventually([&] {
+    return template_annotations(*client_, ns_, "task-api") == json({{"dapr.io/enabled", "true"}});
+  })) << template_annotations(*client_, ns_, "task-api").dump();
+  EXPECT_TRUE(wait_gone(kDaprConfigurations, ns_, "tracing")) << "no workload reads it any more";
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(template_env(*client_, ns_, "task-api", "OTEL_TRACES_SAMPLER_ARG"), "0.25");
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "shop-tracing"), theirs);
+}
+
 // The operator's own Configuration carries the proof, and its policy holds the Dapr finalizer
 // until the Configuration is deleted.
 TEST_F(Ownership, TheOperatorsOwnDaprConfigurationCarriesItsProofAndGoesWithThePolicy) {

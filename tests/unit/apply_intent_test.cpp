@@ -74,6 +74,35 @@ TEST(ApplyIntent, CarriesOnlyTheOperatorsEntriesAndAnnotations) {
   EXPECT_FALSE(c.contains("image")) << "fields the operator does not own stay out of the intent";
 }
 
+// A workload the operator pointed at its Dapr Configuration, whose name is then taken by a
+// user's: the pointer and the hash leave the desired state, so the workload is not up to date
+// and the next apply, which no longer carries them, releases (removes) them.
+TEST(UpToDate, FailsWhileTheOperatorOwnsTemplateAnnotationsNoLongerDesired) {
+  Workload w = converged();
+  w.template_annotations = {{"dapr.io/enabled", "true"},
+                            {naming::kDaprConfigAnnotation, "tracing"},
+                            {naming::kDaprHashAnnotation, "0123456789abcdef"}};
+  w.env_owners[kTemplateAnnotationOwners] = {
+      {"dapr.io/enabled", {"kubectl"}},
+      {naming::kDaprConfigAnnotation, {naming::kFieldManager}},
+      {naming::kDaprHashAnnotation, {naming::kFieldManager}}};
+  DesiredEnv pointed = desired("0.1");
+  pointed.template_annotations = {{naming::kDaprConfigAnnotation, "tracing"},
+                                  {naming::kDaprHashAnnotation, "0123456789abcdef"}};
+  EXPECT_TRUE(up_to_date(w, pointed, {"shop/p"}));
+
+  EXPECT_FALSE(up_to_date(w, desired("0.1"), {"shop/p"}));
+  EXPECT_FALSE(template_up_to_date(w, desired("0.1"))) << "it rolls the pods (§9 paces it)";
+  json intent = apply_intent(w, desired("0.1"), {"shop/p"});
+  EXPECT_FALSE(intent["spec"]["template"].contains("metadata")) << intent.dump();
+  EXPECT_EQ(intent["spec"]["template"]["spec"]["containers"].size(), 1u) << "the env stays";
+
+  // Once released, it is up to date without them.
+  w.template_annotations = {{"dapr.io/enabled", "true"}};
+  w.env_owners[kTemplateAnnotationOwners] = {{"dapr.io/enabled", {"kubectl"}}};
+  EXPECT_TRUE(up_to_date(w, desired("0.1"), {"shop/p"}));
+}
+
 TEST(ReleaseIntent, NamesTheObjectAndNothingElse) {
   json intent = release_intent(converged());
   EXPECT_EQ(intent, json({{"apiVersion", "apps/v1"},
