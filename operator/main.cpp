@@ -427,11 +427,13 @@ int main(int argc, char** argv) {
   }
 
   std::thread election;
+  std::thread starter;  // starts the workers of a new leader, off the renewing thread
   if (elector) {
     election = std::thread([&] {
       if (!elector->acquire()) return;  // stopped while waiting
       leading = true;
-      manager.start_workers();
+      // Starting reads the cluster once (the Dapr names taken): renewing must not wait for it.
+      starter = std::thread([&] { manager.start_workers(); });
       spdlog::info("leading: running with {} workers", flags.workers);
       if (elector->renew()) return;  // stopped while leading
       // Lost: another replica may take the Lease once it expires; stop writing now, before that.
@@ -452,7 +454,8 @@ int main(int argc, char** argv) {
     elector->stop();
     election.join();
   }
-  manager.stop();
+  manager.stop();  // ends a start_workers() still reading (the client shuts down)
+  if (starter.joinable()) starter.join();
   if (elector && exit_code == 0) {
     // Only now that nothing writes: the standby may take over at its next retry.
     if (auto s = elector->release(); !s) {
