@@ -67,6 +67,7 @@ class Defaults(unittest.TestCase):
                 "--workers=4",
                 "--qps=20",
                 "--burst=30",
+                "--max-concurrent-reverts=25",
                 "--log-format=json",
                 "--log-level=info",
                 "--metrics-bind-address=:8080",
