@@ -13,6 +13,24 @@ kube::Resource tracing_policies() {
   return {naming::kGroup, naming::kVersion, naming::kPlural, true, naming::kKind};
 }
 
+namespace {
+
+// Whether two versions of a policy decide the same: the same spec in force (its generation),
+// the same state and the same debug record. A status update that only changes counts or
+// conditions changes none of these.
+bool same_in_force(const Policy& a, const Policy& b) {
+  auto debug = [](const Policy& p) {
+    return p.debug_status ? std::make_tuple(p.debug_status->hash, p.debug_status->started_at,
+                                            p.debug_status->expires_at)
+                          : std::make_tuple(std::string(), WallTime{}, WallTime{});
+  };
+  return a.uid == b.uid && a.deleting == b.deleting && a.spec_known == b.spec_known &&
+         a.spec_generation == b.spec_generation && a.spec_error == b.spec_error &&
+         debug(a) == debug(b);
+}
+
+}  // namespace
+
 void PolicyCache::upsert(const json& object) {
   std::string key = runtime::object_key(object);
   bool finalized = false;
@@ -20,11 +38,7 @@ void PolicyCache::upsert(const json& object) {
     finalized = finalized || f == naming::kFinalizer;
   }
   std::unique_lock g(mu_);
-  if (finalized) {
-    finalized_.insert(key);
-  } else {
-    finalized_.erase(key);
-  }
+  if (finalized ? finalized_.insert(key).second : finalized_.erase(key) > 0) ++version_;
   auto previous = policies_.find(key);
   std::string error;
   std::optional<Policy> in_force = policy_in_force(
@@ -41,16 +55,18 @@ void PolicyCache::upsert(const json& object) {
               ? "generation " + std::to_string(in_force->spec_generation) + " stays in force"
               : std::string("no earlier spec known: it holds what it configured"));
     }
+    if (previous == policies_.end() || !same_in_force(*previous->second, *in_force)) ++version_;
     policies_[key] = std::make_shared<const Policy>(std::move(*in_force));
     unreadable_.erase(key);
   } else {
-    policies_.erase(key);
+    if (policies_.erase(key)) ++version_;
     unreadable_[key] = error;
   }
 }
 
 void PolicyCache::erase(const std::string& key) {
   std::unique_lock g(mu_);
+  ++version_;
   policies_.erase(key);
   unreadable_.erase(key);
   finalized_.erase(key);
@@ -112,6 +128,7 @@ std::set<std::string> TakenDaprNames::replace(std::set<std::string> taken) {
   std::set<std::string> changed;
   std::set_symmetric_difference(taken_.begin(), taken_.end(), taken.begin(), taken.end(),
                                 std::inserter(changed, changed.end()));
+  if (!changed.empty() || !known_) ++version_;
   taken_ = std::move(taken);
   known_ = true;
   return changed;

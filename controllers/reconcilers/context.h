@@ -2,6 +2,7 @@
 // queues, and the injected wall clock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -46,6 +47,9 @@ class PolicyCache {
  public:
   void upsert(const json& object);
   void erase(const std::string& key);
+  // Changes whenever the policies in force may have (what decisions read), not on a status
+  // update that leaves them as they were.
+  uint64_t version() const { return version_.load(); }
   // The policies that take part in decisions: carrying the operator's finalizer (a policy the
   // operator has not yet claimed with it configures nothing, so that every workload it
   // configures is reverted before it can disappear), including those without a spec in force.
@@ -61,6 +65,7 @@ class PolicyCache {
   std::string unknown_spec() const;
 
  private:
+  std::atomic<uint64_t> version_{0};
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Policy>> policies_;
   std::map<std::string, std::string> unreadable_;  // objects that are no TracingPolicy at all
@@ -98,8 +103,11 @@ class TakenDaprNames {
   // Written by the Dapr pass only: the names taken now. Returns the names whose state changed
   // (every taken one on the first call).
   std::set<std::string> replace(std::set<std::string> taken);
+  // Changes whenever a state() answer may have.
+  uint64_t version() const { return version_.load(); }
 
  private:
+  std::atomic<uint64_t> version_{0};
   mutable std::shared_mutex mu_;
   bool known_ = false;
   std::set<std::string> taken_;
@@ -125,6 +133,8 @@ struct Context {
   // --max-concurrent-reverts: the revert budget of workloads whose governing policy sets no
   // rollout.maxConcurrent or is gone (0: no bound).
   int max_concurrent_reverts = 25;
+  // Changes whenever a namespace's labels do (decisions read them).
+  std::atomic<uint64_t> namespace_labels_version{0};
 
   Labels namespace_labels(const std::string& ns) const;
   // A namespace being deleted takes no new objects: passes that create skip it.

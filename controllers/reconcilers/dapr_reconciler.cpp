@@ -72,22 +72,22 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
     if (managed_by_operator(*d)) continue;
-    Workload w = workload_from_deployment(*d);
-    auto decision = workloads_.decide(w);
-    if (decision.config && !decision.config->unusable.empty()) {
-      held = w.key();  // kept as it is: its Configuration is neither written nor removed
+    auto decision = workloads_.facts(d);
+    const std::string& wkey = decision->key;
+    if (decision->config && !decision->config->unusable.empty()) {
+      held = wkey;  // kept as it is: its Configuration is neither written nor removed
       continue;
     }
-    if (!decision.dapr) continue;
-    const auto& t = *decision.dapr;
+    if (!decision->dapr) continue;
+    const auto& t = *decision->dapr;
     std::string key = t.ns + "/" + t.name;
-    auto [it, inserted] = wanted.emplace(key, Want{t, w.key(), {}});
+    auto [it, inserted] = wanted.emplace(key, Want{t, wkey, {}});
     if (!inserted && !(it->second.target.tracing == t.tracing)) {
       spdlog::warn("Dapr Configuration {}: {} and {} want different tracing settings; keeping {}'s",
-                   key, it->second.first_workload, w.key(), it->second.first_workload);
+                   key, it->second.first_workload, wkey, it->second.first_workload);
     }
-    it->second.owners.insert(decision.config->governing);
-    it->second.workloads.insert(w.key());
+    it->second.owners.insert(decision->config->governing);
+    it->second.workloads.insert(wkey);
   }
 
   // Publishes the names taken (Context::dapr_names), and brings back the workloads whose pointer

@@ -108,12 +108,11 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
     if (managed_by_operator(*d)) continue;
-    Workload w = workload_from_deployment(*d);
-    auto decision = workloads_.decide(w);
-    if (!decision.config || decision.opted_out) continue;
-    const EffectiveConfig& c = *decision.config;
+    auto decision = workloads_.facts(d);
+    if (!decision->config || decision->opted_out) continue;
+    const EffectiveConfig& c = *decision->config;
     if (!c.unusable.empty()) {  // held as it is: nothing created for it, nothing removed
-      held = w.key();
+      held = decision->key;
       continue;
     }
     if (c.jaeger_mode != "managed") continue;
@@ -127,14 +126,14 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     if (c.next_change && (!next_change || *c.next_change < *next_change)) {
       next_change = c.next_change;
     }
-    StrategyContribution sc{.workload = w.key(),
-                            .ns = w.ns,
-                            .service = service_name(c, w),
+    StrategyContribution sc{.workload = decision->key,
+                            .ns = decision->ns,
+                            .service = decision->service,
                             .ratio = c.effective_ratio(),
                             .policy = c.ratio_policy(),
-                            .root_policy = !decision.ratio_from_namespace,
+                            .root_policy = !decision->ratio_from_namespace,
                             .debug = c.debug.has_value()};
-    const auto& root = decision.root_config;
+    const auto& root = decision->root_config;
     if (root && root->unusable.empty() && root->mode == "remote") {
       sc.root_ratio = root->effective_ratio();
     }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controllers/apply_intent.h"
 #include "operator/runtime/http_server.h"
 
 namespace tracing::controllers {
@@ -66,6 +67,37 @@ bool decision_inputs_changed(const json& a, const json& b) {
          a.value("spec", json::object()) != b.value("spec", json::object());
 }
 
+// Whether objects `a` and `b` have the same members, `skip` aside.
+bool same_members_except(const json& a, const json& b,
+                         std::initializer_list<std::string_view> skip) {
+  if (!a.is_object() || !b.is_object()) return a == b;
+  auto skipped = [&](const std::string& k) {
+    for (auto s : skip) {
+      if (k == s) return true;
+    }
+    return false;
+  };
+  size_t compared = 0;
+  for (const auto& [k, v] : a.items()) {
+    if (skipped(k)) continue;
+    auto it = b.find(k);
+    if (it == b.end() || *it != v) return false;
+    ++compared;
+  }
+  size_t others = 0;
+  for (const auto& [k, v] : b.items()) others += !skipped(k);
+  return compared == others;
+}
+
+// Whether a Deployment update changed only its status (and so its resourceVersion): what the
+// Deployment controller writes while a rollout progresses. No decision reads status; only
+// rollout pacing and the policies' counts do.
+bool status_only(const json& a, const json& b) {
+  return same_members_except(a, b, {"status", "metadata"}) &&
+         same_members_except(a.value("metadata", json::object()),
+                             b.value("metadata", json::object()), {"resourceVersion"});
+}
+
 }  // namespace
 
 Manager::Manager(kube::Client& client, ManagerOptions options)
@@ -126,24 +158,38 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
          on_managed});
   }
-  deployments_.add_handlers({on_deployment,
-                             [on_deployment](const runtime::ObjectPtr&,
-                                             const runtime::ObjectPtr& d) { on_deployment(d); },
-                             on_deployment});
+  deployments_.add_handlers(
+      {on_deployment,
+       [this, on_deployment](const runtime::ObjectPtr& old_d, const runtime::ObjectPtr& d) {
+         if (!status_only(*old_d, *d)) return on_deployment(d);
+         // A rollout moved: the counts of the policies that can reach it, and, when it ended or
+         // failed, the changes waiting for a rollout budget.
+         if (managed_by_operator(*d)) return;
+         enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
+         if (rollout_state(*old_d) != rollout_state(*d)) {
+           workload_reconciler_.invalidate_budgets();
+           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
+         }
+       },
+       on_deployment});
+  auto namespace_came_or_went = [this](const runtime::ObjectPtr&) {
+    ++ctx_.namespace_labels_version;
+  };
   namespaces_.add_handlers(
-      {nullptr,
+      {namespace_came_or_went,
        [this](const runtime::ObjectPtr& old_n, const runtime::ObjectPtr& new_n) {
          if ((*old_n)["metadata"].value("labels", json::object()) ==
              (*new_n)["metadata"].value("labels", json::object())) {
            return;
          }
+         ++ctx_.namespace_labels_version;
          std::string ns = (*new_n)["metadata"]["name"];
          for (const auto& d : deployments_.store().list_namespace(ns)) {
            workload_queue_.add(runtime::object_key(*d));
          }
          enqueue_policies_for_namespace(ns);
        },
-       nullptr});
+       namespace_came_or_went});
 }
 
 Manager::~Manager() { stop(); }

@@ -294,40 +294,30 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     if (managed_by_operator(*d)) continue;
-    Workload w = workload_from_deployment(*d);
-    auto decision = workloads_.decide(w);
-    if (!decision.config || decision.config->governing != key) continue;
-    if (decision.opted_out) {
+    auto f = workloads_.facts(d);
+    if (!f->config || f->config->governing != key) continue;
+    if (f->opted_out) {
       ++opted_out;
       continue;
     }
     ++matched;
-    if (!decision.config->unusable.empty()) {
+    if (!f->config->unusable.empty()) {
       // Kept as it is (§4): neither configured nor pending.
-      if (held++ == 0) held_reason = decision.config->unusable;
+      if (held++ == 0) held_reason = f->config->unusable;
       continue;
     }
-    if (decision.dapr_unavailable) ++dapr_unavailable;
+    if (f->dapr_unavailable) ++dapr_unavailable;
     if (rollout_state(*d) == RolloutState::kFailed) {
       ++rollout_failed;
     } else if (rollout_state(*d) == RolloutState::kRolling) {
       ++rolling;
     }
-    if (up_to_date(w, decision.desired, decision.config->policies)) ++configured;
-    std::vector<std::string> refused;
-    trusted_overrides(w, &refused);
-    for (const auto& u : w.untrusted) {
-      std::string by;
-      for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
-      refused.push_back(w.key() + ": annotation " + u.key + " was changed by " +
-                        (by.empty() ? std::string("someone else") : by) +
-                        "; it is not the operator's record any more and is not acted on");
-    }
-    if (!refused.empty() && untrusted++ == 0) untrusted_msg = refused.front();
-    if (!decision.desired.conflicts.empty()) ++conflicted;
-    for (const auto& c : decision.desired.conflicts) {
+    if (f->up_to_date) ++configured;
+    if (!f->untrusted.empty() && untrusted++ == 0) untrusted_msg = f->untrusted;
+    if (!f->conflicts.empty()) ++conflicted;
+    for (const auto& c : f->conflicts) {
       if (conflicts.size() >= kMaxConflicts) break;
-      conflicts.push_back({{"workload", w.key()},
+      conflicts.push_back({{"workload", f->key},
                            {"container", c.container},
                            {"variable", c.variable},
                            {"reason", c.reason}});

@@ -61,6 +61,14 @@ std::string WorkloadReconciler::waiting(const std::string& key, bool* held) cons
   return it->second.first;
 }
 
+std::vector<std::string> WorkloadReconciler::waiting_keys() const {
+  std::lock_guard g(waits_mu_);
+  std::vector<std::string> out;
+  out.reserve(waits_.size());
+  for (const auto& [k, v] : waits_) out.push_back(k);
+  return out;
+}
+
 void WorkloadReconciler::note_wait(const std::string& key, const std::string& why, bool held) {
   std::lock_guard g(waits_mu_);
   waits_[key] = {why, held};
@@ -160,12 +168,83 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
   return d;
 }
 
+std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
+    const runtime::ObjectPtr& deployment) const {
+  const std::string key = runtime::object_key(*deployment);
+  // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
+  Stamp stamp{(*deployment)["metadata"].value("resourceVersion", ""), ctx_.policy_cache.version(),
+              ctx_.namespace_labels_version.load(), ctx_.dapr_names.version(), ctx_.dapr.served()};
+  const WallTime now = ctx_.now();
+  {
+    std::shared_lock g(facts_mu_);
+    auto it = facts_.find(key);
+    if (it != facts_.end() && it->second.stamp == stamp &&
+        (!it->second.valid_until || now < *it->second.valid_until)) {
+      return it->second.facts;
+    }
+  }
+  Workload w = workload_from_deployment(*deployment);
+  Decision d = decide(w);
+  auto f = std::make_shared<Facts>();
+  f->key = w.key();
+  f->ns = w.ns;
+  f->opted_out = d.opted_out;
+  f->dapr = d.dapr;
+  f->dapr_unavailable = d.dapr_unavailable;
+  f->ratio_from_namespace = d.ratio_from_namespace;
+  std::optional<WallTime> valid_until;
+  auto until_earliest = [&](const std::optional<WallTime>& t) {
+    if (t && (!valid_until || *t < *valid_until)) valid_until = t;
+  };
+  if (d.root_config) {
+    until_earliest(d.root_config->next_change);
+    f->root_config = std::make_shared<const EffectiveConfig>(std::move(*d.root_config));
+  }
+  if (d.config) {
+    until_earliest(d.config->next_change);
+    if (!d.opted_out) {
+      f->conflicts = d.desired.conflicts;
+      f->up_to_date = up_to_date(w, d.desired, d.config->policies);
+      f->template_up_to_date = template_up_to_date(w, d.desired);
+      f->service = service_name(*d.config, w);
+    }
+    f->config = std::make_shared<const EffectiveConfig>(std::move(*d.config));
+  }
+  std::vector<std::string> refused;
+  trusted_overrides(w, &refused);
+  for (const auto& u : w.untrusted) {
+    std::string by;
+    for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
+    refused.push_back(w.key() + ": annotation " + u.key + " was changed by " +
+                      (by.empty() ? std::string("someone else") : by) +
+                      "; it is not the operator's record any more and is not acted on");
+  }
+  if (!refused.empty()) f->untrusted = refused.front();
+  std::unique_lock g(facts_mu_);
+  facts_[key] = CachedFacts{std::move(stamp), valid_until, f};
+  return f;
+}
+
+void WorkloadReconciler::forget(const std::string& key) const {
+  std::unique_lock g(facts_mu_);
+  facts_.erase(key);
+}
+
 kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.deployments.store().get(key);
   clear_wait(key);
-  if (!obj) return Action::await_change();  // deleted: nothing of ours is left to revert
+  if (!obj) {  // deleted: nothing of ours is left to revert
+    forget(key);
+    return Action::await_change();
+  }
   if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
   if (managed_by_operator(*obj)) return Action::await_change();  // a managed Jaeger
+  // Already as it should be (its own write coming back, a resync): decided once, no write.
+  if (auto f = facts(obj);
+      f->config && !f->opted_out && f->config->unusable.empty() && f->up_to_date) {
+    return f->config->next_change ? Action::requeue(until(*f->config->next_change, ctx_.now()))
+                                  : Action::await_change();
+  }
   Workload w = workload_from_deployment(*obj);
   Decision d = decide(w);
 
@@ -186,7 +265,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       if (!reverts_.admit(key, revert_budget(w), &why, &held)) {
         spdlog::debug("{}: {}", key, why);
         note_wait(key, why, held);
-        return Action::requeue(std::chrono::seconds(1));
+        return Action::requeue(kWaitRecheck);
       }
     }
     auto generation = revert(w, *obj);
@@ -213,8 +292,8 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     if (!may_roll(w, c, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
-      // Rollouts complete without an event this workload would see: look again shortly.
-      return Action::requeue(std::chrono::seconds(1));
+      // Woken when a rollout ends or fails (Manager's Deployment handler); this is a safety net.
+      return Action::requeue(kWaitRecheck);
     }
   }
 
@@ -267,38 +346,84 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, s
   if (max == c.rollout->end() || !max->is_number_integer()) return true;
   auto policy = ctx_.policy_cache.get(c.governing);
   if (!policy) return true;
-  // The workloads this policy governs: which are rolling, failed, or waiting to roll.
-  int rolling = 0;
-  std::vector<std::string> pending;
-  for (const auto& d : ctx_.deployments_in_scope(*policy)) {
-    if (managed_by_operator(*d)) continue;
-    Workload other = workload_from_deployment(*d);
-    auto decision = decide(other);
-    if (!decision.config || decision.config->governing != c.governing) continue;
-    switch (rollout_state(*d)) {
-      case RolloutState::kFailed:
-        *why = other.key() + " exceeded its progress deadline: rollouts of " + c.governing +
-               " stop (RolloutFailed)";
-        *held = true;
-        return false;
-      case RolloutState::kRolling:
-        ++rolling;
-        break;
-      case RolloutState::kComplete:
-        break;
-    }
-    if (!decision.opted_out && decision.config->unusable.empty() &&
-        !template_up_to_date(other, decision.desired)) {
-      pending.push_back(other.key());
+
+  // The policy's budget as its workloads stand, computed once and shared by every workload that
+  // asks until it is older than kBudgetFresh or a rollout ended (invalidate_budgets()).
+  // A budget that does not list `w` among the pending predates its change: computed afresh.
+  std::shared_ptr<RolloutBudget> budget;
+  {
+    std::lock_guard g(budgets_mu_);
+    auto it = budgets_.find(c.governing);
+    if (it != budgets_.end() &&
+        std::chrono::steady_clock::now() - it->second->computed < kBudgetFresh &&
+        std::binary_search(it->second->pending.begin(), it->second->pending.end(), w.key())) {
+      budget = it->second;
     }
   }
-  int slots = max->get<int>() - rolling;
-  std::sort(pending.begin(), pending.end());
-  auto rank = std::find(pending.begin(), pending.end(), w.key()) - pending.begin();
-  if (rank < slots) return true;
-  *why = std::to_string(rolling) + " of " + c.governing + "'s workloads rolling (max " +
-         std::to_string(max->get<int>()) + "), " + std::to_string(rank) + " ahead";
+  if (!budget) {
+    budget = std::make_shared<RolloutBudget>();
+    budget->computed = std::chrono::steady_clock::now();
+    // The workloads this policy governs: which are rolling, failed, or waiting to roll.
+    for (const auto& d : ctx_.deployments_in_scope(*policy)) {
+      if (managed_by_operator(*d)) continue;
+      auto other = facts(d);
+      if (!other->config || other->config->governing != c.governing) continue;
+      switch (rollout_state(*d)) {
+        case RolloutState::kFailed:
+          if (budget->failed.empty()) budget->failed = other->key;
+          break;
+        case RolloutState::kRolling:
+          ++budget->rolling;
+          break;
+        case RolloutState::kComplete:
+          break;
+      }
+      if (!other->opted_out && other->config->unusable.empty() && !other->template_up_to_date) {
+        budget->pending.push_back(other->key);
+      }
+    }
+    std::sort(budget->pending.begin(), budget->pending.end());
+    std::lock_guard g(budgets_mu_);
+    // Admitted before, but not yet seen rolling (the store lags the write): still taking a slot.
+    if (auto old = budgets_.find(c.governing); old != budgets_.end()) {
+      for (const auto& k : old->second->admitted) {
+        if (std::binary_search(budget->pending.begin(), budget->pending.end(), k)) {
+          budget->admitted.insert(k);
+        }
+      }
+    }
+    budgets_[c.governing] = budget;
+  }
+
+  std::lock_guard g(budgets_mu_);
+  if (!budget->failed.empty()) {
+    *why = budget->failed + " exceeded its progress deadline: rollouts of " + c.governing +
+           " stop (RolloutFailed)";
+    *held = true;
+    return false;
+  }
+  if (budget->admitted.count(w.key())) return true;  // its slot is held (a retry)
+  // Admitted since the budget was computed: rolling now, though the budget does not show it.
+  int slots = max->get<int>() - budget->rolling - static_cast<int>(budget->admitted.size());
+  long rank = 0;
+  for (const auto& k : budget->pending) {
+    if (k == w.key()) break;
+    rank += !budget->admitted.count(k);
+  }
+  if (rank < slots) {
+    budget->admitted.insert(w.key());
+    return true;
+  }
+  *why = std::to_string(budget->rolling + budget->admitted.size()) + " of " + c.governing +
+         "'s workloads rolling (max " + std::to_string(max->get<int>()) + "), " +
+         std::to_string(rank) + " ahead";
   return false;
+}
+
+void WorkloadReconciler::invalidate_budgets() {
+  std::lock_guard g(budgets_mu_);
+  // Stale now, but what they admitted still counts until the store shows it (see may_roll).
+  for (auto& [key, budget] : budgets_) budget->computed = {};
 }
 
 kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w, const json& deployment) {

@@ -21,6 +21,9 @@
 //   them takes it back (forced, so no other field moves) and says so in a Warning event.
 #pragma once
 
+#include <shared_mutex>
+#include <unordered_map>
+
 #include "controllers/dapr.h"
 #include "controllers/reconcilers/context.h"
 #include "controllers/revert_pacer.h"
@@ -55,10 +58,40 @@ class WorkloadReconciler {
   };
   Decision decide(const Workload& w) const;
 
+  // What the passes (status, pacing, Jaeger, Dapr) read of a workload's decision, made once per
+  // change of its inputs: the Deployment (resourceVersion), the policies in force, the
+  // namespaces' labels, the Dapr names taken and whether Dapr is served, and the time of the
+  // next debug expiry. Shared and immutable.
+  struct Facts {
+    std::string key;
+    std::string ns;
+    bool opted_out = false;
+    std::shared_ptr<const EffectiveConfig> config;  // null: no candidate
+    std::optional<DaprTarget> dapr;
+    bool dapr_unavailable = false;
+    bool ratio_from_namespace = false;
+    std::shared_ptr<const EffectiveConfig> root_config;
+    std::vector<Conflict> conflicts;
+    bool up_to_date = false;           // when configured: carries exactly what it should
+    bool template_up_to_date = false;  // when configured: its pod template does
+    std::string service;               // OTEL_SERVICE_NAME, when configured
+    std::string untrusted;             // the first bookkeeping problem, "" when none
+  };
+  std::shared_ptr<const Facts> facts(const runtime::ObjectPtr& deployment) const;
+  // Forgets a deleted workload's facts.
+  void forget(const std::string& key) const;
+
   // Why the change `key` needs (a rollout or a revert) waits, "" when it does not; `held` when
   // it waits on a paused or failed rollout rather than for its turn. For a deleting policy's
   // status (§9: a deletion held up says which workloads hold it).
   std::string waiting(const std::string& key, bool* held = nullptr) const;
+  // Every workload whose change waits for a rollout budget: woken when a rollout ends or fails
+  // (their own requeue is only a safety net).
+  std::vector<std::string> waiting_keys() const;
+  // How soon a waiting change looks again by itself.
+  static constexpr std::chrono::seconds kWaitRecheck{10};
+  // A rollout ended or failed: the rollout budgets are computed afresh.
+  void invalidate_budgets();
 
  private:
   void note_wait(const std::string& key, const std::string& why, bool held);
@@ -74,6 +107,31 @@ class WorkloadReconciler {
   Context& ctx_;
   RevertPacer reverts_{
       [this](const std::string& key) { return ctx_.deployments.store().get(key); }};
+  // §9 pacing, per governing policy: what its workloads were doing when last looked at, and
+  // which were admitted since (rolling, though not yet seen so).
+  struct RolloutBudget {
+    std::chrono::steady_clock::time_point computed;
+    int rolling = 0;
+    std::string failed;                // a governed workload past its progress deadline
+    std::vector<std::string> pending;  // sorted: the order of admission
+    std::set<std::string> admitted;
+  };
+  static constexpr std::chrono::milliseconds kBudgetFresh{500};
+  mutable std::mutex budgets_mu_;
+  mutable std::map<std::string, std::shared_ptr<RolloutBudget>> budgets_;
+  struct Stamp {
+    std::string resource_version;
+    uint64_t policies = 0, namespaces = 0, dapr_names = 0;
+    bool dapr_served = false;
+    bool operator==(const Stamp&) const = default;
+  };
+  struct CachedFacts {
+    Stamp stamp;
+    std::optional<WallTime> valid_until;
+    std::shared_ptr<const Facts> facts;
+  };
+  mutable std::shared_mutex facts_mu_;
+  mutable std::unordered_map<std::string, CachedFacts> facts_;
   mutable std::mutex waits_mu_;
   std::map<std::string, std::pair<std::string, bool>> waits_;  // key → (why, held)
 };
