@@ -165,6 +165,9 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          // A rollout moved: the counts of the policies that can reach it, and, when it ended or
          // failed, the changes waiting for a rollout budget.
          if (managed_by_operator(*d)) return;
+         workload_reconciler_.status_changed(runtime::object_key(*d),
+                                             (*old_d)["metadata"].value("resourceVersion", ""),
+                                             (*d)["metadata"].value("resourceVersion", ""));
          enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
          if (rollout_state(*old_d) != rollout_state(*d)) {
            workload_reconciler_.invalidate_budgets();
@@ -398,6 +401,9 @@ std::string Manager::metrics() const {
                   reconcile_seconds_[i][r]);
     }
   }
+  w.family("tracing_operator_decisions_total", "counter",
+           "Workload decisions computed for the passes (made once per change of their inputs).");
+  w.sample("tracing_operator_decisions_total", "", workload_reconciler_.decisions());
   w.family("tracing_operator_reconciles_in_flight", "gauge", "Reconciles running now.");
   w.sample("tracing_operator_reconciles_in_flight", "", in_flight_.load());
   w.family("tracing_operator_workqueue_depth", "gauge", "Keys ready in a work queue.");

@@ -183,6 +183,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
       return it->second.facts;
     }
   }
+  ++decisions_;
   Workload w = workload_from_deployment(*deployment);
   Decision d = decide(w);
   auto f = std::make_shared<Facts>();
@@ -225,6 +226,15 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   return f;
 }
 
+void WorkloadReconciler::status_changed(const std::string& key, const std::string& from,
+                                        const std::string& to) {
+  std::unique_lock g(facts_mu_);
+  auto it = facts_.find(key);
+  if (it != facts_.end() && it->second.stamp.resource_version == from) {
+    it->second.stamp.resource_version = to;
+  }
+}
+
 void WorkloadReconciler::forget(const std::string& key) const {
   std::unique_lock g(facts_mu_);
   facts_.erase(key);
@@ -240,10 +250,20 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
   if (managed_by_operator(*obj)) return Action::await_change();  // a managed Jaeger
   // Already as it should be (its own write coming back, a resync): decided once, no write.
-  if (auto f = facts(obj);
-      f->config && !f->opted_out && f->config->unusable.empty() && f->up_to_date) {
-    return f->config->next_change ? Action::requeue(until(*f->config->next_change, ctx_.now()))
-                                  : Action::await_change();
+  // Or waiting for a rollout budget (woken when a rollout ends): asked before deciding anew.
+  if (auto f = facts(obj); f->config && !f->opted_out && f->config->unusable.empty()) {
+    if (f->up_to_date) {
+      return f->config->next_change ? Action::requeue(until(*f->config->next_change, ctx_.now()))
+                                    : Action::await_change();
+    }
+    std::string why;
+    bool held = false;
+    if (!f->template_up_to_date &&
+        !may_roll(key, (*obj)["metadata"].value("resourceVersion", ""), *f->config, &why, &held)) {
+      spdlog::debug("{}: rollout waits: {}", key, why);
+      note_wait(key, "the rollout waits: " + why, held);
+      return Action::requeue(kWaitRecheck);
+    }
   }
   Workload w = workload_from_deployment(*obj);
   Decision d = decide(w);
@@ -289,7 +309,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (!template_up_to_date(w, d.desired)) {
     std::string why;
     bool held = false;
-    if (!may_roll(w, c, &why, &held)) {
+    if (!may_roll(w.key(), (*obj)["metadata"].value("resourceVersion", ""), c, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
       // Woken when a rollout ends or fails (Manager's Deployment handler); this is a safety net.
@@ -333,8 +353,8 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   return next;
 }
 
-bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, std::string* why,
-                                  bool* held) const {
+bool WorkloadReconciler::may_roll(const std::string& key, const std::string& resource_version,
+                                  const EffectiveConfig& c, std::string* why, bool* held) const {
   *held = false;
   if (!c.rollout || !c.rollout->is_object()) return true;
   if (c.rollout->value("paused", false)) {
@@ -356,7 +376,7 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, s
     auto it = budgets_.find(c.governing);
     if (it != budgets_.end() &&
         std::chrono::steady_clock::now() - it->second->computed < kBudgetFresh &&
-        std::binary_search(it->second->pending.begin(), it->second->pending.end(), w.key())) {
+        std::binary_search(it->second->pending.begin(), it->second->pending.end(), key)) {
       budget = it->second;
     }
   }
@@ -384,11 +404,13 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, s
     }
     std::sort(budget->pending.begin(), budget->pending.end());
     std::lock_guard g(budgets_mu_);
-    // Admitted before, but not yet seen rolling (the store lags the write): still taking a slot.
+    // Admitted before, but its write not seen yet (the store still shows the version it was
+    // admitted at): still taking a slot. Once seen, it counts as rolling (or is done).
     if (auto old = budgets_.find(c.governing); old != budgets_.end()) {
-      for (const auto& k : old->second->admitted) {
-        if (std::binary_search(budget->pending.begin(), budget->pending.end(), k)) {
-          budget->admitted.insert(k);
+      for (const auto& [k, version] : old->second->admitted) {
+        auto live = ctx_.deployments.store().get(k);
+        if (live && (*live)["metadata"].value("resourceVersion", "") == version) {
+          budget->admitted.emplace(k, version);
         }
       }
     }
@@ -402,16 +424,18 @@ bool WorkloadReconciler::may_roll(const Workload& w, const EffectiveConfig& c, s
     *held = true;
     return false;
   }
-  if (budget->admitted.count(w.key())) return true;  // its slot is held (a retry)
+  if (auto a = budget->admitted.find(key);
+      a != budget->admitted.end() && a->second == resource_version) {
+    return true;  // its slot is held (a retry of the same version)
+  }
   // Admitted since the budget was computed: rolling now, though the budget does not show it.
   int slots = max->get<int>() - budget->rolling - static_cast<int>(budget->admitted.size());
-  long rank = 0;
-  for (const auto& k : budget->pending) {
-    if (k == w.key()) break;
-    rank += !budget->admitted.count(k);
-  }
+  // Its place among those still waiting (pending is sorted; the admitted are all pending).
+  long rank = std::lower_bound(budget->pending.begin(), budget->pending.end(), key) -
+              budget->pending.begin();
+  rank -= std::distance(budget->admitted.begin(), budget->admitted.lower_bound(key));
   if (rank < slots) {
-    budget->admitted.insert(w.key());
+    budget->admitted[key] = resource_version;
     return true;
   }
   *why = std::to_string(budget->rolling + budget->admitted.size()) + " of " + c.governing +

@@ -80,6 +80,11 @@ class WorkloadReconciler {
   std::shared_ptr<const Facts> facts(const runtime::ObjectPtr& deployment) const;
   // Forgets a deleted workload's facts.
   void forget(const std::string& key) const;
+  // The Deployment's status changed (resourceVersion `from` → `to`), nothing a decision reads:
+  // its facts stay valid.
+  void status_changed(const std::string& key, const std::string& from, const std::string& to);
+  // How many Facts were computed (not found in the cache) so far.
+  uint64_t decisions() const { return decisions_.load(); }
 
   // Why the change `key` needs (a rollout or a revert) waits, "" when it does not; `held` when
   // it waits on a paused or failed rollout rather than for its turn. For a deleting policy's
@@ -100,7 +105,9 @@ class WorkloadReconciler {
   RevertPacer::Budget revert_budget(const Workload& w) const;
   // §9: whether `w` may start a rollout now under its governing policy's budget
   // (rollout.maxConcurrent, paused); `why` says why not.
-  bool may_roll(const Workload& w, const EffectiveConfig& c, std::string* why, bool* held) const;
+  // `resource_version`: the version of the workload asking (an admission is for that version).
+  bool may_roll(const std::string& key, const std::string& resource_version,
+                const EffectiveConfig& c, std::string* why, bool* held) const;
   // Returns the generation the revert's writes produced (0 when it wrote nothing).
   kube::Result<int64_t> revert(const Workload& w, const json& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;
@@ -114,7 +121,9 @@ class WorkloadReconciler {
     int rolling = 0;
     std::string failed;                // a governed workload past its progress deadline
     std::vector<std::string> pending;  // sorted: the order of admission
-    std::set<std::string> admitted;
+    // key → the resourceVersion it was admitted at: its write has not been seen while the store
+    // still shows that version.
+    std::map<std::string, std::string> admitted;
   };
   static constexpr std::chrono::milliseconds kBudgetFresh{500};
   mutable std::mutex budgets_mu_;
@@ -130,6 +139,7 @@ class WorkloadReconciler {
     std::optional<WallTime> valid_until;
     std::shared_ptr<const Facts> facts;
   };
+  mutable std::atomic<uint64_t> decisions_{0};
   mutable std::shared_mutex facts_mu_;
   mutable std::unordered_map<std::string, CachedFacts> facts_;
   mutable std::mutex waits_mu_;

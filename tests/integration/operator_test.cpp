@@ -880,11 +880,13 @@ struct Wave {
 
 // Plays the Deployment controller in `ns` until `until(done)` holds (default: every one of
 // `total` workloads done), `done` counting workloads not rolling for which `done_with` holds. A
-// rollout in flight completes after three polls; `fail`'s exceeds its progress deadline instead.
+// rollout in flight completes after `polls_to_complete` polls (20 ms apart); `fail`'s exceeds its
+// progress deadline instead.
 bool play_deployment_controller(kube::Client& c, const std::string& ns, int total,
                                 const std::function<bool(const json&)>& done_with, Wave& wave,
                                 const std::string& fail = "",
-                                std::function<bool(int)> until = nullptr) {
+                                std::function<bool(int)> until = nullptr,
+                                int polls_to_complete = 3) {
   std::map<std::string, int> seen;  // polls a rollout has been seen in flight
   return eventually(
       [&] {
@@ -901,7 +903,7 @@ bool play_deployment_controller(kube::Client& c, const std::string& ns, int tota
           if (seen[name]++ == 0) wave.started.push_back(name);
           if (name == fail) {
             set_rollout_status(c, ns, name, /*failed=*/true);
-          } else if (seen[name] >= 3) {
+          } else if (seen[name] >= polls_to_complete) {
             set_rollout_status(c, ns, name);
           }
         }
@@ -997,6 +999,47 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   EXPECT_LE(last.max_rolling, 2);
 }
 
+TEST_F(Operator, RolloutProgressRunsNoPassAndNoDecisionIsMadeTwice) {
+  ASSERT_EQ(controlplane("stop-controller-manager"), 0);
+  struct RestartControllerManager {
+    ~RestartControllerManager() { controlplane("start-controller-manager"); }
+  } restart_kcm;
+  const int kWorkloads = 12;
+  for (int i = 0; i < kWorkloads; ++i) workload(ns_, "w" + std::to_string(i), {{"app", "w"}});
+  op_->start();
+  apply_policy(ns_, "p",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", "0.4"}}}});
+  for (int i = 0; i < kWorkloads; ++i) {
+    ASSERT_TRUE(eventually(
+        [&] { return var(ns_, "w" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG") == "0.4"; }));
+  }
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+  const std::string workloads = "tracing_operator_reconciles_total{controller=\"workload\"}";
+  const std::string cluster = "tracing_operator_reconciles_total{controller=\"cluster\"}";
+  const std::string policies = "tracing_operator_reconciles_total{controller=\"policy\"}";
+  const double workloads0 = op_->metric(workloads), cluster0 = op_->metric(cluster),
+               policies0 = op_->metric(policies),
+               decisions0 = op_->metric("tracing_operator_decisions_total");
+
+  // The Deployment controller's part of every rollout: status updates, two per workload.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kWorkloads; ++i) set_rollout_status(*client_, ns_, "w" + std::to_string(i));
+  }
+  // Then one real change, last: once it is reconciled, every status update before it was seen.
+  ASSERT_TRUE(client_->patch(deployments(), ns_, "w0",
+                             {{"metadata", {{"annotations", {{"team", "payments"}}}}}},
+                             kube::PatchType::kMerge));
+  ASSERT_TRUE(eventually([&] { return op_->metric(workloads) >= workloads0 + 1; }));
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_EQ(op_->metric(workloads), workloads0 + 1) << "only the real change is reconciled";
+  EXPECT_EQ(op_->metric("tracing_operator_decisions_total"), decisions0 + 1)
+      << "one decision for the changed workload; the status, Jaeger and Dapr passes reuse the "
+         "others";
+  EXPECT_LE(op_->metric(cluster), cluster0 + 2) << "the Jaeger and Dapr passes, once each at most";
+  EXPECT_GT(op_->metric(policies), policies0) << "the status pass follows the rollouts";
+}
+
 TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkloads) {
   ASSERT_EQ(controlplane("stop-controller-manager"), 0);
   struct RestartControllerManager {
@@ -1031,7 +1074,9 @@ TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkl
       play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(true), configure));
   ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
   Wave revert;
-  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert))
+  // Rollouts of half a second: long enough for every admitted revert to be seen rolling at once.
+  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert,
+                                         "", nullptr, 25))
       << op_->log_path();
   EXPECT_EQ(revert.max_rolling, 2) << "the deleted policy's rollout.maxConcurrent";
   ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }));
@@ -1044,8 +1089,8 @@ TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkl
   EXPECT_EQ(configure_q.max_rolling, kWorkloads) << "rollouts without maxConcurrent: unpaced";
   ASSERT_TRUE(client_->remove(kPolicies, ns_, "q"));
   Wave revert_q;
-  ASSERT_TRUE(
-      play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert_q));
+  ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false),
+                                         revert_q, "", nullptr, 25));
   EXPECT_EQ(revert_q.max_rolling, 3) << "--max-concurrent-reverts";
   ASSERT_TRUE(eventually([&] { return get_policy(ns_, "q").is_null(); }));
 
@@ -1062,7 +1107,8 @@ TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkl
     for (const auto& c : status_of(ns_, "r").value("conditions", json::array())) {
       if (c["type"] == "Degraded") degraded = c;
     }
-    return degraded.value("reason", "") == "DeletionHeld";
+    return degraded.value("reason", "") == "DeletionHeld" &&
+           degraded.value("message", "").find("held up by 6 workload(s)") != std::string::npos;
   })) << status_of(ns_, "r").dump()
       << "\noperator log " << op_->log_path();
   const std::string message = degraded["message"];
