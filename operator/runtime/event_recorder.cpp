@@ -93,6 +93,11 @@ bool EventRecorder::send(const EventCorrelator::Write& w) {
     creating = true;
     r = client_.create(events, w.ns,
                        event_object(w, options_.reporting_controller, options_.reporting_instance));
+  } else if (!r && creating && r.error().is_already_exists()) {
+    // An earlier create of it whose answer was lost: it is there; only its series may be behind.
+    if (w.count < 2) return true;
+    creating = false;
+    r = client_.patch(events, w.ns, w.name, series_patch(w), kube::PatchType::kMerge);
   }
   if (r) {
     (creating ? stats_.created : stats_.series_updated)++;

@@ -131,6 +131,40 @@ TEST_F(EventRecorder, ASeriesWhoseEventWasDeletedIsCreatedAgainWithItsCount) {
   EXPECT_EQ(rec->stats().failed.load(), 0u);
 }
 
+// A create whose answer was lost (the API server committed it, the client saw a network error)
+// leaves the Event there: the next write under its name brings its series up to date instead of
+// failing on AlreadyExists for the rest of the series.
+TEST_F(EventRecorder, AnEventAlreadyThereUnderItsNameIsUpdatedNotFailed) {
+  json cm = object("web");
+  // 2024-05-01T10:20:30.123456789Z: the recorder names the Event web.17cb562c00049915.
+  const runtime::WallTime wall{std::chrono::duration_cast<runtime::WallTime::duration>(
+      std::chrono::seconds(1714558830) + std::chrono::nanoseconds(123456789))};
+  runtime::EventRecorderOptions o;
+  o.wall_now = [wall] { return wall; };
+  auto rec = recorder(o);
+  runtime::EventCorrelator::Write lost{
+      {runtime::ObjectReference::of(cm), "Warning", "UntrustedRecord", "Reclaim"},
+      ns_,
+      "web.17cb562c00049915",
+      true,
+      1,
+      wall,
+      wall,
+      "taken back"};
+  ASSERT_TRUE(client_->create(
+      events(), ns_,
+      runtime::event_object(lost, "tracing.rollout.dev/tracing-operator", "event-recorder-test")));
+  rec->emit(cm, "Warning", "UntrustedRecord", "Reclaim", "taken back");
+  rec->emit(cm, "Warning", "UntrustedRecord", "Reclaim", "taken back");
+  std::vector<json> seen;
+  EXPECT_TRUE(eventually([&] {
+    seen = events_about(cm);
+    return seen.size() == 1 && series_count(seen[0]) == 2;
+  })) << json(seen).dump();
+  EXPECT_EQ(seen.at(0)["metadata"]["name"], "web.17cb562c00049915");
+  EXPECT_EQ(rec->stats().failed.load(), 0u);
+}
+
 // 1,000 emits about one object (each a different reason, so none joins another): emit() only
 // queues, and the object's budget (25 writes) holds however fast they come; 1,000 repeats of one
 // Event about another object are one Event.
