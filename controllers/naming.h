@@ -12,6 +12,9 @@ inline constexpr const char* kPlural = "tracingpolicies";
 
 inline constexpr const char* kFieldManager = "tracing-operator";
 inline constexpr const char* kFinalizer = "tracing.rollout.dev/revert";
+// events.k8s.io/v1 reportingController of every Event the operator writes (the reportingInstance
+// is the process's identity).
+inline constexpr const char* kReportingController = "tracing.rollout.dev/tracing-operator";
 
 // ---- Proof of creation (SPEC §8 "Ownership"; controllers/ownership.h) ----
 // On every object the operator creates (a managed Jaeger's ConfigMaps, Deployment and Services;

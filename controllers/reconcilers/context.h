@@ -16,9 +16,9 @@
 
 #include "controllers/api/policy.h"
 #include "controllers/decision.h"
-#include "controllers/reconcilers/events.h"
 #include "controllers/reconcilers/reports.h"
 #include "operator/kube/client.h"
+#include "operator/runtime/event_recorder.h"
 #include "operator/runtime/informer.h"
 #include "operator/runtime/work_queue.h"
 
@@ -117,7 +117,7 @@ struct Context {
   kube::Client& client;
   std::string root_namespace;
   std::function<WallTime()> now;
-  EventRecorder& events;
+  runtime::EventRecorder& events;
   runtime::Informer& deployments;
   runtime::Informer& policies;
   runtime::Informer& namespaces;

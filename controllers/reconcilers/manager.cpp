@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controllers/apply_intent.h"
+#include "controllers/naming.h"
 #include "operator/runtime/http_server.h"
 
 namespace tracing::controllers {
@@ -103,7 +104,7 @@ bool status_only(const json& a, const json& b) {
 Manager::Manager(kube::Client& client, ManagerOptions options)
     : client_(client),
       options_(std::move(options)),
-      events_(client, options_.instance),
+      events_(client.transport(), {naming::kReportingController, options_.instance}),
       deployments_(client, kube::resources::deployments(), deployment_options(watching(options_))),
       policies_(client, tracing_policies(), watching(options_)),
       namespaces_(client, kube::resources::namespaces(), namespace_options(watching(options_))),
@@ -477,6 +478,8 @@ std::string Manager::metrics() const {
            "Policies whose debug bump is running now.");
   w.sample("tracing_operator_debug_bumps_active", "", bumps);
 
+  events_.write_metrics(w, "tracing_operator_");
+
   w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   w.sample("process_resident_memory_bytes", "",
            static_cast<double>(runtime::resident_memory_bytes()));
@@ -504,6 +507,8 @@ void Manager::stop() {
     spdlog::warn("reconciles still running after {} s: abandoning their requests",
                  std::chrono::duration_cast<std::chrono::seconds>(options_.shutdown_grace).count());
   }
+  // The Events the last reconciles emitted go out, for at most a second.
+  events_.stop();
   // From here on nothing may reach the API server: a list or watch in progress ends at once.
   client_.shut_down();
   {

@@ -4,8 +4,9 @@
 //
 // Contract: start() returns once every informer has synced, so the first decisions see the
 // whole cluster; stop() drops the queued work, lets in-flight reconciles finish (for at most
-// shutdown_grace), then shuts the client down for good and stops the informers (SIGTERM: finish
-// in-flight work, exit 0, within seconds however long the queues).
+// shutdown_grace), lets queued Events go out (for at most a second), then shuts the client down
+// for good and stops the informers (SIGTERM: finish in-flight work, exit 0, within seconds
+// however long the queues).
 #pragma once
 
 #include <memory>
@@ -73,7 +74,7 @@ class Manager {
 
   kube::Client& client_;
   ManagerOptions options_;
-  EventRecorder events_;
+  runtime::EventRecorder events_;  // its own client, over client_'s transport
   PolicyCache cache_;
   runtime::Informer deployments_;
   runtime::Informer policies_;

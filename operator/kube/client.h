@@ -132,6 +132,8 @@ class Client {
   // bound) and by a leader that lost its lease (so it stops writing at once). Thread-safe.
   void shut_down();
   const std::string& server() const { return transport_->server(); }
+  // The transport, for another client with a budget of its own over the same connections.
+  const std::shared_ptr<HttpTransport>& transport() const { return transport_; }
 
  private:
   Result<HttpResponse> send(HttpRequest req);

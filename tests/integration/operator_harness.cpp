@@ -300,6 +300,7 @@ bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::m
                 metric("tracing_operator_workqueue_waiting{queue=\"policy\"}") == 0) &&
                metric("tracing_operator_workqueue_depth{queue=\"cluster\"}") == 0 &&
                metric("tracing_operator_reconciles_in_flight") == 0 &&
+               metric("tracing_operator_events_pending") == 0 &&
                metric("tracing_operator_reconciles_total{controller=\"workload\"}") >=
                    static_cast<double>(min_workload_reconciles);
       },

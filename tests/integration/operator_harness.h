@@ -52,8 +52,9 @@ class OperatorProcess {
   std::string metrics_text() const { return get(metrics_port_, "/metrics"); }
   bool ready() const { return get(health_port_, "/readyz") == "ok"; }
   bool healthy() const { return get(health_port_, "/healthz") == "ok"; }
-  // Waits until both queues are empty, nothing is in flight, and at least `min_workload_reconciles`
-  // workload reconciles ran: everything the operator knew of was handled once.
+  // Waits until both queues are empty, nothing is in flight (reconciles, Event writes), and at
+  // least `min_workload_reconciles` workload reconciles ran: everything the operator knew of was
+  // handled once.
   // With `timed_requeues_expected` (a debug bump is running), keys waiting for a deadline do not
   // count as pending work.
   bool wait_idle(uint64_t min_workload_reconciles, std::chrono::milliseconds timeout = 60s,
