@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "controllers/api/policy.h"
+#include "controllers/api/time.h"
 #include "controllers/naming.h"
 
 namespace tracing::controllers {

@@ -4,6 +4,11 @@
 
 #include <string>
 
+#include "controllers/api/duration.h"
+#include "controllers/api/selector.h"
+#include "controllers/api/time.h"
+#include "controllers/api/workload.h"
+
 namespace tracing::controllers {
 namespace {
 
