@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "controllers/api/policy.h"
+#include "controllers/api/time.h"
+#include "controllers/api/workload.h"
 
 namespace tracing::controllers {
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "controllers/api/policy.h"
+#include "controllers/api/duration.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/manager.h"
 #include "operator/kube/client.h"

@@ -1,37 +1,20 @@
-// The TracingPolicy API (tracing.rollout.dev/v1alpha1, SPEC §2) as typed values, and the typed
-// view of a Deployment the decision code reads. Parsing is total: the API server's schema has
-// already refused what it can; whatever it cannot catch comes back as a parse error (shown in
-// status as InvalidSpec), never as an exception.
+// The TracingPolicy API (tracing.rollout.dev/v1alpha1, SPEC §2) as typed values. Parsing is
+// total: the API server's schema has already refused what it can; whatever it cannot catch comes
+// back as a parse error (shown in status as InvalidSpec), never as an exception.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "controllers/api/json.h"
+#include "controllers/api/selector.h"
+#include "controllers/api/time.h"
+
 namespace tracing::controllers {
-
-using json = nlohmann::json;
-using WallTime = std::chrono::system_clock::time_point;
-using Labels = std::map<std::string, std::string>;
-
-// A Kubernetes label selector (matchLabels AND matchExpressions).
-struct LabelRequirement {
-  std::string key;
-  std::string op;  // In | NotIn | Exists | DoesNotExist
-  std::vector<std::string> values;
-};
-
-struct LabelSelector {
-  Labels match_labels;
-  std::vector<LabelRequirement> match_expressions;
-  // An empty selector matches everything.
-  bool matches(const Labels& labels) const;
-  bool empty() const { return match_labels.empty() && match_expressions.empty(); }
-};
 
 struct Exporter {
   std::optional<std::string> endpoint;  // absent = the managed Jaeger (§8)
@@ -116,73 +99,5 @@ ParseResult parse_policy(const json& object);
 // namespace), with the reason in `error`.
 std::optional<Policy> policy_in_force(const json& object, const Policy* previous,
                                       std::string* error = nullptr);
-
-// Go-style duration ("15m", "1h30m", "90s", "1.5h") → seconds; nullopt when malformed.
-std::optional<std::chrono::seconds> parse_duration(const std::string& text);
-// RFC 3339 ("2026-11-26T12:00:00Z", "…+01:00", fractional seconds) → time; nullopt if malformed.
-std::optional<WallTime> parse_rfc3339(const std::string& text);
-std::string format_rfc3339(WallTime t);  // UTC, seconds precision: 2026-11-26T12:00:00Z
-
-// ---- Workloads ------------------------------------------------------------------------------
-
-struct EnvVar {
-  std::string name;
-  json entry;  // the whole env entry as in the pod template: {"name","value"} or
-               // {"name","valueFrom"}
-  bool operator==(const EnvVar& o) const { return name == o.name && entry == o.entry; }
-};
-
-struct Container {
-  std::string name;
-  std::vector<EnvVar> env;  // in the template's order
-};
-
-// In Workload::env_owners, the pseudo-container holding the owners of pod-template annotations
-// (container names are DNS labels, so none can collide with it).
-inline constexpr const char* kTemplateAnnotationOwners = "@template-annotations";
-// In Workload::env_owners, the pseudo-container holding the owners of metadata.annotations.
-inline constexpr const char* kAnnotationOwners = "@annotations";
-
-// Bookkeeping annotation on a workload that workload_from_deployment() did not trust: present,
-// but not (or no longer) owned by the operator's field manager, so someone else wrote its value.
-struct UntrustedAnnotation {
-  std::string key;                    // e.g. tracing.rollout.dev/policies
-  std::vector<std::string> managers;  // who owns it now ("" when managedFields name nobody)
-};
-
-// The typed view of a Deployment: exactly what the decision reads.
-struct Workload {
-  std::string ns;
-  std::string name;
-  std::string uid;
-  Labels labels;                // metadata.labels
-  Labels annotations;           // metadata.annotations
-  Labels template_labels;       // spec.template.metadata.labels
-  Labels template_annotations;  // spec.template.metadata.annotations
-  std::vector<Container> containers;
-  // From managedFields: for each container and env variable, the managers owning the entry's
-  // value (f:value or f:valueFrom), e.g. {"app": {"LOG_LEVEL": {"kubectl-edit"}}}.
-  // Also the owners of pod-template annotations (kTemplateAnnotationOwners) and of
-  // metadata.annotations (kAnnotationOwners).
-  std::map<std::string, std::map<std::string, std::set<std::string>>> env_owners;
-  // The operator's bookkeeping annotations (policies, overridden-env, original-env-order) that
-  // were present but not owned by the operator: they are left out of `annotations`, so nothing
-  // acts on them (SPEC §4: tampered bookkeeping is reported, never replayed).
-  std::vector<UntrustedAnnotation> untrusted;
-
-  std::string key() const { return ns + "/" + name; }
-};
-
-// Reduces a Deployment to what the operator reads (the informer's projection): name, namespace,
-// uid, resourceVersion, generation, labels, annotations, template labels and annotations,
-// container names with their env, each manager's env ownership (not the rest of managedFields),
-// the replica counts and conditions of status. Keeps the result a valid partial Deployment.
-json project_deployment(json&& deployment);
-// Reads a (projected or full) Deployment. The operator's bookkeeping annotations are kept only
-// when managedFields show the operator's field manager owns them: anyone who can edit the
-// Deployment can write them, and the finalizer and the revert act on them. Server-side apply
-// guarantees an owned value is the one the operator applied (an update that changes a value
-// takes its ownership), so ownership is the proof.
-Workload workload_from_deployment(const json& deployment);
 
 }  // namespace tracing::controllers

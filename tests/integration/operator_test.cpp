@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "controllers/api/policy.h"
+#include "controllers/api/time.h"
 #include "controllers/jaeger.h"
 #include "controllers/naming.h"
 #include "tests/integration/local_jaeger.h"

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controllers/api/policy.h"
+#include "controllers/api/workload.h"
 #include "controllers/decision.h"
 #include "controllers/naming.h"
 #include "tests/integration/kubelet_env.h"

@@ -1,0 +1,34 @@
+// Field ownership of a Deployment, read from its metadata.managedFields (server-side apply): who
+// owns each container env entry's value, each pod-template annotation and each of the operator's
+// own annotations. The informer's projection keeps only this (owners_to_json).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "controllers/api/json.h"
+
+namespace tracing::controllers {
+
+// Per container, per env variable: the managers owning the entry's value.
+using EnvOwners = std::map<std::string, std::map<std::string, std::set<std::string>>>;
+
+// In Workload::env_owners, the pseudo-container holding the owners of pod-template annotations
+// (container names are DNS labels, so none can collide with it).
+inline constexpr const char* kTemplateAnnotationOwners = "@template-annotations";
+// In Workload::env_owners, the pseudo-container holding the owners of metadata.annotations.
+inline constexpr const char* kAnnotationOwners = "@annotations";
+
+// The owners `managed_fields` (metadata.managedFields; null or malformed reads as none) records:
+// per container, per env variable, the managers owning the entry's value (f:value or
+// f:valueFrom); under kTemplateAnnotationOwners, the owners of each pod-template annotation;
+// under kAnnotationOwners, the owners of the operator's own metadata annotations
+// (tracing.rollout.dev/...), where the operator's field manager counts only for an Apply (an
+// Update under its name is recorded as "<field manager> (Update)").
+EnvOwners owners_from_managed_fields(const json* managed_fields);
+// {"container": {"VAR": ["manager", ...]}}, and back (malformed parts are skipped).
+json owners_to_json(const EnvOwners& owners);
+EnvOwners owners_from_json(const json& j);
+
+}  // namespace tracing::controllers
