@@ -164,7 +164,10 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
       out.resource_version = body["metadata"].value("resourceVersion", "");
     }
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
-      for (auto& item : *it) out.items.push_back(std::move(item));
+      for (auto& item : *it) {
+        out.items.push_back(options.transform ? options.transform(std::move(item))
+                                              : std::move(item));
+      }
     }
     cont = body["metadata"].value("continue", "");
     if (options.on_page) options.on_page(out.pages);

@@ -46,6 +46,9 @@ struct ListOptions {
   // Called after each page arrives with the number of pages so far (progress, and a seam for
   // tests that expire the continue token between pages).
   std::function<void(int)> on_page;
+  // Applied to each item as its page arrives, so that a list of many large objects never holds
+  // more than one page of them whole (an informer's projection).
+  std::function<nlohmann::json(nlohmann::json&&)> transform;
 };
 
 struct ObjectList {

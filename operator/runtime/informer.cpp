@@ -163,6 +163,8 @@ Informer::State Informer::step_list() {
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
   lo.limit = options_.list_page_size;
+  // Projected page by page: a relist of 10,000 Deployments never holds them all whole.
+  if (options_.project) lo.transform = options_.project;
   auto list = client_.list(resource_, options_.ns, lo);
   if (!list) {
     connected_ = false;
@@ -190,7 +192,8 @@ void Informer::apply_list(std::vector<json>&& items) {
   std::map<std::string, ObjectPtr> fresh;
   for (auto& item : items) {
     std::string key = object_key(item);
-    fresh.emplace(std::move(key), project(std::move(item)));
+    // Already projected by the list (ListOptions::transform).
+    fresh.emplace(std::move(key), std::make_shared<const json>(std::move(item)));
   }
   for (const auto& key : store_.keys()) {
     if (!fresh.count(key)) {

@@ -205,6 +205,28 @@ TEST_F(Client, PagedListReturnsEveryObjectExactlyOnce) {
   EXPECT_FALSE(list->resource_version.empty());
 }
 
+TEST_F(Client, APagedListTransformsEachPageAsItArrives) {
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(client_->create(config_maps(), ns_, config_map("cm-" + std::to_string(i))));
+  }
+  kube::ListOptions lo;
+  lo.limit = 5;
+  int transformed = 0;
+  std::vector<int> transformed_by_page;  // how many items were transformed when each page ended
+  lo.transform = [&](json&& item) {
+    ++transformed;
+    return json{{"metadata", {{"name", item["metadata"]["name"]}}}};
+  };
+  lo.on_page = [&](int) { transformed_by_page.push_back(transformed); };
+  auto list = client_->list(config_maps(), ns_, lo);
+  ASSERT_TRUE(list) << list.error().to_string();
+  ASSERT_GE(transformed_by_page.size(), 3u);
+  EXPECT_EQ(transformed_by_page[0], 5) << "the first page, transformed before the second came";
+  EXPECT_EQ(transformed_by_page[1], 10);
+  EXPECT_EQ(transformed, static_cast<int>(list->items.size()));
+  for (const auto& item : list->items) EXPECT_EQ(item.size(), 1u) << item.dump();
+}
+
 TEST_F(Client, ListRestartsWhenItsContinueTokenExpires) {
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(client_->create(config_maps(), ns_, config_map("cm-" + std::to_string(i))));
