@@ -5,6 +5,8 @@
 #include <ctime>
 #include <random>
 
+#include "operator/runtime/event_correlator.h"  // format_micro_time
+
 namespace tracing::runtime {
 
 namespace {
@@ -12,19 +14,6 @@ namespace {
 using json = nlohmann::json;
 using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
-
-// metav1.MicroTime: 2006-01-02T15:04:05.000000Z.
-std::string micro_time(std::chrono::system_clock::time_point t) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros % 1000000));
-  return buf;
-}
 
 bool same(const LeaseRecord& a, const LeaseRecord& b) {
   return a.holder == b.holder && a.lease_duration_seconds == b.lease_duration_seconds &&
@@ -84,7 +73,8 @@ bool LeaderElector::try_acquire_or_renew() {
   const auto now = steady::now();
   const int duration_s = static_cast<int>(
       std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count());
-  LeaseRecord mine{config_.identity, duration_s, micro_time(wall_now), micro_time(wall_now), 0};
+  LeaseRecord mine{config_.identity, duration_s, format_micro_time(wall_now),
+                   format_micro_time(wall_now), 0};
 
   auto got = client_.get(kube::resources::leases(), config_.ns, config_.name);
   if (!got) {
@@ -227,7 +217,7 @@ kube::Status LeaderElector::release() {
   auto got = client_.get(kube::resources::leases(), config_.ns, config_.name);
   if (!got) return got.error();
   if (lease_record_of(*got).holder != config_.identity) return kube::Ok{};  // not ours any more
-  const std::string now = micro_time(std::chrono::system_clock::now());
+  const std::string now = format_micro_time(std::chrono::system_clock::now());
   json released = *got;
   released["spec"] = lease_spec({"", 1, now, now, observed_.transitions});
   auto put = client_.replace(kube::resources::leases(), config_.ns, config_.name, released);
