@@ -37,6 +37,15 @@ std::string governed_by(const Workload& w) {
   return it->second.substr(0, it->second.find(','));
 }
 
+// Why a bookkeeping annotation of `w` is not acted on.
+std::string untrusted_message(const Workload& w, const UntrustedAnnotation& u) {
+  std::string by;
+  for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
+  return w.key() + ": annotation " + u.key + " was changed by " +
+         (by.empty() ? std::string("someone else") : by) +
+         "; it is not the operator's record any more and is not acted on";
+}
+
 // An apply refused only because someone else owns (changed) the operator's bookkeeping
 // annotations: the fields named in the 409's causes.
 std::vector<std::string> bookkeeping_conflicts(const kube::ApiError& e) {
@@ -213,13 +222,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   }
   std::vector<std::string> refused;
   trusted_overrides(w, &refused);
-  for (const auto& u : w.untrusted) {
-    std::string by;
-    for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
-    refused.push_back(w.key() + ": annotation " + u.key + " was changed by " +
-                      (by.empty() ? std::string("someone else") : by) +
-                      "; it is not the operator's record any more and is not acted on");
-  }
+  for (const auto& u : w.untrusted) refused.push_back(untrusted_message(w, u));
   if (!refused.empty()) f->untrusted = refused.front();
   std::unique_lock g(facts_mu_);
   facts_[key] = CachedFacts{std::move(stamp), valid_until, f};
@@ -468,12 +471,7 @@ kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w, const json& 
     }
     if (!r) return r.error();
   }
-  for (const auto& u : w.untrusted) {
-    std::string by;
-    for (const auto& m : u.managers) by += (by.empty() ? "" : ", ") + m;
-    refused.push_back(w.key() + ": annotation " + u.key + " is not the operator's (owned by " +
-                      (by.empty() ? std::string("nobody") : by) + "), so it was not used");
-  }
+  for (const auto& u : w.untrusted) refused.push_back(untrusted_message(w, u));
   if (!refused.empty()) {
     std::string what;
     for (const auto& r : refused) what += (what.empty() ? "" : "; ") + r;
