@@ -23,13 +23,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cp_up
 log "creating $N realistic Deployments in $NSS namespaces…"
 populate "$N" "$NSS" >&2
-SEL=tracing-bench=$RUN
 failures=()
 
 # (a) the raw driver.
 log "raw driver…"
 off=$(audit_offset)
-read -r _ raw_count _ raw_s _ raw_wps _ <<<"$("$REF" patch --selector "$SEL" --env BENCH_MARK=raw-1)"
+read -r _ raw_count _ raw_s _ raw_wps _ <<<"$("$REF" patch --selector "tracing-bench=$RUN" --env BENCH_MARK=raw-1)"
 raw_writes=$(audit_field "$(audit_since "$off")" "admin (tracing-bench-reference)" deployment_writes)
 ((raw_count == N && raw_writes == N)) || failures+=("raw driver wrote $raw_writes of $N Deployments")
 
@@ -45,21 +44,6 @@ kubectl_s=$(calc "$t1 - $t0" .3f)
 kubectl_writes=$(audit_field "$(audit_since "$off")" "admin (kubectl)" deployment_writes)
 ((kubectl_writes == N)) || failures+=("kubectl wrote $kubectl_writes of $N Deployments")
 
-# await RATIO FILE: starts the watcher that reports when every Deployment carries RATIO; returns
-# once it has synced.
-await() {
-  "$REF" await --selector "$SEL" --env "OTEL_TRACES_SAMPLER_ARG=$1" --count "$N" >"$2" &
-  AWAIT_PID=$!
-  until grep -q synced "$2" 2>/dev/null; do
-    kill -0 "$AWAIT_PID" 2>/dev/null || die "the watcher failed"
-    sleep 0.1
-  done
-}
-await_done() {  # await_done FILE: DONE_AT = the unix time every Deployment carried it
-  wait "$AWAIT_PID" || die "the watcher failed or timed out"
-  DONE_AT=$(awk '/^done/ {print $2}' "$1")
-}
-
 root_policy 0.1
 declare -A R
 # variant TAG OLD NEW [FLAGS…]: start the operator, converge on (or find) ratio OLD, edit to NEW.
@@ -67,7 +51,7 @@ variant() {
   local tag=$1 old=$2 new=$3; shift 3
   local f=$LOGS/$tag
   log "operator ($tag: ${*:-default flags}): start…"
-  await "$old" "$f.await0"
+  await "$old" "$N" "$f.await0"
   local off0 t0
   off0=$(audit_offset)
   t0=$(date +%s.%N)
@@ -85,7 +69,7 @@ variant() {
   R[$tag.start_requests]=$(audit_requests "$a" "tracing-operator")
 
   log "operator ($tag): ratio $old → $new…"
-  await "$new" "$f.await1"
+  await "$new" "$N" "$f.await1"
   local off1 cpu0 t1 done1
   off1=$(audit_offset)
   cpu0=$(op_cpu)

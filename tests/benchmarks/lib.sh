@@ -79,7 +79,7 @@ op_stop() {
   OP_PID=""
 }
 
-# op_wait_idle WANT [TIMEOUT]: until the operator holds WANT Deployments and has nothing queued
+# op_wait_idle WANT [TIMEOUT]: until the operator holds at least WANT Deployments and has nothing queued
 # or in flight, twice in a row 1 s apart (its own writes come back as watch events).
 op_wait_idle() {
   local want=$1 limit=${2:-1800} t0=$SECONDS streak=0
@@ -125,6 +125,7 @@ print(", ".join(f"{r} {n}" for r, n in sorted(out.items())) or "none")' "$1" "$2
 # --- the control plane and the population ----------------------------------------------------
 cleanup() {
   local status=$?
+  [[ -z $AWAIT_PID ]] || kill "$AWAIT_PID" 2>/dev/null || true
   op_stop
   if [[ $SHARED == 1 ]]; then
     # The operator is gone: drop the policies' finalizers, then delete the run's namespaces.
@@ -169,7 +170,11 @@ cp_up() {
 populate() {
   local count=$1 nss=$2 start=${3:-0}
   local i
-  for ((i = 0; i < nss; i++)); do NAMESPACES+=("$(printf '%s%02d' "$PREFIX" "$i")"); done
+  local ns
+  for ((i = 0; i < nss; i++)); do
+    ns=$(printf '%s%02d' "$PREFIX" "$i")
+    [[ " ${NAMESPACES[*]} " == *" $ns "* ]] || NAMESPACES+=("$ns")
+  done
   "$REF" create --prefix "$PREFIX" --namespaces "$nss" --count "$count" --start "$start" \
     --replicas "$REPLICAS" --label "tracing-bench=$RUN"
 }
@@ -188,6 +193,32 @@ spec:
   propagators: [tracecontext, baggage]
   resourceAttributes: {deployment.environment: bench}
 EOF
+}
+
+# await RATIO COUNT FILE: starts the watcher that reports when COUNT of the run's Deployments
+# carry OTEL_TRACES_SAMPLER_ARG=RATIO in every container; returns once it has synced.
+AWAIT_PID=""
+await() {
+  "$REF" await --selector "tracing-bench=$RUN" --env "OTEL_TRACES_SAMPLER_ARG=$1" --count "$2" >"$3" &
+  AWAIT_PID=$!
+  until grep -q synced "$3" 2>/dev/null; do
+    kill -0 "$AWAIT_PID" 2>/dev/null || die "the watcher failed"
+    sleep 0.1
+  done
+}
+# await_done FILE: waits for it; DONE_AT = the unix time they all carried it.
+await_done() {
+  wait "$AWAIT_PID" || die "the watcher failed or timed out"
+  DONE_AT=$(awk '/^done/ {print $2}' "$1")
+}
+
+# converge RATIO COUNT: an operator with --qps 0 brings COUNT Deployments to RATIO, then stops.
+converge() {
+  await "$1" "$2" "$LOGS/converge.await"
+  op_start converge --qps 0
+  await_done "$LOGS/converge.await"
+  op_wait_idle "$2"
+  op_stop
 }
 
 # fmt_ratio A B: A/B with two decimals ("n/a" when B is 0).

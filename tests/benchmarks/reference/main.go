@@ -452,25 +452,11 @@ func runAwait(args []string) error {
 		return err
 	}
 	var mu sync.Mutex
-	carries := map[string]bool{}
+	carries := map[string]bool{} // namespace/name → carries it in every container
+	carrying := 0                // how many do
 	done := make(chan struct{})
 	var once sync.Once
-	check := func() {
-		n := 0
-		for _, ok := range carries {
-			if ok {
-				n++
-			}
-		}
-		if n >= *count {
-			once.Do(func() { close(done) })
-		}
-	}
-	update := func(obj any) {
-		d, ok := obj.(*appsv1.Deployment)
-		if !ok {
-			return
-		}
+	update := func(d *appsv1.Deployment) {
 		all := len(d.Spec.Template.Spec.Containers) > 0
 		for _, c := range d.Spec.Template.Spec.Containers {
 			found := false
@@ -481,23 +467,37 @@ func runAwait(args []string) error {
 			}
 			all = all && found
 		}
+		key := d.Namespace + "/" + d.Name
 		mu.Lock()
-		carries[d.Namespace+"/"+d.Name] = all
-		check()
-		mu.Unlock()
+		defer mu.Unlock()
+		if carries[key] != all {
+			if all {
+				carrying++
+			} else {
+				carrying--
+			}
+		}
+		carries[key] = all
+		if carrying >= *count {
+			once.Do(func() { close(done) })
+		}
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = *selector }))
 	inf := factory.Apps().V1().Deployments().Informer()
 	// Every object the watch delivers passes through the transform (in order, one goroutine):
-	// judge it there and keep nothing but its key in the store.
+	// judge it there and keep nothing but its key in the store. The transform may meet an object
+	// it has already stripped (the initial list passes through it twice): that one is kept as it
+	// is, its verdict stands.
+	const stripped = "tracing-bench/stripped"
 	inf.SetTransform(func(obj any) (any, error) {
-		if d, ok := obj.(*appsv1.Deployment); ok {
-			update(d)
-			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: d.Name,
-				Namespace: d.Namespace, ResourceVersion: d.ResourceVersion}}, nil
+		d, ok := obj.(*appsv1.Deployment)
+		if !ok || d.Annotations[stripped] != "" {
+			return obj, nil
 		}
-		return obj, nil
+		update(d)
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: d.Namespace,
+			ResourceVersion: d.ResourceVersion, Annotations: map[string]string{stripped: "1"}}}, nil
 	})
 	stop := make(chan struct{})
 	defer close(stop)
@@ -506,21 +506,27 @@ func runAwait(args []string) error {
 		return fmt.Errorf("cache did not sync")
 	}
 	fmt.Println("synced")
-	select {
-	case <-done:
-		now := time.Now()
-		fmt.Printf("done %d.%09d\n", now.Unix(), now.Nanosecond())
-		return nil
-	case <-time.After(*timeout):
+	progress := func() (n, of int) {
 		mu.Lock()
-		n := 0
-		for _, ok := range carries {
-			if ok {
-				n++
-			}
+		defer mu.Unlock()
+		return carrying, len(carries)
+	}
+	deadline := time.After(*timeout)
+	ticker := time.NewTicker(30 * time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-done:
+			now := time.Now()
+			fmt.Printf("done %d.%09d\n", now.Unix(), now.Nanosecond())
+			return nil
+		case <-ticker.C:
+			n, of := progress()
+			fmt.Fprintf(os.Stderr, "reference await: %d of %d Deployments carry %s (want %d)\n", n, of, *env, *count)
+		case <-deadline:
+			n, of := progress()
+			return fmt.Errorf("timed out: %d of %d Deployments carry %s (want %d)", n, of, *env, *count)
 		}
-		mu.Unlock()
-		return fmt.Errorf("timed out: %d of %d carry %s", n, *count, *env)
 	}
 }
 
