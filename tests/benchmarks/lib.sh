@@ -26,7 +26,8 @@ say() { echo "$*"; }
 
 OPERATOR=${TRACING_OPERATOR_BIN:-}
 if [[ -z $OPERATOR ]]; then OPERATOR=$("$ROOT/scripts/build" | tail -n 1); fi
-REF=$("$BENCH/reference/build" | tail -n 1)
+REF=${TRACING_BENCH_REFERENCE:-}
+if [[ -z $REF ]]; then REF=$("$BENCH/reference/build" | tail -n 1); fi
 
 SHARED=${TRACING_BENCH_SHARED_CP:-0}
 RUN=$NAME-$$
@@ -38,7 +39,7 @@ if [[ $SHARED == 1 ]]; then
     die "TRACING_BENCH_SHARED_CP=1 needs the KUBECONFIG and TRACING_CP_DIR of a running control plane (scripts/test exports them)"
   PREFIX=b$$-
   ROOT_NS=${PREFIX}root
-  REPLICAS=1
+  REPLICAS=0
 else
   export TRACING_CP_DIR=${TRACING_CP_DIR:-$ROOT/build/bench-controlplane}
   PREFIX=bench-
@@ -79,15 +80,16 @@ op_stop() {
   OP_PID=""
 }
 
-# op_wait_idle WANT [TIMEOUT]: until the operator holds at least WANT Deployments and has nothing queued
-# or in flight, twice in a row 1 s apart (its own writes come back as watch events).
+# op_wait_idle WANT [TIMEOUT]: until the operator holds at least WANT Deployments and has nothing
+# queued, waiting or in flight, three times in a row 0.5 s apart (its own writes come back as
+# watch events).
 op_wait_idle() {
   local want=$1 limit=${2:-1800} t0=$SECONDS streak=0
-  while ((streak < 2)); do
+  while ((streak < 3)); do
     if "$BL" idle "$OP_URL" "$want"; then streak=$((streak + 1)); else streak=0; fi
     ((SECONDS - t0 < limit)) || die "operator not idle after $limit s (see $LOGS)"
     kill -0 "$OP_PID" 2>/dev/null || die "operator exited (see $LOGS)"
-    sleep 1
+    sleep 0.5
   done
 }
 
@@ -156,7 +158,10 @@ cp_up() {
   trap 'exit 130' INT TERM
   k apply --server-side -f "$ROOT/crds/" >/dev/null
   k wait --for condition=Established crd/tracingpolicies.tracing.rollout.dev >/dev/null
-  k create namespace "$ROOT_NS" --dry-run=client -o yaml | k apply --server-side -f - >/dev/null
+  local ns
+  for ns in tracing-system "$ROOT_NS"; do  # deploy/rbac.yaml's namespace, and the root
+    k create namespace "$ns" --dry-run=client -o yaml | k apply --server-side -f - >/dev/null
+  done
   [[ $SHARED == 1 ]] && NAMESPACES+=("$ROOT_NS")
   k apply --server-side -f "$ROOT/deploy/rbac.yaml" >/dev/null
   # The operator identity (pki/operator.kubeconfig, user tracing-operator) gets what the chart

@@ -133,7 +133,7 @@ func runInformer(args []string) error {
 	}
 	objects := len(inf.GetStore().ListKeys())
 	// Let the watch settle, then measure what stays resident.
-	time.Sleep(2 * time.Second)
+	time.Sleep(1 * time.Second)
 	runtime.GC()
 	debug.FreeOSMemory()
 	time.Sleep(500 * time.Millisecond)
