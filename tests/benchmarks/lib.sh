@@ -218,11 +218,18 @@ await_done() {
 }
 
 # converge RATIO COUNT: an operator with --qps 0 brings COUNT Deployments to RATIO, then stops.
+# CONVERGE_S: seconds until they all carried it; CONVERGE_WRITES: its writes; CONVERGE_CPU.
 converge() {
   await "$1" "$2" "$LOGS/converge.await"
+  local t0
+  t0=$(date +%s.%N)
   op_start converge --qps 0
   await_done "$LOGS/converge.await"
+  CONVERGE_S=$(calc "$DONE_AT - $t0" .1f)
   op_wait_idle "$2"
+  op_metrics "$LOGS/converge.metrics"
+  CONVERGE_WRITES=$(writes_between /dev/null "$LOGS/converge.metrics")
+  CONVERGE_CPU=$(op_cpu)
   op_stop
 }
 
