@@ -12,6 +12,9 @@
                                            last stage timestamps
   benchlib.py cpu PID                      utime + stime of PID in seconds
   benchlib.py rss PID                      VmRSS of PID in bytes
+  benchlib.py threads PID                  "TID CPU_SECONDS" per thread
+  benchlib.py busiest BEFORE AFTER [K]     the K (default 3) threads that burnt the most CPU
+                                           between two `threads` files, and the total
 """
 import json
 import os
@@ -128,6 +131,19 @@ def cpu(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def threads(pid):
+    out = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[tid] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 def rss(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -157,6 +173,16 @@ def main(argv):
         print(json.dumps(audit(argv[2], int(argv[3])), indent=1))
     elif cmd == "cpu":
         print(f"{cpu(argv[2]):.2f}")
+    elif cmd == "threads":
+        for tid, c in threads(argv[2]).items():
+            print(tid, c)
+    elif cmd == "busiest":
+        a, b = load_metrics(argv[2]), load_metrics(argv[3])
+        k = int(argv[4]) if len(argv) > 4 else 3
+        d = sorted(((b[t] - a.get(t, 0), t) for t in b), reverse=True)
+        total = sum(x for x, _ in d)
+        top = ", ".join(f"{x:.1f} s" for x, _ in d[:k])
+        print(f"{top} of {total:.1f} s in {len(d)} threads")
     elif cmd == "rss":
         print(rss(argv[2]))
     else:

@@ -73,12 +73,15 @@ variant() {
   local off1 cpu0 t1 done1
   off1=$(audit_offset)
   cpu0=$(op_cpu)
+  "$BL" threads "$OP_PID" >"$f.threads0"
   t1=$(date +%s.%N)
   k patch tp bench -n "$ROOT_NS" --type merge -p "{\"spec\":{\"sampling\":{\"ratio\":\"$new\"}}}" >/dev/null
   await_done "$f.await1"
   done1=$DONE_AT
   local cpu_done
   cpu_done=$(op_cpu)
+  "$BL" threads "$OP_PID" >"$f.threads1"
+  R[$tag.busiest]=$("$BL" busiest "$f.threads0" "$f.threads1")
   op_wait_idle "$N"
   local t_idle
   t_idle=$(date +%s.%N)
@@ -94,7 +97,15 @@ variant() {
   R[$tag.max_per_dep]=$(audit_field "$a" "tracing-operator" max_writes_per_deployment)
   R[$tag.requests]=$(audit_requests "$a" "tracing-operator")
   "$BL" delta "$f.m0" "$f.m1" >"$f.delta"
-  R[$tag.reconciles]=$(awk '/^tracing_operator_reconciles_total/ {sub(/.*controller="/, "", $1); sub(/".*/, "", $1); printf "%s%s %d", sep, $1, $2; sep=", "}' "$f.delta")
+  R[$tag.reconciles]=$(python3 -c '
+import sys
+d = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1])}
+out = []
+for c in ("workload", "policy", "cluster"):
+    n = d.get(f"tracing_operator_reconciles_total{{controller=\"{c}\"}}", 0)
+    w = sum(v for k, v in d.items() if k.startswith("tracing_operator_reconcile_duration_seconds_sum") and f"controller=\"{c}\"" in k)
+    out.append(f"{c} {n:.0f} ({w:.1f} s wall inside)")
+print(", ".join(out))' "$f.delta")
   op_stop
   if [[ ${R[$tag.dep_writes]} != "$N" || ${R[$tag.deps_written]} != "$N" ]]; then
     failures+=("$tag: the operator wrote ${R[$tag.dep_writes]} times to ${R[$tag.deps_written]} of $N Deployments (want each exactly once)")
@@ -120,7 +131,8 @@ for tag in default qps0; do
   say "    ratio edit → every Deployment carries it: ${R[$tag.s]} s, $(op_wps "$tag") Deployments/s; $(fmt_ratio "$(op_wps "$tag")" "$raw_wps") × the raw driver, $(fmt_ratio "$(op_wps "$tag")" "$kubectl_wps") × kubectl (idle after ${R[$tag.idle_s]} s)"
   say "    writes: ${R[$tag.writes]} ($(calc "${R[$tag.writes]} / $N" .2f) per Deployment); Deployment writes ${R[$tag.dep_writes]} to ${R[$tag.deps_written]} Deployments (at most ${R[$tag.max_per_dep]} each)"
   say "    by request (audit): ${R[$tag.requests]}"
-  say "    operator CPU: ${R[$tag.cpu]} s until carried ($(calc "${R[$tag.cpu]} * 1000 / $N" .1f) ms per Deployment), ${R[$tag.cpu_idle]} s until idle; reconciles: ${R[$tag.reconciles]}"
+  say "    operator CPU: ${R[$tag.cpu]} s until carried ($(calc "${R[$tag.cpu]} * 1000 / $N" .1f) ms per Deployment), ${R[$tag.cpu_idle]} s until idle; busiest threads until carried: ${R[$tag.busiest]}"
+  say "    reconciles: ${R[$tag.reconciles]}"
   say "    its restart on the converged cluster: idle after ${R[$tag.start_idle_s]} s; ${R[$tag.start_writes]} writes (audit ${R[$tag.start_audit]}; must be 0); ${R[$tag.start_cpu]} s CPU"
 done
 if ((${#failures[@]})); then
