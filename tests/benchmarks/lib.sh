@@ -2,14 +2,16 @@
 # the realistic population, and starts, samples and stops operators.
 #
 # Two modes:
-# - own (default): a fresh control plane in $TRACING_CP_DIR (default build/bench-controlplane),
+# - own (default): a fresh control plane in $TRACING_BENCH_CP_DIR (default
+#   build/bench-controlplane; never $TRACING_CP_DIR, which may name a control plane in use),
 #   purged before and after, WITHOUT kube-controller-manager: no Deployment status updates, no
 #   ReplicaSets or Pods add load or watch events, so what is measured is the operator's work.
 #   The policies set no rollout.maxConcurrent, so nothing waits for rollouts that never finish.
 # - shared (TRACING_BENCH_SHARED_CP=1; the CI smoke under scripts/test): the control plane
 #   scripts/test started (KUBECONFIG, TRACING_CP_DIR), in fresh namespaces with a fresh root
 #   namespace, all deleted afterwards. It has kube-controller-manager, so Deployments roll (their
-#   status moves); the root policy selects only this run's namespaces.
+#   status moves; they ask for 0 replicas, so no Pods pile up); the root policy selects only this
+#   run's namespaces.
 #
 # Everything is labelled tracing-bench=$RUN; the root policy "bench" selects those namespaces.
 set -euo pipefail
@@ -41,7 +43,7 @@ if [[ $SHARED == 1 ]]; then
   ROOT_NS=${PREFIX}root
   REPLICAS=0
 else
-  export TRACING_CP_DIR=${TRACING_CP_DIR:-$ROOT/build/bench-controlplane}
+  export TRACING_CP_DIR=${TRACING_BENCH_CP_DIR:-$ROOT/build/bench-controlplane}
   PREFIX=bench-
   ROOT_NS=tracing-system
   REPLICAS=2
@@ -83,14 +85,29 @@ op_stop() {
 # op_wait_idle WANT [TIMEOUT]: until the operator holds at least WANT Deployments and has nothing
 # queued, waiting or in flight, three times in a row 0.5 s apart (its own writes come back as
 # watch events).
+# In shared mode kube-controller-manager rolls the Deployments the operator changed, and the
+# policy's status follows their rollouts: idle also means it has caught up with them.
 op_wait_idle() {
   local want=$1 limit=${2:-1800} t0=$SECONDS streak=0
   while ((streak < 3)); do
-    if "$BL" idle "$OP_URL" "$want"; then streak=$((streak + 1)); else streak=0; fi
+    if "$BL" idle "$OP_URL" "$want" && rollouts_complete; then
+      streak=$((streak + 1))
+    else
+      streak=0
+    fi
     ((SECONDS - t0 < limit)) || die "operator not idle after $limit s (see $LOGS)"
     kill -0 "$OP_PID" 2>/dev/null || die "operator exited (see $LOGS)"
     sleep 0.5
   done
+}
+
+# Whether kube-controller-manager has caught up with every Deployment of the run (always true in
+# own mode: nothing rolls them). The run's own Deployments ask for 0 replicas, so catching up
+# completes their rollout; the demo's, which ask for Pods no kubelet runs, stay rolling.
+rollouts_complete() {
+  [[ $SHARED == 1 ]] || return 0
+  k get deploy -A -l "tracing-bench=$RUN" -o jsonpath='{range .items[*]}{.metadata.generation} {.status.observedGeneration}{"\n"}{end}' |
+    awk '$1 != $2 {bad = 1} END {exit bad}'
 }
 
 op_metrics() { "$BL" metrics "$OP_URL" >"$1"; }
