@@ -1,83 +1,100 @@
 #!/usr/bin/env bash
-# The operator's resident memory with N Deployments (default 1000), reported against a baseline
-# measured in the same run: the same operator with the demo's handful of workloads.
-#   tests/benchmarks/memory.sh [N]
+# The operator's resident memory with the demo's handful of Deployments (the baseline) and with
+# N more realistic ones (two containers, 20 env entries, kubectl's last-applied annotation,
+# managedFields from three managers; see reference/main.go), for each N given, in one run, against
+# a client-go shared informer holding the same Deployments (reference informer: as a Go operator
+# keeps them, and with managedFields dropped by a transform).
+#
+#   tests/benchmarks/memory.sh [N…]     (default: 1000 10000; BENCH_NAMESPACES, default 20)
+#
+# For each population the operator is measured twice (VmRSS of /proc/PID/status once it is
+# idle): "converged" is the run that brought every Deployment to the root policy (--qps 0, so the
+# first rollout of 10,000 takes minutes, not a quarter of an hour), "restarted" a second start
+# with default flags on the converged cluster (steady-state memory; it must write nothing).
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-N=${1:-1000}
-export TRACING_CP_DIR=${TRACING_CP_DIR:-$ROOT/build/bench-controlplane}
-operator=$("$ROOT/scripts/build" | tail -n 1)
-"$ROOT/scripts/controlplane" stop --purge
-trap '"$ROOT/scripts/controlplane" stop --purge' EXIT
-KUBECONFIG=$("$ROOT/scripts/controlplane" start | tail -n 1)
-export KUBECONFIG
-k() { "$ROOT/scripts/controlplane" kubectl "$@"; }
-k apply --server-side -f "$ROOT/crds/" >/dev/null
-k wait --for condition=Established crd/tracingpolicies.tracing.rollout.dev >/dev/null
-k apply --server-side -f "$ROOT/examples/demo/workloads.yaml" >/dev/null
-k apply --server-side -f "$ROOT/deploy/rbac.yaml" >/dev/null
-k apply --server-side -f "$ROOT/examples/policies/cluster-default.yaml" >/dev/null
+SIZES=("$@")
+((${#SIZES[@]})) || SIZES=(1000 10000)
+NSS=${BENCH_NAMESPACES:-20}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-metric() { curl -sf http://127.0.0.1:18090/metrics | awk -v s="$1" '$1 == s {print $2}'; }
+cp_up
+# The demo's workloads, in the run's namespaces (bench-shop, bench-payments; the root namespace
+# replaces tracing-system), labelled for the run so the root policy selects them.
+sed -e "s/^metadata: {name: \(shop\|payments\), labels: {tier: prod}}/metadata: {name: ${PREFIX}\1, labels: {tier: prod, tracing-bench: $RUN}}/" \
+  -e "s/^  namespace: \(shop\|payments\)\$/  namespace: ${PREFIX}\1/" \
+  -e "s/^metadata: {name: tracing-system}/metadata: {name: $ROOT_NS}/" \
+  "$ROOT/examples/demo/workloads.yaml" | k apply --server-side -f - >/dev/null
+NAMESPACES+=("${PREFIX}shop" "${PREFIX}payments")
+for ns in "${PREFIX}shop" "${PREFIX}payments"; do
+  k label deployment --all -n "$ns" "tracing-bench=$RUN" >/dev/null
+done
+root_policy 0.1
+failures=()
+declare -A R
 
-# Starts the operator, waits until it has reconciled every Deployment once and is idle, prints
-# its resident memory in bytes, stops it.
+# measure TAG COUNT: the operator converging COUNT Deployments and restarted on them, and the
+# Go informer; sets R[TAG.*] (bytes).
 measure() {
-  local want=$1
-  "$operator" --kubeconfig "$KUBECONFIG" --root-namespace tracing-system --log-level warn \
-    --metrics-bind-address 127.0.0.1:18090 --health-probe-bind-address 127.0.0.1:18091 \
-    2>>"$TRACING_CP_DIR/bench-operator.log" &
-  local pid=$!
+  local tag=$1 count=$2
+  log "$tag ($count Deployments): operator converging…"
+  await 0.1 "$count" "$LOGS/$tag.await"
   local t0=$SECONDS
-  until [[ $(metric 'tracing_operator_informer_objects{resource="deployments"}') == "$want" &&
-           $(metric 'tracing_operator_workqueue_depth{queue="workload"}') == 0 &&
-           $(metric 'tracing_operator_reconciles_in_flight') == 0 &&
-           $(metric 'tracing_operator_reconciles_total{controller="workload"}') -ge $want ]]; do
-    ((SECONDS - t0 < 900)) || { echo "operator did not converge" >&2; kill "$pid"; exit 1; }
-    sleep 0.5
-  done
-  local rss; rss=$(metric process_resident_memory_bytes)
-  echo "  converged in $((SECONDS - t0)) s, writes: $(metric 'tracing_operator_api_requests_total{kind="write"}')" >&2
-  kill -TERM "$pid"; wait "$pid" || true
-  echo "$rss"
+  op_start "$tag-converge" --qps 0
+  await_done "$LOGS/$tag.await"
+  op_wait_idle "$count"
+  R[$tag.converge_s]=$((SECONDS - t0))
+  R[$tag.converged]=$("$BL" rss "$OP_PID")
+  R[$tag.converged_hwm]=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$OP_PID/status")
+  op_stop
+  log "$tag: operator restarted (default flags)…"
+  local off
+  off=$(audit_offset)
+  op_start "$tag-restart"
+  op_wait_idle "$count"
+  op_metrics "$LOGS/$tag.restart.metrics"
+  R[$tag.restarted]=$("$BL" rss "$OP_PID")
+  R[$tag.restarted_hwm]=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$OP_PID/status")
+  R[$tag.restart_writes]=$(writes_between /dev/null "$LOGS/$tag.restart.metrics")
+  op_stop
+  local a
+  a=$(audit_field "$(audit_since "$off")" "tracing-operator" writes)
+  [[ ${R[$tag.restart_writes]} == 0 && $a == 0 ]] ||
+    failures+=("$tag: the restart wrote ${R[$tag.restart_writes]} times (audit $a)")
+  log "$tag: Go informer…"
+  local objects
+  read -r _ objects _ rss _ <<<"$("$REF" informer)"
+  R[$tag.informer]=$rss
+  read -r _ _ _ rss _ <<<"$("$REF" informer --strip-managed-fields)"
+  R[$tag.informer_strip]=$rss
+  R[$tag.objects]=$objects
 }
 
-base_count=$(k get deploy -A --no-headers | wc -l)
-echo "baseline: $base_count Deployments" >&2
-base=$(measure "$base_count")
+base_count=$(k get deploy -A -l "tracing-bench=$RUN" --no-headers | wc -l)
+measure baseline "$base_count"
+have=0
+for n in "${SIZES[@]}"; do
+  ((n > have)) || die "sizes must grow: $n after $have"
+  log "adding $((n - have)) realistic Deployments in $NSS namespaces…"
+  populate $((n - have)) "$NSS" "$have" >&2
+  have=$n
+  measure "n$n" $((n + base_count))
+done
 
-echo "creating $N Deployments in namespace bench…" >&2
-k create namespace bench >/dev/null
-python3 - "$N" >"$TRACING_CP_DIR/bench-deployments.yaml" <<'PY'
-import sys
-for i in range(int(sys.argv[1])):
-    print(f"""---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: svc-{i:05d}, namespace: bench, labels: {{app: svc-{i:05d}, team: t{i % 20}}}}}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: svc-{i:05d}}}}}
-  template:
-    metadata: {{labels: {{app: svc-{i:05d}}}}}
-    spec:
-      containers:
-      - name: app
-        image: registry.example/svc:1
-        env: [{{name: PORT, value: "8080"}}, {{name: LOG_LEVEL, value: info}}]
-      - name: sidecar
-        image: registry.example/proxy:1
-""")
-PY
-k apply --server-side -f "$TRACING_CP_DIR/bench-deployments.yaml" >/dev/null
-total=$((base_count + N))
-echo "with $total Deployments" >&2
-big=$(measure "$total")
-
-python3 - "$base" "$big" "$base_count" "$total" <<'PY'
-import sys
-base, big, n0, n1 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-print(f"resident memory: {base/2**20:.1f} MiB with {n0} Deployments (baseline), "
-      f"{big/2**20:.1f} MiB with {n1}: ratio {big/base:.2f}, "
-      f"{(big-base)/(n1-n0)/1024:.1f} KiB per additional Deployment")
-PY
+mib() { calc "$1 / 2**20" .1f; }
+say "resident memory (VmRSS when idle; $(date -u +%F), $(nproc) cores)"
+printf '  %-26s %11s %11s %11s %11s %12s\n' "Deployments" "operator" "restarted" "informer" "inf. -mF" "op/informer" | sed 's/^/ /'
+for tag in baseline "${SIZES[@]/#/n}"; do
+  count=$([[ $tag == baseline ]] && echo "$base_count (demo)" || echo "$((${tag#n} + base_count))")
+  printf '   %-26s %7s MiB %7s MiB %7s MiB %7s MiB %12s\n' "$count" "$(mib "${R[$tag.converged]}")" \
+    "$(mib "${R[$tag.restarted]}")" "$(mib "${R[$tag.informer]}")" "$(mib "${R[$tag.informer_strip]}")" \
+    "$(fmt_ratio "${R[$tag.restarted]}" "${R[$tag.informer]}")"
+done
+for n in "${SIZES[@]}"; do
+  t=n$n
+  say "  $((n + base_count)) Deployments: operator (restarted) $(fmt_ratio "${R[$t.restarted]}" "${R[baseline.restarted]}") × its baseline, $(calc "(${R[$t.restarted]} - ${R[baseline.restarted]}) / $n / 1024" .1f) KiB per Deployment; after converging them $(fmt_ratio "${R[$t.converged]}" "${R[baseline.converged]}") × (peak $(mib "${R[$t.converged_hwm]}") MiB, converged in ${R[$t.converge_s]} s); informer $(fmt_ratio "${R[$t.informer]}" "${R[baseline.informer]}") × its baseline, $(calc "(${R[$t.informer]} - ${R[baseline.informer]}) / $n / 1024" .1f) KiB per Deployment"
+done
+say "  (operator: after converging them with --qps 0; restarted: a second start, default flags, on the converged cluster; informer: client-go, all Deployments of the cluster (${R[n${SIZES[-1]}.objects]} at the end); inf. -mF: with managedFields dropped by a transform)"
+if ((${#failures[@]})); then
+  for m in "${failures[@]}"; do log "FAIL: $m"; done
+  exit 1
+fi
