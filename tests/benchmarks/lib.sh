@@ -173,14 +173,19 @@ cp_up() {
   fi
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  k apply --server-side -f "$ROOT/crds/" >/dev/null
+  # On a shared control plane the tests' fixture owns the CRD and RBAC (field manager
+  # tracing-tests): applying them again as another manager would conflict, so only install what
+  # is missing.
+  k get crd tracingpolicies.tracing.rollout.dev >/dev/null 2>&1 ||
+    k apply --server-side -f "$ROOT/crds/" >/dev/null
   k wait --for condition=Established crd/tracingpolicies.tracing.rollout.dev >/dev/null
   local ns
   for ns in tracing-system "$ROOT_NS"; do  # deploy/rbac.yaml's namespace, and the root
     k create namespace "$ns" --dry-run=client -o yaml | k apply --server-side -f - >/dev/null
   done
   [[ $SHARED == 1 ]] && NAMESPACES+=("$ROOT_NS")
-  k apply --server-side -f "$ROOT/deploy/rbac.yaml" >/dev/null
+  k get clusterrole tracing-operator >/dev/null 2>&1 ||
+    k apply --server-side -f "$ROOT/deploy/rbac.yaml" >/dev/null
   # The operator identity (pki/operator.kubeconfig, user tracing-operator) gets what the chart
   # grants its ServiceAccount, as the integration tests do.
   k create clusterrolebinding tracing-operator-test-user --clusterrole tracing-operator \
