@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "controllers/api/workload.h"
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
@@ -58,7 +59,7 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
     ann = ann ? member(*ann, "f:annotations") : nullptr;
     if (ann && ann->is_object()) {
       for (const auto& [akey, afields] : ann->items()) {
-        if (akey.rfind("f:", 0) == 0) {
+        if (akey.rfind("f:", 0) == 0 && is_read_annotation(std::string_view(akey).substr(2))) {
           owners[kTemplateAnnotationOwners][akey.substr(2)].insert(manager->get<std::string>());
         }
       }
@@ -71,7 +72,7 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
       if (!env || !env->is_object()) continue;
       for (const auto& [ekey, efields] : env->items()) {
         auto var = key_name(ekey);
-        if (!var || !efields.is_object()) continue;
+        if (!var || !efields.is_object() || !is_read_env_value(*var)) continue;
         if (efields.contains("f:value") || efields.contains("f:valueFrom")) {
           owners[*container][*var].insert(manager->get<std::string>());
         }

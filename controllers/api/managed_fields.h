@@ -21,8 +21,9 @@ inline constexpr const char* kTemplateAnnotationOwners = "@template-annotations"
 inline constexpr const char* kAnnotationOwners = "@annotations";
 
 // The owners `managed_fields` (metadata.managedFields; null or malformed reads as none) records:
-// per container, per env variable, the managers owning the entry's value (f:value or
-// f:valueFrom); under kTemplateAnnotationOwners, the owners of each pod-template annotation;
+// per container, per env variable whose value the operator reads (is_read_env_value: OTEL_*), the
+// managers owning the entry's value (f:value or f:valueFrom); under kTemplateAnnotationOwners,
+// the owners of each pod-template annotation the operator reads (is_read_annotation);
 // under kAnnotationOwners, the owners of the operator's own metadata annotations
 // (tracing.rollout.dev/...), where the operator's field manager counts only for an Apply (an
 // Update under its name is recorded as "<field manager> (Update)").

@@ -23,13 +23,31 @@ const json* member(const json& obj, const std::string& key) {
 }
 
 // A JSON object of strings read leniently (Deployment labels/annotations): others skipped.
-Labels lenient_string_map(const json* v) {
+Labels lenient_string_map(const json* v, bool (*keep)(std::string_view) = nullptr) {
   Labels out;
   if (!v || !v->is_object()) return out;
   for (const auto& [k, val] : v->items()) {
-    if (val.is_string()) out[k] = val.get<std::string>();
+    if (val.is_string() && (!keep || keep(k))) out[k] = val.get<std::string>();
   }
   return out;
+}
+
+// The annotations of `v` the operator reads, moved out (the rest is dropped).
+json read_annotations(json& v) {
+  json out = json::object();
+  if (!v.is_object()) return out;
+  for (auto& [k, val] : v.items()) {
+    if (is_read_annotation(k)) out[k] = std::move(val);
+  }
+  return out;
+}
+
+// An env entry as the operator keeps it: whole when its value is read, else its name alone.
+json read_env_entry(json&& e) {
+  const json* name = member(e, "name");
+  if (!name || !name->is_string()) return json::object();
+  if (is_read_env_value(name->get_ref<const std::string&>())) return std::move(e);
+  return json{{"name", *name}};
 }
 
 // Moves from[key] into to[key] when present.
@@ -40,6 +58,12 @@ void take(json& from, json& to, const std::string& key) {
 }
 
 }  // namespace
+
+bool is_read_annotation(std::string_view key) {
+  return key.rfind("tracing.rollout.dev/", 0) == 0 || key.rfind("dapr.io/", 0) == 0;
+}
+
+bool is_read_env_value(std::string_view name) { return name.rfind("OTEL_", 0) == 0; }
 
 json project_deployment(json&& deployment) {
   try {
@@ -58,8 +82,11 @@ json project_deployment(json&& deployment) {
     if (meta && meta->is_object()) {
       json m = json::object();
       for (const char* key : {"name", "namespace", "uid", "resourceVersion", "generation", "labels",
-                              "annotations", "deletionTimestamp"}) {
+                              "deletionTimestamp"}) {
         take(*meta, m, key);
+      }
+      if (auto a = meta->find("annotations"); a != meta->end() && a->is_object()) {
+        m["annotations"] = read_annotations(*a);
       }
       out["metadata"] = std::move(m);
     }
@@ -76,7 +103,9 @@ json project_deployment(json&& deployment) {
         if (tmeta != tmpl_it->end() && tmeta->is_object()) {
           json tm = json::object();
           take(*tmeta, tm, "labels");
-          take(*tmeta, tm, "annotations");
+          if (auto a = tmeta->find("annotations"); a != tmeta->end() && a->is_object()) {
+            tm["annotations"] = read_annotations(*a);
+          }
           tmpl["metadata"] = std::move(tm);
         }
         auto pspec = tmpl_it->find("spec");
@@ -88,7 +117,11 @@ json project_deployment(json&& deployment) {
             for (json& c : *cs) {
               json reduced = json::object();
               take(c, reduced, "name");
-              take(c, reduced, "env");
+              if (auto env = c.find("env"); env != c.end() && env->is_array()) {
+                json kept = json::array();
+                for (json& e : *env) kept.push_back(read_env_entry(std::move(e)));
+                reduced["env"] = std::move(kept);
+              }
               containers.push_back(std::move(reduced));
             }
             ps["containers"] = std::move(containers);
@@ -104,8 +137,19 @@ json project_deployment(json&& deployment) {
     if (status_it != deployment.end() && status_it->is_object()) {
       json st = json::object();
       for (const char* key : {"observedGeneration", "replicas", "updatedReplicas",
-                              "availableReplicas", "readyReplicas", "conditions"}) {
+                              "availableReplicas", "readyReplicas"}) {
         take(*status_it, st, key);
+      }
+      // Of the conditions, what rollout_state() reads: Progressing's type, status and reason.
+      if (auto cs = status_it->find("conditions"); cs != status_it->end() && cs->is_array()) {
+        json kept = json::array();
+        for (json& c : *cs) {
+          if (!c.is_object() || c.value("type", "") != "Progressing") continue;
+          json r = json::object();
+          for (const char* key : {"type", "status", "reason"}) take(c, r, key);
+          kept.push_back(std::move(r));
+        }
+        st["conditions"] = std::move(kept);
       }
       out["status"] = std::move(st);
     }
@@ -127,14 +171,15 @@ Workload workload_from_deployment(const json& deployment) {
       }
       if (const json* v = member(*meta, "uid"); v && v->is_string()) w.uid = v->get<std::string>();
       w.labels = lenient_string_map(member(*meta, "labels"));
-      w.annotations = lenient_string_map(member(*meta, "annotations"));
+      w.annotations = lenient_string_map(member(*meta, "annotations"), is_read_annotation);
     }
     const json* spec = member(deployment, "spec");
     const json* tmpl = spec ? member(*spec, "template") : nullptr;
     const json* tmeta = tmpl ? member(*tmpl, "metadata") : nullptr;
     if (tmeta) {
       w.template_labels = lenient_string_map(member(*tmeta, "labels"));
-      w.template_annotations = lenient_string_map(member(*tmeta, "annotations"));
+      w.template_annotations =
+          lenient_string_map(member(*tmeta, "annotations"), is_read_annotation);
     }
     const json* pspec = tmpl ? member(*tmpl, "spec") : nullptr;
     const json* containers = pspec ? member(*pspec, "containers") : nullptr;
@@ -147,7 +192,9 @@ Workload workload_from_deployment(const json& deployment) {
         if (env && env->is_array()) {
           for (const json& e : *env) {
             const json* ename = member(e, "name");
-            if (ename && ename->is_string()) out.env.push_back({ename->get<std::string>(), e});
+            if (!ename || !ename->is_string()) continue;
+            const std::string& n = ename->get_ref<const std::string&>();
+            out.env.push_back({n, is_read_env_value(n) ? e : json{{"name", n}}});
           }
         }
         w.containers.push_back(std::move(out));

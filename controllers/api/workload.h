@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controllers/api/json.h"
@@ -12,10 +13,18 @@
 
 namespace tracing::controllers {
 
+// What the operator reads of a Deployment's annotations (metadata and pod template): its own
+// (tracing.rollout.dev/*) and Dapr's (dapr.io/*). Others (kubectl's last-applied configuration
+// alone is kilobytes) are dropped when reading.
+bool is_read_annotation(std::string_view key);
+// Env entries whose value the operator reads: the OpenTelemetry variables (OTEL_*). Of the others
+// only the name is kept (their order matters to an exact revert, their values never do).
+bool is_read_env_value(std::string_view name);
+
 struct EnvVar {
   std::string name;
   json entry;  // the whole env entry as in the pod template: {"name","value"} or
-               // {"name","valueFrom"}
+               // {"name","valueFrom"}; {"name"} alone when !is_read_env_value(name)
   bool operator==(const EnvVar& o) const { return name == o.name && entry == o.entry; }
 };
 
@@ -37,9 +46,9 @@ struct Workload {
   std::string name;
   std::string uid;
   Labels labels;                // metadata.labels
-  Labels annotations;           // metadata.annotations
+  Labels annotations;           // metadata.annotations (is_read_annotation keys)
   Labels template_labels;       // spec.template.metadata.labels
-  Labels template_annotations;  // spec.template.metadata.annotations
+  Labels template_annotations;  // spec.template.metadata.annotations (is_read_annotation keys)
   std::vector<Container> containers;
   // From managedFields: for each container and env variable, the managers owning the entry's
   // value (f:value or f:valueFrom), e.g. {"app": {"LOG_LEVEL": {"kubectl-edit"}}}.
@@ -55,9 +64,11 @@ struct Workload {
 };
 
 // Reduces a Deployment to what the operator reads (the informer's projection): name, namespace,
-// uid, resourceVersion, generation, labels, annotations, template labels and annotations,
-// container names with their env, each manager's env ownership (not the rest of managedFields),
-// the replica counts and conditions of status. Keeps the result a valid partial Deployment.
+// uid, resourceVersion, generation, labels, the annotations is_read_annotation() keeps (metadata
+// and pod template), template labels, container names with their env (entries reduced to their
+// name unless is_read_env_value()), the ownership facts of managedFields the Workload view keeps
+// (owners_from_managed_fields), the replica counts of status and its Progressing condition's
+// type, status and reason. Keeps the result a valid partial Deployment.
 json project_deployment(json&& deployment);
 // Reads a (projected or full) Deployment. The operator's bookkeeping annotations are kept only
 // when managedFields show the operator's field manager owns them: anyone who can edit the

@@ -461,7 +461,8 @@ TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {
   const Labels want = {{"dapr.io/enabled", "true"}, {"dapr.io/config", "appconfig"}};
   EXPECT_EQ(workload_from_deployment(d).template_annotations, want);
   EXPECT_EQ(workload_from_deployment(project_deployment(json(d))).template_annotations, want);
-  EXPECT_EQ(workload_from_deployment(d).annotations, (Labels{{"a", "deployment"}}));
+  // The Deployment's own annotations of others are not read.
+  EXPECT_TRUE(workload_from_deployment(d).annotations.empty());
 }
 
 }  // namespace

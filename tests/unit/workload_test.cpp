@@ -189,10 +189,7 @@ TEST(ProjectDeployment, KeepsOnlyWhatTheOperatorReads) {
     "resourceVersion": "48213",
     "generation": 4,
     "labels": {"app": "task-api", "app.kubernetes.io/name": "task-api"},
-    "annotations": {
-      "deployment.kubernetes.io/revision": "3",
-      "kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"apps/v1\"}"
-    }
+    "annotations": {}
   },
   "spec": {
     "replicas": 2,
@@ -206,13 +203,13 @@ TEST(ProjectDeployment, KeepsOnlyWhatTheOperatorReads) {
           {
             "name": "api",
             "env": [
-              {"name": "LOG_LEVEL", "value": "debug"},
+              {"name": "LOG_LEVEL"},
               {"name": "OTEL_SERVICE_NAME", "value": "task-api"},
-              {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+              {"name": "DB_PASSWORD"},
               {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://jaeger-collector.observability.svc:4317"}
             ]
           },
-          {"name": "daprd", "env": [{"name": "DAPR_HTTP_PORT", "value": "3500"}]}
+          {"name": "daprd", "env": [{"name": "DAPR_HTTP_PORT"}]}
         ]
       }
     }
@@ -224,18 +221,14 @@ TEST(ProjectDeployment, KeepsOnlyWhatTheOperatorReads) {
     "readyReplicas": 2,
     "availableReplicas": 2,
     "conditions": [
-      {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
       {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
     ]
   },
   "tracingEnvOwners": {
     "api": {
-      "DB_PASSWORD": ["kubectl-client-side-apply"],
-      "LOG_LEVEL": ["kubectl-edit"],
       "OTEL_EXPORTER_OTLP_ENDPOINT": ["tracing-operator"],
       "OTEL_SERVICE_NAME": ["kubectl-client-side-apply", "tracing-operator"]
-    },
-    "daprd": {"DAPR_HTTP_PORT": ["kubectl-client-side-apply"]}
+    }
   }
 })json");
   EXPECT_EQ(projected, expected) << projected.dump(2);
@@ -269,21 +262,25 @@ TEST(WorkloadFromDeployment, ReadsAFullDeployment) {
   EXPECT_EQ(w.key(), "shop/task-api");
   EXPECT_EQ(w.uid, "5f0c2f6e-8c1a-4a39-9d7e-1b2c3d4e5f60");
   EXPECT_EQ(w.labels, (Labels{{"app", "task-api"}, {"app.kubernetes.io/name", "task-api"}}));
-  EXPECT_EQ(w.annotations.at("deployment.kubernetes.io/revision"), "3");
+  EXPECT_TRUE(w.annotations.empty());  // only tracing.rollout.dev/* and dapr.io/* are read
   EXPECT_EQ(w.template_labels, (Labels{{"app", "task-api"}}));
   ASSERT_EQ(w.containers.size(), 2u);
   EXPECT_EQ(w.containers[0].name, "api");
   ASSERT_EQ(w.containers[0].env.size(), 4u);
   EXPECT_EQ(w.containers[0].env[0].name, "LOG_LEVEL");
-  EXPECT_EQ(w.containers[0].env[0].entry, (json{{"name", "LOG_LEVEL"}, {"value", "debug"}}));
+  // Of the entries the operator never writes, only the name (their order) is kept.
+  EXPECT_EQ(w.containers[0].env[0].entry, (json{{"name", "LOG_LEVEL"}}));
+  EXPECT_EQ(w.containers[0].env[1].entry,
+            (json{{"name", "OTEL_SERVICE_NAME"}, {"value", "task-api"}}));
   EXPECT_EQ(w.containers[0].env[2].name, "DB_PASSWORD");
-  EXPECT_TRUE(w.containers[0].env[2].entry.contains("valueFrom"));
+  EXPECT_EQ(w.containers[0].env[2].entry, (json{{"name", "DB_PASSWORD"}}));
   EXPECT_EQ(w.containers[1].name, "daprd");
-  EXPECT_EQ(w.env_owners.at("api").at("LOG_LEVEL"), (std::set<std::string>{"kubectl-edit"}));
+  EXPECT_EQ(w.env_owners.at("api").count("LOG_LEVEL"), 0u);
   EXPECT_EQ(w.env_owners.at("api").at("OTEL_SERVICE_NAME"),
             (std::set<std::string>{"kubectl-client-side-apply", "tracing-operator"}));
-  EXPECT_EQ(w.env_owners.at("api").at("DB_PASSWORD"),
-            (std::set<std::string>{"kubectl-client-side-apply"}));
+  EXPECT_EQ(w.env_owners.count("daprd"), 0u);
+  EXPECT_EQ(w.template_annotations,
+            (Labels{{"dapr.io/enabled", "true"}, {"dapr.io/app-id", "task-api"}}));
 }
 
 TEST(WorkloadFromDeployment, ReadsAProjectionExactlyLikeTheFullObject) {
@@ -347,8 +344,8 @@ TEST(WorkloadFromDeployment, KeepsBookkeepingAnnotationsOnlyWhileTheOperatorOwns
       {"tracing.rollout.dev/overridden-env", "kubectl-edit"},  // edited since: taken over
       // original-env-order: nobody (written by an update with its managedFields cleared)
   }));
-  EXPECT_EQ(w.annotations,
-            (Labels{{"tracing.rollout.dev/policies", "shop/p"}, {"team", "payments"}}));
+  // Annotations of others ("team") are not read.
+  EXPECT_EQ(w.annotations, (Labels{{"tracing.rollout.dev/policies", "shop/p"}}));
   ASSERT_EQ(w.untrusted.size(), 2u);
   EXPECT_EQ(w.untrusted[0].key, "tracing.rollout.dev/overridden-env");
   EXPECT_EQ(w.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
