@@ -154,6 +154,7 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
         out = ObjectList{};
         out.restarts = restarts;
         cont.clear();
+        if (options.on_restart) options.on_restart();
         continue;
       }
       return page.error();
@@ -165,8 +166,12 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
     }
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
       for (auto& item : *it) {
-        out.items.push_back(options.transform ? options.transform(std::move(item))
-                                              : std::move(item));
+        json kept = options.transform ? options.transform(std::move(item)) : std::move(item);
+        if (options.each) {
+          options.each(std::move(kept));
+        } else {
+          out.items.push_back(std::move(kept));
+        }
       }
     }
     cont = body["metadata"].value("continue", "");

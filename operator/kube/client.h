@@ -49,6 +49,11 @@ struct ListOptions {
   // Applied to each item as its page arrives, so that a list of many large objects never holds
   // more than one page of them whole (an informer's projection).
   std::function<nlohmann::json(nlohmann::json&&)> transform;
+  // When set, each item (after `transform`) is handed to it as its page arrives instead of being
+  // kept in ObjectList::items; `on_restart` is called when an expired continue token makes the
+  // list start over (what was handed over so far is then stale).
+  std::function<void(nlohmann::json&&)> each;
+  std::function<void()> on_restart;
 };
 
 struct ObjectList {

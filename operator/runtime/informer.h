@@ -7,9 +7,10 @@
 //   reporting the differences to the handlers as adds, updates and deletes;
 // - failures back off 800 ms → 30 s with jitter; a watch that ends early without events counts
 //   as a failure;
-// - the store keeps only the projection of each object the caller chooses (for Deployments: the
-//   labels, annotations, the env of each container and managedFields it needs — not the whole
-//   object), so 10,000 objects fit in tens of megabytes;
+// - the store keeps only the projection of each object the caller chooses, as JSON or as a type
+//   of its own (BasicInformer<T>: for Deployments a compact record of what a decision reads, not
+//   the whole object); each object is projected as it arrives, list pages included, so a relist
+//   never holds more than one page of whole objects;
 // - handlers run on the informer's own thread, after the store was updated, in event order.
 #pragma once
 
@@ -31,44 +32,50 @@
 namespace tracing::runtime {
 
 using json = nlohmann::json;
-using ObjectPtr = std::shared_ptr<const json>;
+template <typename T>
+using Ptr = std::shared_ptr<const T>;
+using ObjectPtr = Ptr<json>;
 
 // "namespace/name", or "name" for cluster-scoped objects.
 std::string object_key(const json& object);
 
 // A thread-safe map from object key to the latest projected object.
-class Store {
+template <typename T>
+class BasicStore {
  public:
-  ObjectPtr get(const std::string& key) const;
-  std::vector<ObjectPtr> list() const;
+  Ptr<T> get(const std::string& key) const;
+  std::vector<Ptr<T>> list() const;
   // The objects of one namespace (keys "ns/…"), without scanning the others.
-  std::vector<ObjectPtr> list_namespace(const std::string& ns) const;
+  std::vector<Ptr<T>> list_namespace(const std::string& ns) const;
   std::vector<std::string> keys() const;
   size_t size() const;
 
   // Writers: the informer only.
-  ObjectPtr upsert(const std::string& key, ObjectPtr object);  // returns the previous value
-  ObjectPtr erase(const std::string& key);                     // returns the removed value
-  std::map<std::string, ObjectPtr> snapshot() const;
+  Ptr<T> upsert(const std::string& key, Ptr<T> object);  // returns the previous value
+  Ptr<T> erase(const std::string& key);                  // returns the removed value
+  std::map<std::string, Ptr<T>> snapshot() const;
 
  private:
   mutable std::shared_mutex mu_;
-  std::map<std::string, ObjectPtr> items_;
+  std::map<std::string, Ptr<T>> items_;
 };
 
-struct Handlers {
-  std::function<void(const ObjectPtr&)> on_add;
-  std::function<void(const ObjectPtr& old_obj, const ObjectPtr& new_obj)> on_update;
-  std::function<void(const ObjectPtr&)> on_delete;
+template <typename T>
+struct BasicHandlers {
+  std::function<void(const Ptr<T>&)> on_add;
+  std::function<void(const Ptr<T>& old_obj, const Ptr<T>& new_obj)> on_update;
+  std::function<void(const Ptr<T>&)> on_delete;
 };
 
-struct InformerOptions {
+template <typename T>
+struct BasicInformerOptions {
   std::string ns;  // "" = all namespaces
   std::string label_selector;
   std::string field_selector;
-  // Reduces an object to what the caller reads. Must keep metadata.name, metadata.namespace and
-  // metadata.resourceVersion. Default: keep everything.
-  std::function<json(json&&)> project;
+  // Reduces an object to what the caller reads. For JSON it must keep metadata.name,
+  // metadata.namespace and metadata.resourceVersion; default: keep everything. Required when T
+  // is not JSON.
+  std::function<T(json&&)> project;
   // Each watch asks the server to end it after this many seconds; 0 (the default) picks a new
   // random value in [min, 2 x min) for every watch, as client-go's reflector does (min 300 s),
   // so that the watches of many informers and replicas do not all reconnect at once.
@@ -87,17 +94,10 @@ struct InformerStats {
   std::atomic<uint64_t> errors{0};
 };
 
-class Informer {
+// What /readyz, /healthz and /metrics read of any informer, whatever it stores.
+class InformerBase {
  public:
-  Informer(kube::Client& client, kube::Resource resource, InformerOptions options = {});
-  ~Informer();
-  Informer(const Informer&) = delete;
-  Informer& operator=(const Informer&) = delete;
-
-  void add_handlers(Handlers h);  // before start()
-  void start();
-  void stop();  // cancels the watch and joins; idempotent
-
+  virtual ~InformerBase() = default;
   // True once the first list has been stored.
   bool has_synced() const { return synced_.load(); }
   // Synced, and its last list or watch succeeded (false from a failed one until the next
@@ -108,11 +108,45 @@ class Informer {
   // far more than that means the loop is wedged (/healthz).
   std::chrono::steady_clock::duration since_progress() const;
   bool wait_for_sync(std::chrono::milliseconds timeout) const;
-
-  const Store& store() const { return store_; }
   std::string resource_version() const;
   const InformerStats& stats() const { return stats_; }
   const kube::Resource& resource() const { return resource_; }
+  virtual size_t size() const = 0;
+
+ protected:
+  explicit InformerBase(kube::Resource resource) : resource_(std::move(resource)) {}
+  void progressed();
+  void set_rv(const std::string& rv);
+
+  kube::Resource resource_;
+  InformerStats stats_;
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<std::chrono::steady_clock::rep> progress_at_{0};  // steady_clock ticks
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::string rv_;
+  bool stopping_ = false;
+};
+
+template <typename T>
+class BasicInformer : public InformerBase {
+ public:
+  using Store = BasicStore<T>;
+  using Handlers = BasicHandlers<T>;
+  using Options = BasicInformerOptions<T>;
+
+  BasicInformer(kube::Client& client, kube::Resource resource, Options options = {});
+  ~BasicInformer() override;
+  BasicInformer(const BasicInformer&) = delete;
+  BasicInformer& operator=(const BasicInformer&) = delete;
+
+  void add_handlers(Handlers h);  // before start()
+  void start();
+  void stop();  // cancels the watch and joins; idempotent
+
+  const Store& store() const { return store_; }
+  size_t size() const override { return store_.size(); }
 
  private:
   // The watcher's state machine (kube-rs watcher::State):
@@ -125,31 +159,27 @@ class Informer {
   void run();
   State step_list();
   State step_watch(const Watching& w);
-  void apply_list(std::vector<json>&& items);
+  void apply_list(std::map<std::string, Ptr<T>>&& fresh);
   // Stores `obj` under `key` and tells the handlers: an add, or an update of what was there.
-  void upsert_and_notify(const std::string& key, const ObjectPtr& obj);
-  ObjectPtr project(json&& object) const;
-  void set_rv(const std::string& rv);
+  void upsert_and_notify(const std::string& key, const Ptr<T>& obj);
+  Ptr<T> project(json&& object) const;
   void sleep_backoff();
 
   kube::Client& client_;
-  kube::Resource resource_;
-  InformerOptions options_;
+  Options options_;
   std::vector<Handlers> handlers_;
   Store store_;
-  InformerStats stats_;
   kube::Backoff backoff_;
-
-  std::atomic<bool> synced_{false};
-  std::atomic<bool> connected_{false};
-  std::atomic<std::chrono::steady_clock::rep> progress_at_{0};  // steady_clock ticks
-  void progressed();
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::string rv_;
-  bool stopping_ = false;
   std::unique_ptr<kube::Cancellation> cancel_;
   std::thread thread_;
 };
+
+using Store = BasicStore<json>;
+using Handlers = BasicHandlers<json>;
+using InformerOptions = BasicInformerOptions<json>;
+using Informer = BasicInformer<json>;
+
+extern template class BasicStore<json>;
+extern template class BasicInformer<json>;
 
 }  // namespace tracing::runtime
