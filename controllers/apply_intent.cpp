@@ -276,23 +276,18 @@ bool json_subset(const json& desired, const json& live) {
 
 namespace tracing::controllers {
 
-RolloutState rollout_state(const json& deployment) {
-  const json& md = deployment.contains("metadata") ? deployment["metadata"] : json::object();
-  const json status = deployment.value("status", json::object());
-  for (const auto& c : status.value("conditions", json::array())) {
-    if (c.value("type", "") == "Progressing" &&
-        c.value("reason", "") == "ProgressDeadlineExceeded") {
-      return RolloutState::kFailed;
-    }
-  }
-  int64_t generation = md.value("generation", 0);
-  int64_t observed = status.value("observedGeneration", 0);
-  int64_t replicas = deployment.value("spec", json::object()).value("replicas", 1);
-  if (observed < generation) return RolloutState::kRolling;
-  if (status.value("updatedReplicas", 0) < replicas) return RolloutState::kRolling;
-  if (status.value("availableReplicas", 0) < replicas) return RolloutState::kRolling;
-  if (status.value("replicas", 0) > replicas) return RolloutState::kRolling;  // old pods left
+RolloutState rollout_state(const DeploymentRecord& d) {
+  if (d.status.progress_deadline_exceeded) return RolloutState::kFailed;
+  const DeploymentStatus& st = d.status;
+  if (st.observed_generation < d.generation) return RolloutState::kRolling;
+  if (st.updated_replicas < d.replicas) return RolloutState::kRolling;
+  if (st.available_replicas < d.replicas) return RolloutState::kRolling;
+  if (st.replicas > d.replicas) return RolloutState::kRolling;  // old pods left
   return RolloutState::kComplete;
+}
+
+RolloutState rollout_state(const json& deployment) {
+  return rollout_state(record_deployment(deployment));
 }
 
 }  // namespace tracing::controllers

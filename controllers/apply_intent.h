@@ -33,6 +33,7 @@ bool template_up_to_date(const Workload& w, const DesiredEnv& desired);
 
 // A Deployment's rollout as `kubectl rollout status` judges it, from a (projected) Deployment.
 enum class RolloutState { kComplete, kRolling, kFailed /* ProgressDeadlineExceeded */ };
+RolloutState rollout_state(const DeploymentRecord& deployment);
 RolloutState rollout_state(const json& deployment);
 
 // Whether the operator owns anything in the workload (env entries or annotations): a workload

@@ -45,6 +45,7 @@ struct DebugState {
   std::string policy;  // "ns/name" whose bump applies
   std::string ratio;
   WallTime expires_at;
+  bool operator==(const DebugState&) const = default;
 };
 
 // The largest OTEL_RESOURCE_ATTRIBUTES the policies' attributes may add up to (after the
@@ -104,6 +105,7 @@ struct EffectiveConfig {
   // The policy that decides effective_ratio(): the one whose bump is active, else
   // sampling_policy.
   const std::string& ratio_policy() const { return debug ? debug->policy : sampling_policy; }
+  bool operator==(const EffectiveConfig&) const = default;
 };
 
 // Merges the candidates field group by field group (§3): each of containers, serviceName,

@@ -28,9 +28,9 @@ bool RevertPacer::admit(const std::string& key, const Budget& budget, std::strin
       ++it;
       continue;
     }
-    std::shared_ptr<const json> d = deployments_(it->first);
-    int64_t generation = d ? (*d)["metadata"].value("generation", int64_t{0}) : 0;
-    RolloutState state = d ? rollout_state(*d) : RolloutState::kComplete;
+    std::optional<Rollout> d = deployments_(it->first);
+    int64_t generation = d ? d->generation : 0;
+    RolloutState state = d ? d->state : RolloutState::kComplete;
     if (!d || (generation >= f.generation && state == RolloutState::kComplete)) {
       it = in_flight_.erase(it);  // gone, or rolled out
       continue;

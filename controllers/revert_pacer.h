@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "controllers/api/policy.h"
+#include "controllers/apply_intent.h"
 
 namespace tracing::controllers {
 
@@ -29,8 +31,13 @@ class RevertPacer {
     bool paused = false;
   };
   using Clock = std::chrono::steady_clock;
-  // Looks a Deployment up (the informer's store); nullptr when it is gone.
-  using Lookup = std::function<std::shared_ptr<const json>(const std::string& key)>;
+  // A Deployment's generation and rollout, as the informer's store shows it.
+  struct Rollout {
+    int64_t generation = 0;
+    RolloutState state = RolloutState::kComplete;
+  };
+  // Looks a Deployment up; nullopt when it is gone.
+  using Lookup = std::function<std::optional<Rollout>(const std::string& key)>;
   explicit RevertPacer(Lookup deployments) : deployments_(std::move(deployments)) {}
   // Whether the revert of `key` may start now. On true it holds a slot: started() or cancel()
   // must follow. On false `why` says why, and `held` whether it waits on a paused or failed

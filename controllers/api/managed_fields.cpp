@@ -82,29 +82,4 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
   return owners;
 }
 
-json owners_to_json(const EnvOwners& owners) {
-  json out = json::object();
-  for (const auto& [container, vars] : owners) {
-    for (const auto& [var, managers] : vars) {
-      out[container][var] = json(std::vector<std::string>(managers.begin(), managers.end()));
-    }
-  }
-  return out;
-}
-
-EnvOwners owners_from_json(const json& j) {
-  EnvOwners owners;
-  if (!j.is_object()) return owners;
-  for (const auto& [container, vars] : j.items()) {
-    if (!vars.is_object()) continue;
-    for (const auto& [var, managers] : vars.items()) {
-      if (!managers.is_array()) continue;
-      for (const json& m : managers) {
-        if (m.is_string()) owners[container][var].insert(m.get<std::string>());
-      }
-    }
-  }
-  return owners;
-}
-
 }  // namespace tracing::controllers

@@ -1,6 +1,6 @@
 // Field ownership of a Deployment, read from its metadata.managedFields (server-side apply): who
 // owns each container env entry's value, each pod-template annotation and each of the operator's
-// own annotations. The informer's projection keeps only this (owners_to_json).
+// own annotations. The Deployment informer's record keeps only this (DeploymentRecord).
 #pragma once
 
 #include <map>
@@ -28,8 +28,5 @@ inline constexpr const char* kAnnotationOwners = "@annotations";
 // (tracing.rollout.dev/...), where the operator's field manager counts only for an Apply (an
 // Update under its name is recorded as "<field manager> (Update)").
 EnvOwners owners_from_managed_fields(const json* managed_fields);
-// {"container": {"VAR": ["manager", ...]}}, and back (malformed parts are skipped).
-json owners_to_json(const EnvOwners& owners);
-EnvOwners owners_from_json(const json& j);
 
 }  // namespace tracing::controllers

@@ -1,18 +1,18 @@
-// The Deployment projection and the Workload view. Everything here is total: malformed input is
+// The Workload view and the Deployment record. Everything here is total: malformed input is
 // skipped, never thrown on (nlohmann exceptions are caught at each public entry point).
 #include "controllers/api/workload.h"
 
 #include <exception>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
 namespace {
-
-constexpr std::string_view kProjectedOwnersKey = "tracingEnvOwners";
 
 // obj[key] when obj is an object holding a non-null value there.
 const json* member(const json& obj, const std::string& key) {
@@ -32,31 +32,6 @@ Labels lenient_string_map(const json* v, bool (*keep)(std::string_view) = nullpt
   return out;
 }
 
-// The annotations of `v` the operator reads, moved out (the rest is dropped).
-json read_annotations(json& v) {
-  json out = json::object();
-  if (!v.is_object()) return out;
-  for (auto& [k, val] : v.items()) {
-    if (is_read_annotation(k)) out[k] = std::move(val);
-  }
-  return out;
-}
-
-// An env entry as the operator keeps it: whole when its value is read, else its name alone.
-json read_env_entry(json&& e) {
-  const json* name = member(e, "name");
-  if (!name || !name->is_string()) return json::object();
-  if (is_read_env_value(name->get_ref<const std::string&>())) return std::move(e);
-  return json{{"name", *name}};
-}
-
-// Moves from[key] into to[key] when present.
-void take(json& from, json& to, const std::string& key) {
-  if (!from.is_object()) return;
-  auto it = from.find(key);
-  if (it != from.end()) to[key] = std::move(*it);
-}
-
 }  // namespace
 
 bool is_read_annotation(std::string_view key) {
@@ -64,100 +39,6 @@ bool is_read_annotation(std::string_view key) {
 }
 
 bool is_read_env_value(std::string_view name) { return name.rfind("OTEL_", 0) == 0; }
-
-json project_deployment(json&& deployment) {
-  try {
-    if (!deployment.is_object()) return json::object();
-    json out = json::object();
-    take(deployment, out, "apiVersion");
-    take(deployment, out, "kind");
-
-    json* meta = deployment.contains("metadata") ? &deployment["metadata"] : nullptr;
-    const json* managed = meta ? member(*meta, "managedFields") : nullptr;
-    const json* projected = member(deployment, std::string(kProjectedOwnersKey));
-    // A projection projected again keeps the owners it already carries.
-    out[std::string(kProjectedOwnersKey)] =
-        managed || !projected ? owners_to_json(owners_from_managed_fields(managed)) : *projected;
-
-    if (meta && meta->is_object()) {
-      json m = json::object();
-      for (const char* key : {"name", "namespace", "uid", "resourceVersion", "generation", "labels",
-                              "deletionTimestamp"}) {
-        take(*meta, m, key);
-      }
-      if (auto a = meta->find("annotations"); a != meta->end() && a->is_object()) {
-        m["annotations"] = read_annotations(*a);
-      }
-      out["metadata"] = std::move(m);
-    }
-
-    auto spec_it = deployment.find("spec");
-    if (spec_it != deployment.end() && spec_it->is_object()) {
-      json& spec = *spec_it;
-      json s = json::object();
-      take(spec, s, "replicas");
-      auto tmpl_it = spec.find("template");
-      if (tmpl_it != spec.end() && tmpl_it->is_object()) {
-        json tmpl = json::object();
-        auto tmeta = tmpl_it->find("metadata");
-        if (tmeta != tmpl_it->end() && tmeta->is_object()) {
-          json tm = json::object();
-          take(*tmeta, tm, "labels");
-          if (auto a = tmeta->find("annotations"); a != tmeta->end() && a->is_object()) {
-            tm["annotations"] = read_annotations(*a);
-          }
-          tmpl["metadata"] = std::move(tm);
-        }
-        auto pspec = tmpl_it->find("spec");
-        if (pspec != tmpl_it->end() && pspec->is_object()) {
-          json ps = json::object();
-          auto cs = pspec->find("containers");
-          if (cs != pspec->end() && cs->is_array()) {
-            json containers = json::array();
-            for (json& c : *cs) {
-              json reduced = json::object();
-              take(c, reduced, "name");
-              if (auto env = c.find("env"); env != c.end() && env->is_array()) {
-                json kept = json::array();
-                for (json& e : *env) kept.push_back(read_env_entry(std::move(e)));
-                reduced["env"] = std::move(kept);
-              }
-              containers.push_back(std::move(reduced));
-            }
-            ps["containers"] = std::move(containers);
-          }
-          tmpl["spec"] = std::move(ps);
-        }
-        s["template"] = std::move(tmpl);
-      }
-      out["spec"] = std::move(s);
-    }
-
-    auto status_it = deployment.find("status");
-    if (status_it != deployment.end() && status_it->is_object()) {
-      json st = json::object();
-      for (const char* key : {"observedGeneration", "replicas", "updatedReplicas",
-                              "availableReplicas", "readyReplicas"}) {
-        take(*status_it, st, key);
-      }
-      // Of the conditions, what rollout_state() reads: Progressing's type, status and reason.
-      if (auto cs = status_it->find("conditions"); cs != status_it->end() && cs->is_array()) {
-        json kept = json::array();
-        for (json& c : *cs) {
-          if (!c.is_object() || c.value("type", "") != "Progressing") continue;
-          json r = json::object();
-          for (const char* key : {"type", "status", "reason"}) take(c, r, key);
-          kept.push_back(std::move(r));
-        }
-        st["conditions"] = std::move(kept);
-      }
-      out["status"] = std::move(st);
-    }
-    return out;
-  } catch (const std::exception&) {
-    return json::object();
-  }
-}
 
 Workload workload_from_deployment(const json& deployment) {
   Workload w;
@@ -200,11 +81,7 @@ Workload workload_from_deployment(const json& deployment) {
         w.containers.push_back(std::move(out));
       }
     }
-    if (const json* projected = member(deployment, std::string(kProjectedOwnersKey))) {
-      w.env_owners = owners_from_json(*projected);
-    } else {
-      w.env_owners = owners_from_managed_fields(meta ? member(*meta, "managedFields") : nullptr);
-    }
+    w.env_owners = owners_from_managed_fields(meta ? member(*meta, "managedFields") : nullptr);
   } catch (const std::exception&) {
     // Keeps what was read; the typed accessors above are guarded, so this is defence only.
   }
@@ -221,6 +98,202 @@ Workload workload_from_deployment(const json& deployment) {
     w.annotations.erase(it);
   }
   return w;
+}
+
+// ---- DeploymentRecord ------------------------------------------------------------------------
+
+namespace {
+
+// Interns names: one allocation per distinct string while any record holds it. Expired entries
+// are swept when the table has doubled since the last sweep, so churn does not grow it forever.
+class Interner {
+ public:
+  DeploymentRecord::Name get(std::string_view s) {
+    std::lock_guard g(mu_);
+    if (auto it = table_.find(s); it != table_.end()) {
+      if (auto live = it->second.lock()) return live;
+      table_.erase(it);
+    }
+    if (table_.size() >= 2 * swept_size_ + 1024) sweep();
+    auto owned = std::make_shared<const std::string>(s);
+    table_.emplace(std::string_view(*owned), owned);
+    return owned;
+  }
+
+ private:
+  void sweep() {
+    std::erase_if(table_, [](const auto& kv) { return kv.second.expired(); });
+    swept_size_ = table_.size();
+  }
+  std::mutex mu_;
+  std::unordered_map<std::string_view, std::weak_ptr<const std::string>> table_;
+  size_t swept_size_ = 0;
+};
+
+DeploymentRecord::Name intern(std::string_view s) {
+  static Interner* interner = new Interner;  // never destroyed: records may outlive statics
+  return interner->get(s);
+}
+
+int64_t int_member(const json* obj, const char* key, int64_t fallback) {
+  if (!obj || !obj->is_object()) return fallback;
+  auto it = obj->find(key);
+  return it != obj->end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+
+bool same_names(const std::vector<DeploymentRecord::Name>& a,
+                const std::vector<DeploymentRecord::Name>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return *x == *y; });
+}
+
+}  // namespace
+
+bool DeploymentRecord::Env::operator==(const Env& o) const {
+  if (*name != *o.name || value != o.value || !entry != !o.entry) return false;
+  return !entry || *entry == *o.entry;
+}
+
+bool DeploymentRecord::Box::operator==(const Box& o) const {
+  return *name == *o.name && same_names(env, o.env) && values == o.values;
+}
+
+bool DeploymentRecord::Owned::operator==(const Owned& o) const {
+  return *group == *o.group && *key == *o.key && same_names(managers, o.managers);
+}
+
+DeploymentRecord record_deployment(const json& deployment) {
+  DeploymentRecord r;
+  Workload w = workload_from_deployment(deployment);
+  r.ns = std::move(w.ns);
+  r.name = std::move(w.name);
+  r.uid = std::move(w.uid);
+  auto pairs = [](const Labels& from) {
+    std::vector<DeploymentRecord::Pair> out;
+    out.reserve(from.size());
+    for (const auto& [k, v] : from) out.push_back({intern(k), v});
+    return out;
+  };
+  r.labels_ = pairs(w.labels);
+  r.annotations_ = pairs(w.annotations);
+  r.template_labels_ = pairs(w.template_labels);
+  r.template_annotations_ = pairs(w.template_annotations);
+  r.containers_.reserve(w.containers.size());
+  for (const Container& c : w.containers) {
+    DeploymentRecord::Box box{intern(c.name), {}, {}};
+    box.env.reserve(c.env.size());
+    for (const EnvVar& e : c.env) {
+      box.env.push_back(intern(e.name));
+      if (!is_read_env_value(e.name)) continue;
+      const json& entry = e.entry;
+      auto v = entry.find("value");
+      if (entry.size() == 2 && v != entry.end() && v->is_string()) {
+        box.values.push_back({box.env.back(), v->get<std::string>(), nullptr});
+      } else {
+        box.values.push_back({box.env.back(), "", std::make_shared<const json>(entry)});
+      }
+    }
+    r.containers_.push_back(std::move(box));
+  }
+  for (const auto& [group, vars] : w.env_owners) {
+    DeploymentRecord::Name g = intern(group);
+    for (const auto& [var, managers] : vars) {
+      DeploymentRecord::Owned o{g, intern(var), {}};
+      for (const auto& m : managers) o.managers.push_back(intern(m));
+      r.owners_.push_back(std::move(o));
+    }
+  }
+  r.untrusted_ = std::move(w.untrusted);
+  try {
+    const json* meta = member(deployment, "metadata");
+    if (meta) {
+      if (const json* v = member(*meta, "resourceVersion"); v && v->is_string()) {
+        r.resource_version = v->get<std::string>();
+      }
+      r.generation = int_member(meta, "generation", 0);
+      r.deleting = member(*meta, "deletionTimestamp") != nullptr;
+    }
+    r.replicas = int_member(member(deployment, "spec"), "replicas", 1);
+    if (const json* st = member(deployment, "status")) {
+      r.status.observed_generation = int_member(st, "observedGeneration", 0);
+      r.status.replicas = int_member(st, "replicas", 0);
+      r.status.updated_replicas = int_member(st, "updatedReplicas", 0);
+      r.status.available_replicas = int_member(st, "availableReplicas", 0);
+      if (const json* cs = member(*st, "conditions"); cs && cs->is_array()) {
+        for (const json& c : *cs) {
+          if (c.is_object() && c.value("type", "") == "Progressing" &&
+              c.value("reason", "") == "ProgressDeadlineExceeded") {
+            r.status.progress_deadline_exceeded = true;
+          }
+        }
+      }
+    }
+  } catch (const std::exception&) {
+    // Keeps what was read (defence only: the accessors above are guarded).
+  }
+  r.labels_.shrink_to_fit();
+  r.containers_.shrink_to_fit();
+  r.owners_.shrink_to_fit();
+  return r;
+}
+
+Workload DeploymentRecord::workload() const {
+  Workload w;
+  w.ns = ns;
+  w.name = name;
+  w.uid = uid;
+  auto labels = [](const std::vector<Pair>& from) {
+    Labels out;
+    for (const auto& p : from) out.emplace(*p.key, p.value);
+    return out;
+  };
+  w.labels = labels(labels_);
+  w.annotations = labels(annotations_);
+  w.template_labels = labels(template_labels_);
+  w.template_annotations = labels(template_annotations_);
+  w.containers.reserve(containers_.size());
+  for (const Box& box : containers_) {
+    Container c{*box.name, {}};
+    c.env.reserve(box.env.size());
+    auto value = box.values.begin();
+    for (const Name& n : box.env) {
+      if (value != box.values.end() && value->name == n) {
+        c.env.push_back(
+            {*n, value->entry ? *value->entry : json{{"name", *n}, {"value", value->value}}});
+        ++value;
+      } else {
+        c.env.push_back({*n, json{{"name", *n}}});
+      }
+    }
+    w.containers.push_back(std::move(c));
+  }
+  for (const Owned& o : owners_) {
+    auto& managers = w.env_owners[*o.group][*o.key];
+    for (const Name& m : o.managers) managers.insert(*m);
+  }
+  w.untrusted = untrusted_;
+  return w;
+}
+
+json DeploymentRecord::reference() const {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"namespace", ns}, {"name", name}, {"uid", uid}}}};
+}
+
+const std::string* DeploymentRecord::annotation(std::string_view key) const {
+  for (const Pair& p : annotations_) {
+    if (*p.key == key) return &p.value;
+  }
+  return nullptr;
+}
+
+bool DeploymentRecord::same_but_status(const DeploymentRecord& o) const {
+  return ns == o.ns && name == o.name && generation == o.generation && replicas == o.replicas &&
+         deleting == o.deleting && uid == o.uid && labels_ == o.labels_ &&
+         annotations_ == o.annotations_ && template_labels_ == o.template_labels_ &&
+         template_annotations_ == o.template_annotations_ && containers_ == o.containers_ &&
+         owners_ == o.owners_ && untrusted_ == o.untrusted_;
 }
 
 }  // namespace tracing::controllers

@@ -1,8 +1,9 @@
-// The typed view of a Deployment the decision code reads, and the informer's projection of a
-// Deployment down to what that view needs. Reading is total: whatever is malformed is skipped,
-// never thrown on.
+// The typed view of a Deployment the decision code reads (Workload), and the compact record the
+// Deployment informer keeps of each Deployment, from which that view is made (DeploymentRecord).
+// Reading is total: whatever is malformed is skipped, never thrown on.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@ struct Container {
 struct UntrustedAnnotation {
   std::string key;                    // e.g. tracing.rollout.dev/policies
   std::vector<std::string> managers;  // who owns it now ("" when managedFields name nobody)
+  bool operator==(const UntrustedAnnotation&) const = default;
 };
 
 // The typed view of a Deployment: exactly what the decision reads.
@@ -63,14 +65,80 @@ struct Workload {
   std::string key() const { return ns + "/" + name; }
 };
 
-// Reduces a Deployment to what the operator reads (the informer's projection): name, namespace,
-// uid, resourceVersion, generation, labels, the annotations is_read_annotation() keeps (metadata
-// and pod template), template labels, container names with their env (entries reduced to their
-// name unless is_read_env_value()), the ownership facts of managedFields the Workload view keeps
-// (owners_from_managed_fields), the replica counts of status and its Progressing condition's
-// type, status and reason. Keeps the result a valid partial Deployment.
-json project_deployment(json&& deployment);
-// Reads a (projected or full) Deployment. The operator's bookkeeping annotations are kept only
+// What the status of a Deployment says of its rollout (rollout_state() reads it).
+struct DeploymentStatus {
+  int64_t observed_generation = 0;
+  int64_t replicas = 0;
+  int64_t updated_replicas = 0;
+  int64_t available_replicas = 0;
+  bool progress_deadline_exceeded = false;  // condition Progressing, ProgressDeadlineExceeded
+  bool operator==(const DeploymentStatus&) const = default;
+};
+
+// The Deployment informer's record: a Workload (workload_from_deployment(), bookkeeping trust
+// included) plus what pacing reads, held compactly — repeated names (label and annotation keys,
+// container and env names, field managers) interned, env entries the operator never reads kept
+// as names only, OTEL_* values as strings. ~2 KiB for a Deployment of two containers and 20 env
+// entries where its JSON DOM takes ~75 KiB, and ~11 KiB projected.
+class DeploymentRecord {
+ public:
+  // An interned string: equal strings share one allocation while any record holds them.
+  using Name = std::shared_ptr<const std::string>;
+
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  int64_t generation = 0;
+  int64_t replicas = 1;   // spec.replicas (absent: 1)
+  bool deleting = false;  // metadata.deletionTimestamp set
+  DeploymentStatus status;
+
+  std::string key() const { return ns + "/" + name; }
+  // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.
+  json reference() const;
+  // The typed view, exactly as workload_from_deployment() read it from the object.
+  Workload workload() const;
+  // An annotation the view keeps (is_read_annotation and trusted), or nullptr.
+  const std::string* annotation(std::string_view key) const;
+  // Equal in everything but resourceVersion and status: a status-only update.
+  bool same_but_status(const DeploymentRecord& o) const;
+
+ private:
+  friend DeploymentRecord record_deployment(const json& deployment);
+  struct Pair {
+    Name key;
+    std::string value;
+    bool operator==(const Pair& o) const { return *key == *o.key && value == o.value; }
+  };
+  struct Env {  // an entry whose value is read (is_read_env_value)
+    Name name;
+    std::string value;                  // of a plain {"name","value"} entry
+    std::shared_ptr<const json> entry;  // any other shape, whole
+    bool operator==(const Env& o) const;
+  };
+  struct Box {
+    Name name;
+    std::vector<Name> env;    // every entry's name, in order
+    std::vector<Env> values;  // the entries whose value is read, in order
+    bool operator==(const Box& o) const;
+  };
+  struct Owned {  // env_owners: group (container or pseudo-container), key, managers
+    Name group;
+    Name key;
+    std::vector<Name> managers;
+    bool operator==(const Owned& o) const;
+  };
+  std::vector<Pair> labels_, annotations_, template_labels_, template_annotations_;
+  std::vector<Box> containers_;
+  std::vector<Owned> owners_;
+  std::vector<UntrustedAnnotation> untrusted_;
+};
+
+// The informer's projection of a Deployment: its record.
+DeploymentRecord record_deployment(const json& deployment);
+
+// Reads a Deployment. The operator's bookkeeping annotations are kept only
 // when managedFields show the operator's field manager owns them: anyone who can edit the
 // Deployment can write them, and the finalizer and the revert act on them. Server-side apply
 // guarantees an owned value is the one the operator applied (an update that changes a value

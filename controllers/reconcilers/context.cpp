@@ -150,7 +150,7 @@ bool Context::namespace_terminating(const std::string& ns) const {
   return obj && (*obj)["metadata"].contains("deletionTimestamp");
 }
 
-std::vector<runtime::ObjectPtr> Context::deployments_in_scope(const Policy& p) const {
+std::vector<RecordPtr> Context::deployments_in_scope(const Policy& p) const {
   if (p.ns == root_namespace) return deployments.store().list();
   return deployments.store().list_namespace(p.ns);
 }

@@ -113,12 +113,16 @@ class TakenDaprNames {
   std::set<std::string> taken_;
 };
 
+using DeploymentInformer = runtime::BasicInformer<DeploymentRecord>;
+using RecordPtr = runtime::Ptr<DeploymentRecord>;
+
 struct Context {
   kube::Client& client;
   std::string root_namespace;
   std::function<WallTime()> now;
   runtime::EventRecorder& events;
-  runtime::Informer& deployments;
+  // Every Deployment but the operator's own (a managed Jaeger's), as records.
+  DeploymentInformer& deployments;
   runtime::Informer& policies;
   runtime::Informer& namespaces;
   PolicyCache& policy_cache;
@@ -140,9 +144,16 @@ struct Context {
   // A namespace being deleted takes no new objects: passes that create skip it.
   bool namespace_terminating(const std::string& ns) const;
   // Deployments a policy can reach: every one for a root policy, else its namespace's.
-  std::vector<runtime::ObjectPtr> deployments_in_scope(const Policy& p) const;
+  std::vector<RecordPtr> deployments_in_scope(const Policy& p) const;
 };
 
 kube::Resource tracing_policies();
 
 }  // namespace tracing::controllers
+
+namespace tracing::runtime {
+extern template class BasicStore<controllers::DeploymentRecord>;
+extern template class BasicInformer<controllers::DeploymentRecord>;
+}  // namespace tracing::runtime
+
+namespace tracing::controllers {}  // namespace tracing::controllers

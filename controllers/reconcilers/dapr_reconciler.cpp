@@ -71,7 +71,6 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::map<std::string, Want> wanted;  // "ns/name" → target
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
-    if (managed_by_operator(*d)) continue;
     auto decision = workloads_.facts(d);
     const std::string& wkey = decision->key;
     if (decision->config && !decision->config->unusable.empty()) {

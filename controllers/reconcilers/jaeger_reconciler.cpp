@@ -107,7 +107,6 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
   }
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   for (const auto& d : ctx_.deployments.store().list()) {
-    if (managed_by_operator(*d)) continue;
     auto decision = workloads_.facts(d);
     if (!decision->config || decision->opted_out) continue;
     const EffectiveConfig& c = *decision->config;
@@ -189,12 +188,12 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
       const std::string name = obj["metadata"]["name"];
       const std::string ref = object_ref(kind, want.instance.ns, name);
       kube::Resource r = resource_for(kind);
-      // The stores hold the operator's ConfigMaps and Services (by label) and every Deployment;
-      // a name they do not know may still be taken.
+      // The stores hold the operator's ConfigMaps, Services and Deployments (by label); a name
+      // they do not know may still be taken.
       std::string store_key = want.instance.ns + "/" + name;
       runtime::ObjectPtr cached = kind == "ConfigMap" ? config_maps_.store().get(store_key)
                                   : kind == "Service" ? services_.store().get(store_key)
-                                                      : ctx_.deployments.store().get(store_key);
+                                                      : deployments_.store().get(store_key);
       std::optional<json> live;
       if (cached) {
         live = *cached;
@@ -298,7 +297,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     spdlog::debug("managed Jaeger: {} cannot be decided; nothing is removed",
                   unknown.empty() ? "workload " + held : "policy " + unknown);
   } else {
-    remove_unwanted(ctx_.deployments.store(), kube::resources::deployments());
+    remove_unwanted(deployments_.store(), kube::resources::deployments());
     remove_unwanted(services_.store(), kServices);
     remove_unwanted(config_maps_.store(), kube::resources::config_maps());
   }

@@ -29,12 +29,21 @@ namespace tracing::controllers {
 
 // Objects the operator manages carry this label (selects the informers' content).
 inline constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=tracing-operator";
+// Every other Deployment (a label selector `!=` also matches objects without the label): the
+// workloads.
+inline constexpr const char* kNotManagedBySelector =
+    "app.kubernetes.io/managed-by!=tracing-operator";
 
 class JaegerReconciler {
  public:
   JaegerReconciler(Context& ctx, const WorkloadReconciler& workloads,
-                   runtime::Informer& config_maps, runtime::Informer& services)
-      : ctx_(ctx), workloads_(workloads), config_maps_(config_maps), services_(services) {}
+                   runtime::Informer& config_maps, runtime::Informer& services,
+                   runtime::Informer& deployments)
+      : ctx_(ctx),
+        workloads_(workloads),
+        config_maps_(config_maps),
+        services_(services),
+        deployments_(deployments) {}
   kube::Result<Action> reconcile(const std::string& key);
 
  private:
@@ -46,6 +55,7 @@ class JaegerReconciler {
   const WorkloadReconciler& workloads_;
   runtime::Informer& config_maps_;
   runtime::Informer& services_;
+  runtime::Informer& deployments_;  // only the operator's own (managed-by label), whole
   // Objects with the operator's label but without its proof, already logged (once each).
   std::set<std::string> not_ours_;
   // NameConflicts and SharedServiceName refusals logged in the last pass: each is logged when it

@@ -19,16 +19,17 @@ runtime::InformerOptions watching(const ManagerOptions& m) {
   return o;
 }
 
-runtime::InformerOptions deployment_options(runtime::InformerOptions o) {
-  o.project = [](json&& d) {
-    // The operator's own Deployments (a managed Jaeger) are kept whole, to compare with their
-    // intent; every other one only as far as the decision reads it.
-    if (managed_by_operator(d)) {
-      d["metadata"].erase("managedFields");
-      return std::move(d);
-    }
-    return project_deployment(std::move(d));
-  };
+// The workloads: every Deployment but the operator's own (a managed Jaeger's, which the Jaeger
+// pass keeps whole in an informer of its own), each as the record of what a decision reads.
+runtime::BasicInformerOptions<DeploymentRecord> deployment_options(
+    const runtime::InformerOptions& base) {
+  runtime::BasicInformerOptions<DeploymentRecord> o;
+  o.min_watch_timeout_seconds = base.min_watch_timeout_seconds;
+  o.label_selector = kNotManagedBySelector;
+  o.project = [](json&& d) { return record_deployment(d); };
+  // A page of whole Deployments is parsed before any is projected (~75 KiB each with their
+  // managedFields): pages of 100 bound that to ~8 MiB, at 100 requests per 10,000.
+  o.list_page_size = 100;
   return o;
 }
 
@@ -68,37 +69,6 @@ bool decision_inputs_changed(const json& a, const json& b) {
          a.value("spec", json::object()) != b.value("spec", json::object());
 }
 
-// Whether objects `a` and `b` have the same members, `skip` aside.
-bool same_members_except(const json& a, const json& b,
-                         std::initializer_list<std::string_view> skip) {
-  if (!a.is_object() || !b.is_object()) return a == b;
-  auto skipped = [&](const std::string& k) {
-    for (auto s : skip) {
-      if (k == s) return true;
-    }
-    return false;
-  };
-  size_t compared = 0;
-  for (const auto& [k, v] : a.items()) {
-    if (skipped(k)) continue;
-    auto it = b.find(k);
-    if (it == b.end() || *it != v) return false;
-    ++compared;
-  }
-  size_t others = 0;
-  for (const auto& [k, v] : b.items()) others += !skipped(k);
-  return compared == others;
-}
-
-// Whether a Deployment update changed only its status (and so its resourceVersion): what the
-// Deployment controller writes while a rollout progresses. No decision reads status; only
-// rollout pacing and the policies' counts do.
-bool status_only(const json& a, const json& b) {
-  return same_members_except(a, b, {"status", "metadata"}) &&
-         same_members_except(a.value("metadata", json::object()),
-                             b.value("metadata", json::object()), {"resourceVersion"});
-}
-
 }  // namespace
 
 Manager::Manager(kube::Client& client, ManagerOptions options)
@@ -106,6 +76,8 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       options_(std::move(options)),
       events_(client.transport(), {naming::kReportingController, options_.instance}),
       deployments_(client, kube::resources::deployments(), deployment_options(watching(options_))),
+      managed_deployments_(client, kube::resources::deployments(),
+                           managed_options(watching(options_))),
       policies_(client, tracing_policies(), watching(options_)),
       namespaces_(client, kube::resources::namespaces(), namespace_options(watching(options_))),
       config_maps_(client, kube::resources::config_maps(), managed_options(watching(options_))),
@@ -123,7 +95,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
            dapr_discovery_},
       workload_reconciler_(ctx_),
       policy_reconciler_(ctx_, workload_reconciler_),
-      jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_),
+      jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_, managed_deployments_),
       dapr_reconciler_(ctx_, workload_reconciler_),
       busy_since_(new std::atomic<int64_t>[options_.workers + 2]()) {
   ctx_.max_concurrent_reverts = options_.max_concurrent_reverts;
@@ -146,36 +118,34 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                             cache_.erase(runtime::object_key(*p));
                             enqueue_workloads_of(*p);
                           }});
-  auto on_deployment = [this](const runtime::ObjectPtr& d) {
+  auto on_deployment = [this](const RecordPtr& d) {
     enqueue_cluster();
-    if (managed_by_operator(*d)) return;
-    workload_queue_.add(runtime::object_key(*d));
-    enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
+    workload_queue_.add(d->key());
+    enqueue_policies_for_namespace(d->ns);
   };
   auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_cluster(); };
-  for (runtime::Informer* inf : {&config_maps_, &services_}) {
+  for (runtime::Informer* inf : {&config_maps_, &services_, &managed_deployments_}) {
     inf->add_handlers(
         {on_managed,
          [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
          on_managed});
   }
-  deployments_.add_handlers(
-      {on_deployment,
-       [this, on_deployment](const runtime::ObjectPtr& old_d, const runtime::ObjectPtr& d) {
-         if (!status_only(*old_d, *d)) return on_deployment(d);
-         // A rollout moved: the counts of the policies that can reach it, and, when it ended or
-         // failed, the changes waiting for a rollout budget.
-         if (managed_by_operator(*d)) return;
-         workload_reconciler_.status_changed(runtime::object_key(*d),
-                                             (*old_d)["metadata"].value("resourceVersion", ""),
-                                             (*d)["metadata"].value("resourceVersion", ""));
-         enqueue_policies_for_namespace((*d)["metadata"].value("namespace", ""));
-         if (rollout_state(*old_d) != rollout_state(*d)) {
-           workload_reconciler_.invalidate_budgets();
-           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
-         }
-       },
-       on_deployment});
+  deployments_.add_handlers({on_deployment,
+                             [this, on_deployment](const RecordPtr& old_d, const RecordPtr& d) {
+                               if (!old_d->same_but_status(*d)) return on_deployment(d);
+                               // A rollout moved, or something no decision reads changed: the
+                               // counts of the policies that can reach it, and, when it ended or
+                               // failed, the changes waiting for a rollout budget.
+                               workload_reconciler_.status_changed(
+                                   d->key(), old_d->resource_version, d->resource_version);
+                               enqueue_policies_for_namespace(d->ns);
+                               if (rollout_state(*old_d) != rollout_state(*d)) {
+                                 workload_reconciler_.invalidate_budgets();
+                                 for (const auto& key : workload_reconciler_.waiting_keys())
+                                   workload_queue_.add(key);
+                               }
+                             },
+                             on_deployment});
   auto namespace_came_or_went = [this](const runtime::ObjectPtr&) {
     ++ctx_.namespace_labels_version;
   };
@@ -189,7 +159,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          ++ctx_.namespace_labels_version;
          std::string ns = (*new_n)["metadata"]["name"];
          for (const auto& d : deployments_.store().list_namespace(ns)) {
-           workload_queue_.add(runtime::object_key(*d));
+           workload_queue_.add(d->key());
          }
          enqueue_policies_for_namespace(ns);
        },
@@ -209,7 +179,7 @@ void Manager::enqueue_workloads_of(const json& policy) {
   std::string ns = policy["metadata"].value("namespace", "");
   auto ds = ns == options_.root_namespace ? deployments_.store().list()
                                           : deployments_.store().list_namespace(ns);
-  for (const auto& d : ds) workload_queue_.add(runtime::object_key(*d));
+  for (const auto& d : ds) workload_queue_.add(d->key());
 }
 
 // Status counts follow the workloads; coalesce bursts of Deployment events into one status pass.
@@ -227,11 +197,16 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
   namespaces_.start();
   policies_.start();
   deployments_.start();
+  managed_deployments_.start();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   config_maps_.start();
   services_.start();
-  for (runtime::Informer* inf :
-       {&namespaces_, &policies_, &deployments_, &config_maps_, &services_}) {
+  for (runtime::InformerBase* inf : {static_cast<runtime::InformerBase*>(&namespaces_),
+                                     static_cast<runtime::InformerBase*>(&policies_),
+                                     static_cast<runtime::InformerBase*>(&deployments_),
+                                     static_cast<runtime::InformerBase*>(&managed_deployments_),
+                                     static_cast<runtime::InformerBase*>(&config_maps_),
+                                     static_cast<runtime::InformerBase*>(&services_)}) {
     bool synced = false;
     while (!synced && !cancelled() && std::chrono::steady_clock::now() < deadline) {
       synced = inf->wait_for_sync(std::chrono::milliseconds(100));
@@ -345,9 +320,15 @@ void Manager::run_worker(int slot, runtime::WorkQueue& queue,
   }
 }
 
+std::vector<std::pair<std::string, const runtime::InformerBase*>> Manager::informers() const {
+  return {{"deployments", &deployments_},  {"managed-deployments", &managed_deployments_},
+          {"tracingpolicies", &policies_}, {"namespaces", &namespaces_},
+          {"configmaps", &config_maps_},   {"services", &services_}};
+}
+
 bool Manager::ready() const {
-  return deployments_.live() && policies_.live() && namespaces_.live() && config_maps_.live() &&
-         services_.live();
+  return deployments_.live() && managed_deployments_.live() && policies_.live() &&
+         namespaces_.live() && config_maps_.live() && services_.live();
 }
 
 std::string Manager::unhealthy() const {
@@ -363,10 +344,9 @@ std::string Manager::unhealthy() const {
              " s";
     }
   }
-  for (const runtime::Informer* inf :
-       {&deployments_, &policies_, &namespaces_, &config_maps_, &services_}) {
+  for (const auto& [name, inf] : informers()) {
     if (inf->since_progress() > options_.health_stall_after) {
-      return "informer " + inf->resource().plural + ": no progress for " +
+      return "informer " + name + ": no progress for " +
              std::to_string(
                  std::chrono::duration_cast<std::chrono::seconds>(inf->since_progress()).count()) +
              " s";
@@ -435,17 +415,16 @@ std::string Manager::metrics() const {
              "method=\"" + key.first + "\",code=\"" + key.second + "\"", static_cast<double>(n));
   }
 
-  const runtime::Informer* informers[] = {&deployments_, &policies_, &namespaces_, &config_maps_,
-                                          &services_};
+  const auto all = informers();
   w.family("tracing_operator_informer_objects", "gauge", "Objects held by an informer's store.");
-  for (const auto* inf : informers) {
-    w.sample("tracing_operator_informer_objects", "resource=\"" + inf->resource().plural + "\"",
-             static_cast<double>(inf->store().size()));
+  for (const auto& [name, inf] : all) {
+    w.sample("tracing_operator_informer_objects", "resource=\"" + name + "\"",
+             static_cast<double>(inf->size()));
   }
   w.family("tracing_operator_informer_lists_total", "counter",
            "Lists made by an informer (1 + relists).");
-  for (const auto* inf : informers) {
-    w.sample("tracing_operator_informer_lists_total", "resource=\"" + inf->resource().plural + "\"",
+  for (const auto& [name, inf] : all) {
+    w.sample("tracing_operator_informer_lists_total", "resource=\"" + name + "\"",
              static_cast<double>(inf->stats().lists.load()));
   }
 
@@ -520,6 +499,7 @@ void Manager::stop() {
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();
+  managed_deployments_.stop();
   policies_.stop();
   namespaces_.stop();
   config_maps_.stop();

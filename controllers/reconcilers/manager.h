@@ -71,12 +71,16 @@ class Manager {
   void enqueue_workloads_of(const json& policy);
   void enqueue_policies_for_namespace(const std::string& ns);
   void enqueue_cluster();
+  // Every informer, by the name /metrics and /healthz give it (managed-deployments: the
+  // operator's own Deployments; configmaps and services are only the operator's own too).
+  std::vector<std::pair<std::string, const runtime::InformerBase*>> informers() const;
 
   kube::Client& client_;
   ManagerOptions options_;
   runtime::EventRecorder events_;  // its own client, over client_'s transport
   PolicyCache cache_;
-  runtime::Informer deployments_;
+  DeploymentInformer deployments_;         // every Deployment but the operator's own, as records
+  runtime::Informer managed_deployments_;  // only the operator's own (managed Jaeger), whole
   runtime::Informer policies_;
   runtime::Informer namespaces_;
   runtime::Informer config_maps_;  // only the operator's own (managed Jaeger)

@@ -14,11 +14,10 @@ constexpr size_t kMaxConflicts = 50;
 
 // Whether the Deployment's policies annotation lists `key` and is the operator's (someone else's
 // copy of it, or an edit of it, holds nothing up: workload_from_deployment() drops it).
-bool lists_policy(const json& deployment, const std::string& key) {
-  const auto& ann = deployment["metadata"].value("annotations", json::object());
-  std::string list = ann.value(naming::kPoliciesAnnotation, "");
-  if (list.find(key) == std::string::npos) return false;  // the cheap test first
-  list = workload_from_deployment(deployment).annotations[naming::kPoliciesAnnotation];
+bool lists_policy(const DeploymentRecord& deployment, const std::string& key) {
+  const std::string* annotation = deployment.annotation(naming::kPoliciesAnnotation);
+  if (!annotation) return false;
+  const std::string& list = *annotation;
   size_t pos = 0;
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
@@ -215,7 +214,7 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
   for (const auto& d : ctx_.deployments.store().list()) {
     if (lists_policy(*d, key)) {
       ++remaining;
-      std::string wkey = runtime::object_key(*d);
+      std::string wkey = d->key();
       ctx_.workload_queue.add(wkey);
       bool is_held = false;
       std::string why = workloads_.waiting(wkey, &is_held);
@@ -293,7 +292,6 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   std::string held_reason, untrusted_msg;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
-    if (managed_by_operator(*d)) continue;
     auto f = workloads_.facts(d);
     if (!f->config || f->config->governing != key) continue;
     if (f->opted_out) {

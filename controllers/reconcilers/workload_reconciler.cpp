@@ -178,10 +178,10 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
 }
 
 std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
-    const runtime::ObjectPtr& deployment) const {
-  const std::string key = runtime::object_key(*deployment);
+    const RecordPtr& deployment) const {
+  const std::string key = deployment->key();
   // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
-  Stamp stamp{(*deployment)["metadata"].value("resourceVersion", ""), ctx_.policy_cache.version(),
+  Stamp stamp{deployment->resource_version, ctx_.policy_cache.version(),
               ctx_.namespace_labels_version.load(), ctx_.dapr_names.version(), ctx_.dapr.served()};
   const WallTime now = ctx_.now();
   {
@@ -193,7 +193,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     }
   }
   ++decisions_;
-  Workload w = workload_from_deployment(*deployment);
+  Workload w = deployment->workload();
   Decision d = decide(w);
   auto f = std::make_shared<Facts>();
   f->key = w.key();
@@ -208,7 +208,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   };
   if (d.root_config) {
     until_earliest(d.root_config->next_change);
-    f->root_config = std::make_shared<const EffectiveConfig>(std::move(*d.root_config));
+    f->root_config = shared(std::move(*d.root_config));
   }
   if (d.config) {
     until_earliest(d.config->next_change);
@@ -218,7 +218,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
       f->template_up_to_date = template_up_to_date(w, d.desired);
       f->service = service_name(*d.config, w);
     }
-    f->config = std::make_shared<const EffectiveConfig>(std::move(*d.config));
+    f->config = shared(std::move(*d.config));
   }
   std::vector<std::string> refused;
   trusted_overrides(w, &refused);
@@ -227,6 +227,21 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   std::unique_lock g(facts_mu_);
   facts_[key] = CachedFacts{std::move(stamp), valid_until, f};
   return f;
+}
+
+std::shared_ptr<const EffectiveConfig> WorkloadReconciler::shared(EffectiveConfig&& c) const {
+  std::string key;
+  for (const auto& p : c.policies) key += p + ",";
+  std::lock_guard g(configs_mu_);
+  auto& slot = configs_[key];
+  if (auto existing = slot.lock(); existing && *existing == c) return existing;
+  auto made = std::make_shared<const EffectiveConfig>(std::move(c));
+  slot = made;
+  if (configs_.size() > 2 * configs_swept_ + 64) {  // forget candidate sets no workload has
+    std::erase_if(configs_, [](const auto& kv) { return kv.second.expired(); });
+    configs_swept_ = configs_.size();
+  }
+  return made;
 }
 
 void WorkloadReconciler::status_changed(const std::string& key, const std::string& from,
@@ -244,14 +259,13 @@ void WorkloadReconciler::forget(const std::string& key) const {
 }
 
 kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
-  runtime::ObjectPtr obj = ctx_.deployments.store().get(key);
+  RecordPtr obj = ctx_.deployments.store().get(key);
   clear_wait(key);
   if (!obj) {  // deleted: nothing of ours is left to revert
     forget(key);
     return Action::await_change();
   }
-  if ((*obj)["metadata"].contains("deletionTimestamp")) return Action::await_change();
-  if (managed_by_operator(*obj)) return Action::await_change();  // a managed Jaeger
+  if (obj->deleting) return Action::await_change();
   // Already as it should be (its own write coming back, a resync): decided once, no write.
   // Or waiting for a rollout budget (woken when a rollout ends): asked before deciding anew.
   if (auto f = facts(obj); f->config && !f->opted_out && f->config->unusable.empty()) {
@@ -261,14 +275,13 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     }
     std::string why;
     bool held = false;
-    if (!f->template_up_to_date &&
-        !may_roll(key, (*obj)["metadata"].value("resourceVersion", ""), *f->config, &why, &held)) {
+    if (!f->template_up_to_date && !may_roll(key, obj->resource_version, *f->config, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
       return Action::requeue(kWaitRecheck);
     }
   }
-  Workload w = workload_from_deployment(*obj);
+  Workload w = obj->workload();
   Decision d = decide(w);
 
   if (d.config && !d.opted_out && !d.config->unusable.empty()) {
@@ -297,7 +310,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       return generation.error();
     }
     if (rolls) reverts_.started(key, *generation);
-    ctx_.events.emit(*obj, "Normal", "TracingReverted", "Revert",
+    ctx_.events.emit(obj->reference(), "Normal", "TracingReverted", "Revert",
                      d.opted_out ? "opted out: OTEL_* settings removed, original env restored"
                                  : "no TracingPolicy selects this workload any more: original "
                                    "env restored");
@@ -312,7 +325,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (!template_up_to_date(w, d.desired)) {
     std::string why;
     bool held = false;
-    if (!may_roll(w.key(), (*obj)["metadata"].value("resourceVersion", ""), c, &why, &held)) {
+    if (!may_roll(w.key(), obj->resource_version, c, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
       // Woken when a rollout ends or fails (Manager's Deployment handler); this is a safety net.
@@ -336,7 +349,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     for (const auto& t : taken) what += (what.empty() ? "" : "; ") + t;
     spdlog::warn("{}: the operator's bookkeeping was changed by someone else, taken back: {}", key,
                  what);
-    ctx_.events.emit(*obj, "Warning", "UntrustedRecord", "Reclaim",
+    ctx_.events.emit(obj->reference(), "Warning", "UntrustedRecord", "Reclaim",
                      "the operator's bookkeeping annotation was changed by someone else; its own "
                      "record is written back: " +
                          what);
@@ -350,7 +363,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     note += "; " + std::to_string(d.desired.conflicts.size()) +
             " variable(s) left alone because the workload sets them itself";
   }
-  ctx_.events.emit(*obj, "Normal", "TracingConfigured", "Configure", note);
+  ctx_.events.emit(obj->reference(), "Normal", "TracingConfigured", "Configure", note);
   spdlog::info("configured {}: sampler {} ratio {} ({})", key, c.effective_sampler(),
                c.effective_ratio(), c.ratio_source());
   return next;
@@ -388,7 +401,6 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
     budget->computed = std::chrono::steady_clock::now();
     // The workloads this policy governs: which are rolling, failed, or waiting to roll.
     for (const auto& d : ctx_.deployments_in_scope(*policy)) {
-      if (managed_by_operator(*d)) continue;
       auto other = facts(d);
       if (!other->config || other->config->governing != c.governing) continue;
       switch (rollout_state(*d)) {
@@ -412,7 +424,7 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
     if (auto old = budgets_.find(c.governing); old != budgets_.end()) {
       for (const auto& [k, version] : old->second->admitted) {
         auto live = ctx_.deployments.store().get(k);
-        if (live && (*live)["metadata"].value("resourceVersion", "") == version) {
+        if (live && live->resource_version == version) {
           budget->admitted.emplace(k, version);
         }
       }
@@ -453,7 +465,8 @@ void WorkloadReconciler::invalidate_budgets() {
   for (auto& [key, budget] : budgets_) budget->computed = {};
 }
 
-kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w, const json& deployment) {
+kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w,
+                                                 const DeploymentRecord& deployment) {
   // First hand the replaced values back to their owners, so releasing ours removes nothing of
   // theirs and their entries keep their place in the list. Only what trusted_overrides() lets
   // through is replayed; the rest is reported, and its entries are released like any other.
@@ -476,7 +489,7 @@ kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w, const json& 
     std::string what;
     for (const auto& r : refused) what += (what.empty() ? "" : "; ") + r;
     spdlog::warn("revert {}: bookkeeping not replayed: {}", w.key(), what);
-    ctx_.events.emit(deployment, "Warning", "UntrustedRecord", "Revert",
+    ctx_.events.emit(deployment.reference(), "Warning", "UntrustedRecord", "Revert",
                      "bookkeeping the operator cannot trust was not replayed; the values it "
                      "names are not restored: " +
                          what);

@@ -77,7 +77,7 @@ class WorkloadReconciler {
     std::string service;               // OTEL_SERVICE_NAME, when configured
     std::string untrusted;             // the first bookkeeping problem, "" when none
   };
-  std::shared_ptr<const Facts> facts(const runtime::ObjectPtr& deployment) const;
+  std::shared_ptr<const Facts> facts(const RecordPtr& deployment) const;
   // Forgets a deleted workload's facts.
   void forget(const std::string& key) const;
   // The Deployment's status changed (resourceVersion `from` → `to`), nothing a decision reads:
@@ -109,11 +109,14 @@ class WorkloadReconciler {
   bool may_roll(const std::string& key, const std::string& resource_version,
                 const EffectiveConfig& c, std::string* why, bool* held) const;
   // Returns the generation the revert's writes produced (0 when it wrote nothing).
-  kube::Result<int64_t> revert(const Workload& w, const json& deployment);
+  kube::Result<int64_t> revert(const Workload& w, const DeploymentRecord& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;
   Context& ctx_;
-  RevertPacer reverts_{
-      [this](const std::string& key) { return ctx_.deployments.store().get(key); }};
+  RevertPacer reverts_{[this](const std::string& key) -> std::optional<RevertPacer::Rollout> {
+    auto d = ctx_.deployments.store().get(key);
+    if (!d) return std::nullopt;
+    return RevertPacer::Rollout{d->generation, rollout_state(*d)};
+  }};
   // §9 pacing, per governing policy: what its workloads were doing when last looked at, and
   // which were admitted since (rolling, though not yet seen so).
   struct RolloutBudget {
@@ -139,6 +142,12 @@ class WorkloadReconciler {
     std::optional<WallTime> valid_until;
     std::shared_ptr<const Facts> facts;
   };
+  // One EffectiveConfig for every workload whose candidates add up to the same (most share a
+  // handful): keyed by the candidates, reused while equal.
+  std::shared_ptr<const EffectiveConfig> shared(EffectiveConfig&& c) const;
+  mutable std::mutex configs_mu_;
+  mutable std::unordered_map<std::string, std::weak_ptr<const EffectiveConfig>> configs_;
+  mutable size_t configs_swept_ = 0;
   mutable std::atomic<uint64_t> decisions_{0};
   mutable std::shared_mutex facts_mu_;
   mutable std::unordered_map<std::string, CachedFacts> facts_;

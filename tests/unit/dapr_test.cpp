@@ -460,7 +460,7 @@ TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {
       "spec": {"containers": [{"name": "api"}]}}}})");
   const Labels want = {{"dapr.io/enabled", "true"}, {"dapr.io/config", "appconfig"}};
   EXPECT_EQ(workload_from_deployment(d).template_annotations, want);
-  EXPECT_EQ(workload_from_deployment(project_deployment(json(d))).template_annotations, want);
+  EXPECT_EQ(record_deployment(d).workload().template_annotations, want);
   // The Deployment's own annotations of others are not read.
   EXPECT_TRUE(workload_from_deployment(d).annotations.empty());
 }

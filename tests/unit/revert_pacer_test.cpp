@@ -30,9 +30,11 @@ class Deployments {
   }
   void erase(const std::string& key) { objects_.erase(key); }
   RevertPacer::Lookup lookup() {
-    return [this](const std::string& key) -> std::shared_ptr<const json> {
+    return [this](const std::string& key) -> std::optional<RevertPacer::Rollout> {
       auto it = objects_.find(key);
-      return it == objects_.end() ? nullptr : it->second;
+      if (it == objects_.end()) return std::nullopt;
+      const DeploymentRecord r = record_deployment(*it->second);
+      return RevertPacer::Rollout{r.generation, rollout_state(r)};
     };
   }
 

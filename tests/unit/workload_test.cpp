@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "controllers/apply_intent.h"
 
 namespace tracing::controllers {
 namespace {
@@ -177,84 +180,122 @@ json full_deployment() {
 })json");
 }
 
-TEST(ProjectDeployment, KeepsOnlyWhatTheOperatorReads) {
-  json projected = project_deployment(full_deployment());
-  json expected = json::parse(R"json({
-  "apiVersion": "apps/v1",
-  "kind": "Deployment",
-  "metadata": {
-    "name": "task-api",
-    "namespace": "shop",
-    "uid": "5f0c2f6e-8c1a-4a39-9d7e-1b2c3d4e5f60",
-    "resourceVersion": "48213",
-    "generation": 4,
-    "labels": {"app": "task-api", "app.kubernetes.io/name": "task-api"},
-    "annotations": {}
-  },
-  "spec": {
-    "replicas": 2,
-    "template": {
-      "metadata": {
-        "labels": {"app": "task-api"},
-        "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": "task-api"}
-      },
-      "spec": {
-        "containers": [
-          {
-            "name": "api",
-            "env": [
-              {"name": "LOG_LEVEL"},
-              {"name": "OTEL_SERVICE_NAME", "value": "task-api"},
-              {"name": "DB_PASSWORD"},
-              {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://jaeger-collector.observability.svc:4317"}
-            ]
-          },
-          {"name": "daprd", "env": [{"name": "DAPR_HTTP_PORT"}]}
-        ]
-      }
-    }
-  },
-  "status": {
-    "observedGeneration": 4,
-    "replicas": 2,
-    "updatedReplicas": 2,
-    "readyReplicas": 2,
-    "availableReplicas": 2,
-    "conditions": [
-      {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
-    ]
-  },
-  "tracingEnvOwners": {
-    "api": {
-      "OTEL_EXPORTER_OTLP_ENDPOINT": ["tracing-operator"],
-      "OTEL_SERVICE_NAME": ["kubectl-client-side-apply", "tracing-operator"]
-    }
+json with_bookkeeping(const std::map<std::string, std::string>& owner_of);
+
+// Every field of the typed view, compared (Workload has no operator==: it is not a value type
+// anything else compares).
+void expect_same_view(const Workload& got, const Workload& want) {
+  EXPECT_EQ(got.ns, want.ns);
+  EXPECT_EQ(got.name, want.name);
+  EXPECT_EQ(got.uid, want.uid);
+  EXPECT_EQ(got.labels, want.labels);
+  EXPECT_EQ(got.annotations, want.annotations);
+  EXPECT_EQ(got.template_labels, want.template_labels);
+  EXPECT_EQ(got.template_annotations, want.template_annotations);
+  ASSERT_EQ(got.containers.size(), want.containers.size());
+  for (size_t i = 0; i < want.containers.size(); ++i) {
+    EXPECT_EQ(got.containers[i].name, want.containers[i].name);
+    EXPECT_EQ(got.containers[i].env, want.containers[i].env);
   }
-})json");
-  EXPECT_EQ(projected, expected) << projected.dump(2);
+  EXPECT_EQ(got.env_owners, want.env_owners);
+  EXPECT_EQ(got.untrusted, want.untrusted);
 }
 
-TEST(ProjectDeployment, IsIdempotent) {
-  json once = project_deployment(full_deployment());
-  json twice = project_deployment(json(once));
-  EXPECT_EQ(twice, once);
+TEST(DeploymentRecord, KeepsWhatPacingReads) {
+  DeploymentRecord r = record_deployment(full_deployment());
+  EXPECT_EQ(r.key(), "shop/task-api");
+  EXPECT_EQ(r.uid, "5f0c2f6e-8c1a-4a39-9d7e-1b2c3d4e5f60");
+  EXPECT_EQ(r.resource_version, "48213");
+  EXPECT_EQ(r.generation, 4);
+  EXPECT_EQ(r.replicas, 2);
+  EXPECT_FALSE(r.deleting);
+  EXPECT_EQ(r.status, (DeploymentStatus{4, 2, 2, 2, false}));
+  EXPECT_EQ(rollout_state(r), RolloutState::kComplete);
+  EXPECT_EQ(r.reference(), (json{{"apiVersion", "apps/v1"},
+                                 {"kind", "Deployment"},
+                                 {"metadata",
+                                  {{"namespace", "shop"},
+                                   {"name", "task-api"},
+                                   {"uid", "5f0c2f6e-8c1a-4a39-9d7e-1b2c3d4e5f60"}}}}));
 }
 
-TEST(ProjectDeployment, RecordsNoOwnersWithoutManagedFields) {
+TEST(DeploymentRecord, GivesTheViewWorkloadFromDeploymentReads) {
+  expect_same_view(record_deployment(full_deployment()).workload(),
+                   workload_from_deployment(full_deployment()));
+  // With bookkeeping, some of it untrusted, and env entries of every shape.
+  json d = with_bookkeeping({{"tracing.rollout.dev/policies", "tracing-operator"},
+                             {"tracing.rollout.dev/overridden-env", "kubectl-edit"}});
+  d["spec"]["template"]["spec"]["containers"][0]["name"] = "app";
+  d["spec"]["template"]["spec"]["containers"][0]["env"] = json::parse(R"([
+    {"name": "OTEL_SERVICE_NAME", "value": "a"},
+    {"name": "OTEL_EXPORTER_OTLP_ENDPOINT"},
+    {"name": "OTEL_PROPAGATORS", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}},
+    {"name": "PLAIN", "value": "x"},
+    {"name": "OTEL_SERVICE_NAME", "value": "twice"}])");
+  Workload want = workload_from_deployment(d);
+  ASSERT_EQ(want.untrusted.size(), 2u);
+  expect_same_view(record_deployment(d).workload(), want);
+  ASSERT_EQ(want.containers.size(), 1u);
+  ASSERT_EQ(want.containers[0].env.size(), 5u);
+  EXPECT_EQ(record_deployment(d).workload().containers[0].env[2].entry,
+            d["spec"]["template"]["spec"]["containers"][0]["env"][2]);
+}
+
+TEST(DeploymentRecord, AStatusOnlyUpdateIsOneWhereNothingReadChanged) {
+  const DeploymentRecord before = record_deployment(full_deployment());
   json d = full_deployment();
-  d["metadata"].erase("managedFields");
-  json projected = project_deployment(std::move(d));
-  EXPECT_EQ(projected["tracingEnvOwners"], json::object());
+  d["metadata"]["resourceVersion"] = "48214";
+  d["status"]["updatedReplicas"] = 1;
+  d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "4";  // not read
+  d["spec"]["template"]["spec"]["containers"][0]["image"] = "other";        // not read
+  DeploymentRecord after = record_deployment(d);
+  EXPECT_TRUE(before.same_but_status(after));
+  EXPECT_EQ(rollout_state(after), RolloutState::kRolling);
+
+  for (auto change : std::vector<std::function<void(json&)>>{
+           [](json& x) { x["metadata"]["labels"]["team"] = "a"; },
+           [](json& x) { x["metadata"]["generation"] = 5; },
+           [](json& x) { x["spec"]["replicas"] = 3; },
+           [](json& x) {
+             x["spec"]["template"]["metadata"]["annotations"]["dapr.io/config"] = "c";
+           },
+           [](json& x) { x["spec"]["template"]["spec"]["containers"][0]["env"][0]["name"] = "X"; },
+           [](json& x) { x["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = "b"; },
+           [](json& x) { x["metadata"]["managedFields"][0]["manager"] = "someone"; },
+           [](json& x) { x["metadata"]["deletionTimestamp"] = "2026-11-30T10:00:00Z"; }}) {
+    json changed = full_deployment();
+    change(changed);
+    EXPECT_FALSE(before.same_but_status(record_deployment(changed))) << changed.dump();
+  }
 }
 
-TEST(ProjectDeployment, SurvivesMalformedInput) {
-  EXPECT_EQ(project_deployment(json("x")), json::object());
-  json odd = {
-      {"metadata", {{"name", "a"}, {"managedFields", {{{"manager", "m"}, {"fieldsV1", 3}}}}}},
-      {"spec", {{"template", {{"spec", {{"containers", {1, "x", {{"name", "c"}}}}}}}}}}};
-  json projected = project_deployment(std::move(odd));
-  EXPECT_EQ(projected["metadata"]["name"], "a");
-  EXPECT_EQ(projected["tracingEnvOwners"], json::object());
+TEST(DeploymentRecord, JudgesAFailedRolloutFromItsProgressingCondition) {
+  json d = full_deployment();
+  d["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded";
+  d["status"]["conditions"][1]["status"] = "False";
+  EXPECT_EQ(rollout_state(record_deployment(d)), RolloutState::kFailed);
+  d = full_deployment();
+  d["spec"].erase("replicas");  // absent: 1
+  EXPECT_EQ(record_deployment(d).replicas, 1);
+  EXPECT_EQ(rollout_state(record_deployment(d)), RolloutState::kRolling);  // 2 pods for 1
+}
+
+TEST(DeploymentRecord, SurvivesMalformedInput) {
+  EXPECT_EQ(record_deployment(json("x")).key(), "/");
+  json odd = {{"metadata",
+               {{"name", "a"},
+                {"generation", "x"},
+                {"managedFields", {{{"manager", "m"}, {"fieldsV1", 3}}}}}},
+              {"spec",
+               {{"replicas", "two"},
+                {"template", {{"spec", {{"containers", {1, "x", {{"name", "c"}}}}}}}}}},
+              {"status", {{"conditions", 3}}}};
+  DeploymentRecord r = record_deployment(odd);
+  EXPECT_EQ(r.name, "a");
+  EXPECT_EQ(r.generation, 0);
+  EXPECT_EQ(r.replicas, 1);
+  ASSERT_EQ(r.workload().containers.size(), 1u);
+  EXPECT_TRUE(r.workload().env_owners.empty());
 }
 
 TEST(WorkloadFromDeployment, ReadsAFullDeployment) {
@@ -281,23 +322,6 @@ TEST(WorkloadFromDeployment, ReadsAFullDeployment) {
   EXPECT_EQ(w.env_owners.count("daprd"), 0u);
   EXPECT_EQ(w.template_annotations,
             (Labels{{"dapr.io/enabled", "true"}, {"dapr.io/app-id", "task-api"}}));
-}
-
-TEST(WorkloadFromDeployment, ReadsAProjectionExactlyLikeTheFullObject) {
-  Workload full = workload_from_deployment(full_deployment());
-  Workload projected = workload_from_deployment(project_deployment(full_deployment()));
-  EXPECT_EQ(projected.ns, full.ns);
-  EXPECT_EQ(projected.name, full.name);
-  EXPECT_EQ(projected.uid, full.uid);
-  EXPECT_EQ(projected.labels, full.labels);
-  EXPECT_EQ(projected.annotations, full.annotations);
-  EXPECT_EQ(projected.template_labels, full.template_labels);
-  ASSERT_EQ(projected.containers.size(), full.containers.size());
-  for (size_t i = 0; i < full.containers.size(); ++i) {
-    EXPECT_EQ(projected.containers[i].name, full.containers[i].name);
-    EXPECT_EQ(projected.containers[i].env, full.containers[i].env);
-  }
-  EXPECT_EQ(projected.env_owners, full.env_owners);
 }
 
 TEST(WorkloadFromDeployment, ToleratesMalformedObjects) {
@@ -371,17 +395,20 @@ TEST(WorkloadFromDeployment, KeepsBookkeepingAnnotationsOnlyWhileTheOperatorOwns
   EXPECT_EQ(b.untrusted[0].managers, std::vector<std::string>{"tracing-operator (Update)"});
 }
 
-TEST(WorkloadFromDeployment, AProjectionKeepsWhoOwnsTheBookkeeping) {
+TEST(DeploymentRecord, KeepsWhoOwnsTheBookkeeping) {
   json full = with_bookkeeping({{"tracing.rollout.dev/policies", "kubectl-edit"},
                                 {"tracing.rollout.dev/overridden-env", "tracing-operator"},
                                 {"tracing.rollout.dev/original-env-order", "tracing-operator"}});
-  Workload projected = workload_from_deployment(project_deployment(json(full)));
-  EXPECT_EQ(projected.annotations.count("tracing.rollout.dev/policies"), 0u);
-  EXPECT_EQ(projected.annotations.count("tracing.rollout.dev/overridden-env"), 1u);
-  ASSERT_EQ(projected.untrusted.size(), 1u);
-  EXPECT_EQ(projected.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
-  // Only the operator's own keys are kept in the projection's owners.
-  EXPECT_EQ(projected.env_owners.at(kAnnotationOwners).size(), 3u);
+  DeploymentRecord r = record_deployment(full);
+  Workload w = r.workload();
+  EXPECT_EQ(w.annotations.count("tracing.rollout.dev/policies"), 0u);
+  EXPECT_EQ(r.annotation("tracing.rollout.dev/policies"), nullptr);
+  EXPECT_EQ(w.annotations.count("tracing.rollout.dev/overridden-env"), 1u);
+  ASSERT_NE(r.annotation("tracing.rollout.dev/overridden-env"), nullptr);
+  ASSERT_EQ(w.untrusted.size(), 1u);
+  EXPECT_EQ(w.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
+  // Only the operator's own keys are kept in the owners.
+  EXPECT_EQ(w.env_owners.at(kAnnotationOwners).size(), 3u);
 }
 
 }  // namespace
