@@ -37,6 +37,7 @@ struct Flags {
   std::string root_namespace = "tracing-system";
   int workers = 4;
   double qps = 20;
+  bool qps_auto = true;  // --qps auto (the default): no limit while the server applies APF
   int burst = 30;
   std::string metrics_bind_address = ":8080";
   std::string health_probe_bind_address = ":8081";
@@ -59,7 +60,9 @@ const char* kUsage = R"(Usage: tracing-operator [flags]
   --root-namespace NS            policies there apply cluster-wide (default: the in-cluster
                                  namespace, else tracing-system)
   --workers N                    concurrent reconciles (default 4)
-  --qps Q / --burst B            client-side rate limit; --qps 0 turns it off (default 20 / 30)
+  --qps Q|auto / --burst B       client-side rate limit; 0 turns it off; auto (the default): none
+                                 while the API server applies Priority and Fairness (its
+                                 responses carry X-Kubernetes-PF-* headers), else 20 (burst 30)
   --metrics-bind-address ADDR    Prometheus /metrics (default :8080)
   --health-probe-bind-address ADDR  /healthz and /readyz (default :8081)
   --leader-elect                 only the holder of the Lease "tracing-operator" writes; the others
@@ -131,7 +134,14 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
     } else if (name == "max-concurrent-reverts") {
       err = need_number(f.max_concurrent_reverts, 0);
     } else if (name == "qps") {
-      err = need_number(f.qps, 0);
+      if (has_value ? value == "auto" : i + 1 < args.size() && args[i + 1] == "auto") {
+        if (!has_value) ++i;
+        f.qps = 20;
+        f.qps_auto = true;
+      } else {
+        err = need_number(f.qps, 0);
+        f.qps_auto = false;
+      }
     } else if (name == "burst") {
       err = need_number(f.burst, 1);
     } else if (name == "metrics-bind-address") {
@@ -341,7 +351,11 @@ int main(int argc, char** argv) {
     spdlog::error("{}", transport.error().message);
     return 1;
   }
-  tracing::kube::Client client(*transport, {flags.qps, flags.burst});
+  tracing::kube::ClientOptions client_options;
+  client_options.qps = flags.qps;
+  client_options.burst = flags.burst;
+  client_options.unlimited_under_flow_control = flags.qps_auto;
+  tracing::kube::Client client(*transport, client_options);
   auto served = client.is_served(tracing::naming::kGroup, tracing::naming::kVersion,
                                  tracing::naming::kPlural);
   if (!served) {

@@ -49,7 +49,22 @@ ApiError error_of(const HttpResponse& resp) {
 Client::Client(std::shared_ptr<HttpTransport> transport, ClientOptions options)
     : transport_(std::move(transport)),
       request_timeout_(options.request_timeout),
-      limiter_(options.qps, options.burst) {}
+      limiter_(options.qps, options.burst),
+      unlimited_under_flow_control_(options.unlimited_under_flow_control) {}
+
+bool Client::rate_limited() const {
+  return limiter_.enabled() && !(unlimited_under_flow_control_ && flow_control_.load() == 1);
+}
+
+void Client::observe_flow_control(const HttpResponse& resp) {
+  if (!unlimited_under_flow_control_ || !limiter_.enabled()) return;
+  const int seen = resp.headers.count("x-kubernetes-pf-flowschema-uid") ? 1 : 0;
+  if (flow_control_.exchange(seen) != seen) {
+    spdlog::info(seen ? "the API server applies Priority and Fairness: no client-side rate limit"
+                      : "the API server's responses show no Priority and Fairness: client-side "
+                        "rate limit in force");
+  }
+}
 
 void RequestCounts::record(const std::string& method, const std::string& code) {
   std::lock_guard<std::mutex> g(mu_);
@@ -74,11 +89,12 @@ Result<HttpResponse> Client::send(HttpRequest req) {
                                    req.path + ")");
   };
   for (int attempt = 0;; ++attempt) {
-    if (!limiter_.acquire() || shutdown_.cancelled()) return not_sent();
+    if ((rate_limited() && !limiter_.acquire()) || shutdown_.cancelled()) return not_sent();
     (is_write(req.method) ? counts_.writes : counts_.reads)++;
     auto resp = transport_->send(req);
     counts_.record(req.method, resp ? std::to_string(resp->status) : "<error>");
     if (!resp) return resp;
+    observe_flow_control(*resp);
     if (resp->status == 429 && attempt < 3) {
       ApiError e = error_of(*resp);
       auto wait = e.retry_after.value_or(std::chrono::seconds(1));
@@ -252,7 +268,7 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   };
 
   req.cancel = &shutdown_;
-  if (!limiter_.acquire() || shutdown_.cancelled()) {
+  if ((rate_limited() && !limiter_.acquire()) || shutdown_.cancelled()) {
     return ApiError::shutting_down("watch not started: the client is shut down");
   }
   counts_.reads++;

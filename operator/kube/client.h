@@ -35,6 +35,11 @@ struct ClientOptions {
   int burst = 30;
   // Idle timeout of every request but watches (which set their own, above timeoutSeconds).
   std::chrono::seconds request_timeout{60};
+  // The limit (qps, burst) holds only while the API server's responses do not show API Priority and
+  // Fairness (the X-Kubernetes-PF-FlowSchema-UID header it sets on every request it classifies,
+  // GA since 1.29). With APF the server queues and sheds per flow, protecting itself and other
+  // clients, so a client-side limit only slows the operator (Flux decides the same way).
+  bool unlimited_under_flow_control = false;
 };
 
 struct ListOptions {
@@ -133,6 +138,8 @@ class Client {
   // Discovery: whether the API server serves `plural` in group/version.
   Result<bool> is_served(std::string_view group, std::string_view version, std::string_view plural);
 
+  // Whether requests wait for the client-side limit now (see ClientOptions).
+  bool rate_limited() const;
   const RequestCounts& counts() const { return counts_; }
   // Stops this client for good: requests in flight are abandoned, waits for the rate limit or a
   // 429's Retry-After end, and every call from now on fails at once with
@@ -149,7 +156,11 @@ class Client {
 
   std::shared_ptr<HttpTransport> transport_;
   const std::chrono::seconds request_timeout_;
+  // Reads a response's flow-control headers (ClientOptions::unlimited_under_flow_control).
+  void observe_flow_control(const HttpResponse& resp);
   TokenBucket limiter_;
+  bool unlimited_under_flow_control_ = false;
+  std::atomic<int> flow_control_{-1};  // -1 not seen yet, 0 absent, 1 present
   RequestCounts counts_;
   Cancellation shutdown_;
 };

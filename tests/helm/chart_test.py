@@ -65,7 +65,7 @@ class Defaults(unittest.TestCase):
                 "--leader-election-renew-deadline=10s",
                 "--leader-election-retry-period=2s",
                 "--workers=4",
-                "--qps=20",
+                "--qps=auto",
                 "--burst=30",
                 "--max-concurrent-reverts=25",
                 "--log-format=json",

@@ -243,12 +243,23 @@ TEST_F(Client, ListRestartsWhenItsContinueTokenExpires) {
       ASSERT_EQ(controlplane("restart-apiserver"), 0);
     }
   };
+  // Handed over one by one as the pages arrive (as informers list); a restart makes what was
+  // handed over stale.
+  std::vector<json> items;
+  int restarts_seen = 0;
+  lo.each = [&](json&& item) { items.push_back(std::move(item)); };
+  lo.on_restart = [&] {
+    ++restarts_seen;
+    items.clear();
+  };
   auto list = client_->list(config_maps(), ns_, lo);
   ASSERT_TRUE(list) << list.error().to_string();
   ASSERT_TRUE(compacted);
+  EXPECT_TRUE(list->items.empty()) << "items handed to `each` are not kept";
+  EXPECT_EQ(restarts_seen, 1);
   std::set<std::string> names;
   int count = 0;
-  for (const auto& item : list->items) {
+  for (const auto& item : items) {
     std::string n = item["metadata"]["name"];
     if (n.rfind("cm-", 0) == 0) {
       names.insert(n);
@@ -396,6 +407,34 @@ TEST_F(Client, DiscoveryTellsWhetherAResourceIsServed) {
   auto missing = client_->is_served("apps", "v1", "widgets");
   ASSERT_TRUE(missing);
   EXPECT_FALSE(*missing);
+}
+
+// --qps auto: the client-side limit holds until a response shows the API server's Priority and
+// Fairness (every request it classifies carries X-Kubernetes-PF-FlowSchema-UID), then lifts.
+TEST_F(Client, TheAutoRateLimitLiftsOnceTheServerShowsPriorityAndFairness) {
+  auto t = kube::make_http_transport(config_);
+  ASSERT_TRUE(t);
+  auto first = (*t)->send({"GET", "/api/v1/namespaces/default"});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->headers.count("x-kubernetes-pf-flowschema-uid"))
+      << "the local API server runs Priority and Fairness (on by default)";
+
+  kube::ClientOptions o;
+  o.qps = 1;
+  o.burst = 1;
+  o.unlimited_under_flow_control = true;
+  kube::Client autolimited(*t, o);
+  EXPECT_TRUE(autolimited.rate_limited()) << "nothing seen yet: limited";
+  ASSERT_TRUE(autolimited.get(kube::resources::namespaces(), "", "default"));
+  EXPECT_FALSE(autolimited.rate_limited());
+
+  o.unlimited_under_flow_control = false;
+  kube::Client fixed(*t, o);
+  ASSERT_TRUE(fixed.get(kube::resources::namespaces(), "", "default"));
+  EXPECT_TRUE(fixed.rate_limited()) << "an explicit --qps holds whatever the server does";
+  o.qps = 0;
+  kube::Client unlimited(*t, o);
+  EXPECT_FALSE(unlimited.rate_limited());
 }
 
 }  // namespace
