@@ -320,10 +320,12 @@ class KubeconfigLoader {
     return value;
   }
 
-  // A path from the kubeconfig `file`, relative ones taken from that file's directory.
+  // A path from the kubeconfig `file`, relative ones taken from that file's directory and
+  // cleaned as Go's filepath.Join cleans them ("./bin/x" → "<dir>/bin/x").
   static std::string resolve_path(const std::string& file, const std::string& p) {
     const fs::path path(p);
-    return path.is_absolute() ? p : (fs::path(file).parent_path() / path).string();
+    if (path.is_absolute()) return p;
+    return (fs::path(file).parent_path() / path).lexically_normal().string();
   }
 
   // PEM text from `<file_key>-data` (base64) or else from the file `<file_key>` names; "" if

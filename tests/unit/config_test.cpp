@@ -484,7 +484,7 @@ TEST(Kubeconfig, LoadsExecPluginWithArgsEnvAndCommandResolvedAgainstItsDirectory
   ASSERT_TRUE(config->exec.has_value());
   const ExecConfig& exec = *config->exec;
   EXPECT_EQ(exec.api_version, "client.authentication.k8s.io/v1");
-  EXPECT_EQ(exec.command, dir.path("sub/./bin/get-token"));
+  EXPECT_EQ(exec.command, dir.path("sub/bin/get-token"));
   EXPECT_EQ(exec.args, (std::vector<std::string>{"eks", "get-token", "--cluster", "x"}));
   EXPECT_EQ(exec.env, (std::vector<std::pair<std::string, std::string>>{{"AWS_PROFILE", "prod"},
                                                                         {"EMPTY", ""}}));
