@@ -34,6 +34,7 @@ constexpr time_t kShutdownBoundSeconds = 20;
 
 struct Flags {
   std::string kubeconfig;
+  std::string context;  // kubeconfig context; default: its current-context
   std::string root_namespace = "tracing-system";
   int workers = 4;
   double qps = 20;
@@ -56,7 +57,10 @@ struct Flags {
 
 const char* kUsage = R"(Usage: tracing-operator [flags]
 
-  --kubeconfig PATH              kubeconfig file (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)
+  --kubeconfig PATH              kubeconfig file (default: in-cluster, else $KUBECONFIG with its
+                                 files merged as kubectl does, else ~/.kube/config)
+  --context NAME                 kubeconfig context to use (default: the current-context); a
+                                 kubeconfig is then required, in-cluster config is not used
   --root-namespace NS            policies there apply cluster-wide (default: the in-cluster
                                  namespace, else tracing-system)
   --workers N                    concurrent reconciles (default 4)
@@ -126,6 +130,9 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
     std::optional<std::string> err;
     if (name == "kubeconfig") {
       err = need(f.kubeconfig);
+    } else if (name == "context") {
+      err = need(f.context);
+      if (!err && f.context.empty()) err = "flag --context needs a non-empty value";
     } else if (name == "root-namespace") {
       err = need(f.root_namespace);
       f.root_namespace_set = true;
@@ -337,7 +344,8 @@ int main(int argc, char** argv) {
   auto config = tracing::kube::load_config(flags.kubeconfig,
                                            sa_dir != nullptr && *sa_dir != '\0'
                                                ? std::string(sa_dir)
-                                               : std::string(tracing::kube::kServiceAccountDir));
+                                               : std::string(tracing::kube::kServiceAccountDir),
+                                           flags.context);
   if (!config) {
     spdlog::error("{}", config.error().message);
     return 1;

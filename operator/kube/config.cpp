@@ -9,9 +9,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <utility>
+
+#include "operator/kube/proxy.h"
 
 namespace tracing::kube {
 namespace {
@@ -108,88 +113,181 @@ bool looks_like_pem(const std::string& text) {
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
-// One kubeconfig file being turned into a ClusterConfig. Field paths in messages follow
-// kubectl's own spelling of the file: `users[name="admin"].user.client-key-data`.
-class KubeconfigParser {
+// Converts a YAML node to JSON text (scalars as strings, except true/false, null and numbers,
+// which keep their JSON type), for the exec plugin's cluster `config` extension.
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& kv : n) out[kv.first.Scalar()] = yaml_to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : n) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      if (n.Tag() == "!") return n.Scalar();  // quoted: a string whatever it looks like
+      const std::string& v = n.Scalar();
+      if (v == "true" || v == "false") return v == "true";
+      auto number = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
+      if (number.is_number()) return number;
+      return v;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// A named entry of `clusters`, `users` or `contexts` and the file it came from.
+struct Named {
+  YAML::Node entry;  // the list element: {name, <inner>}
+  std::string file;
+};
+
+// Kubeconfig files merged by client-go's rules (see load_kubeconfig_files), then one context of
+// them turned into a ClusterConfig. Field paths in messages follow kubectl's own spelling of the
+// file: `users[name="admin"].user.client-key-data`; each names the file its entry came from.
+class KubeconfigLoader {
  public:
-  explicit KubeconfigParser(std::string path)
-      : path_(std::move(path)), dir_(fs::path(path_).parent_path()) {}
+  // Adds one file's entries under the merge rules. `text` is the file's contents.
+  void add(const std::string& path, const std::string& text) {
+    files_.push_back(path);
+    const YAML::Node root = load_yaml(path, text);
+    if (!root.IsDefined() || root.IsNull()) return;  // an empty file sets nothing
+    if (!root.IsMap()) fail(path, "the top level is not a mapping");
+    non_empty_ = true;
+    const std::string current = get_string(path, root, "current-context", "");
+    if (current_context_.empty()) current_context_ = current;
+    add_list(path, root, "clusters", clusters_);
+    add_list(path, root, "users", users_);
+    add_list(path, root, "contexts", contexts_);
+  }
 
-  ClusterConfig parse(const std::string& text, const std::string& context_arg) {
-    const YAML::Node root = load_yaml(text);
-    if (!root.IsDefined() || root.IsNull()) fail("the file is empty");
-    if (!root.IsMap()) fail("the top level is not a mapping");
+  bool empty() const { return files_.empty(); }
 
+  ClusterConfig resolve(const std::string& context_arg) const {
     std::string context_name = context_arg;
     if (context_name.empty()) {
-      context_name = get_string(root, "current-context", "");
-      if (context_name.empty()) fail("current-context is not set and no context was given");
+      if (!non_empty_) fail_top(files_.size() == 1 ? "the file is empty" : "every file is empty");
+      context_name = current_context_;
+      if (context_name.empty()) fail_top("current-context is not set and no context was given");
     }
-    const std::optional<YAML::Node> context = find_named(root, "contexts", "context", context_name);
-    if (!context) {
-      fail((context_arg.empty() ? "current-context " : "context ") + in_quotes(context_name) +
-           " not found in contexts");
+    const Named* context = find(contexts_, context_name);
+    if (context == nullptr) {
+      fail_top((context_arg.empty() ? "current-context " : "context ") + in_quotes(context_name) +
+               " not found in contexts");
     }
     const std::string context_where = "contexts[name=" + in_quotes(context_name) + "].context";
+    const YAML::Node context_body = body(*context, "context", context_where);
 
     ClusterConfig config;
-    config.source = "kubeconfig " + path_ + ", context " + in_quotes(context_name);
+    config.source = "kubeconfig " + joined_files() + ", context " + in_quotes(context_name);
 
-    const std::string cluster_name = get_string(*context, "cluster", context_where);
-    if (cluster_name.empty()) fail(context_where + ".cluster is missing");
-    const std::optional<YAML::Node> cluster = find_named(root, "clusters", "cluster", cluster_name);
-    if (!cluster) {
-      fail(context_where + ".cluster " + in_quotes(cluster_name) + " not found in clusters");
+    const std::string& cfile = context->file;
+    const std::string cluster_name = get_string(cfile, context_body, "cluster", context_where);
+    if (cluster_name.empty()) fail(cfile, context_where + ".cluster is missing");
+    const Named* cluster = find(clusters_, cluster_name);
+    if (cluster == nullptr) {
+      fail(cfile, context_where + ".cluster " + in_quotes(cluster_name) + " not found in clusters");
     }
-    parse_cluster(*cluster, "clusters[name=" + in_quotes(cluster_name) + "].cluster", config);
+    const std::string cluster_where = "clusters[name=" + in_quotes(cluster_name) + "].cluster";
+    parse_cluster(cluster->file, body(*cluster, "cluster", cluster_where), cluster_where, config);
+    std::string exec_cluster_config;
+    if (const YAML::Node ext = exec_extension(*cluster, cluster_where); ext.IsDefined()) {
+      exec_cluster_config = yaml_to_json(ext).dump();
+    }
 
     // A context without a user is anonymous access, as in kubectl.
-    const std::string user_name = get_string(*context, "user", context_where);
+    const std::string user_name = get_string(cfile, context_body, "user", context_where);
     if (!user_name.empty()) {
-      const std::optional<YAML::Node> user = find_named(root, "users", "user", user_name);
-      if (!user) fail(context_where + ".user " + in_quotes(user_name) + " not found in users");
-      parse_user(*user, "users[name=" + in_quotes(user_name) + "].user", config);
+      const Named* user = find(users_, user_name);
+      if (user == nullptr) {
+        fail(cfile, context_where + ".user " + in_quotes(user_name) + " not found in users");
+      }
+      const std::string user_where = "users[name=" + in_quotes(user_name) + "].user";
+      parse_user(user->file, body(*user, "user", user_where), user_where, config);
+      if (config.exec) {
+        config.exec->user = user_name;
+        config.exec->cluster_config_json = exec_cluster_config;
+      }
     }
 
-    const std::string ns = get_string(*context, "namespace", context_where);
+    const std::string ns = get_string(cfile, context_body, "namespace", context_where);
     if (!ns.empty()) config.ns = ns;
     return config;
   }
 
  private:
-  [[noreturn]] void fail(const std::string& message) const {
-    throw ConfigError{"kubeconfig " + path_ + ": " + message};
+  [[noreturn]] static void fail(const std::string& file, const std::string& message) {
+    throw ConfigError{"kubeconfig " + file + ": " + message};
+  }
+  [[noreturn]] void fail_top(const std::string& message) const {
+    throw ConfigError{"kubeconfig " + joined_files() + ": " + message};
   }
 
-  YAML::Node load_yaml(const std::string& text) const {
+  std::string joined_files() const {
+    std::string out;
+    for (const auto& f : files_) out += (out.empty() ? "" : ":") + f;
+    return out;
+  }
+
+  static YAML::Node load_yaml(const std::string& file, const std::string& text) {
     try {
       return YAML::Load(text);
     } catch (const YAML::ParserException& e) {
-      fail("invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
-           std::to_string(e.mark.column + 1) + ": " + e.msg);
+      fail(file, "invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
   }
 
-  // The `inner` mapping of the entry of `root[list]` named `name`; nullopt if no entry is.
-  std::optional<YAML::Node> find_named(const YAML::Node& root, const char* list, const char* inner,
-                                       const std::string& name) const {
+  // Records the entries of `root[list]` not already defined by an earlier file.
+  static void add_list(const std::string& file, const YAML::Node& root, const char* list,
+                       std::map<std::string, Named>& merged) {
     const YAML::Node entries = root[list];
-    if (!entries.IsDefined() || entries.IsNull()) return std::nullopt;
-    if (!entries.IsSequence()) fail(std::string(list) + " must be a list");
+    if (!entries.IsDefined() || entries.IsNull()) return;
+    if (!entries.IsSequence()) fail(file, std::string(list) + " must be a list");
+    std::set<std::string> seen;  // names of this file: a repeat is an error, as in client-go
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const YAML::Node entry = entries[i];
       const std::string at = std::string(list) + "[" + std::to_string(i) + "]";
-      if (!entry.IsMap()) fail(at + " must be a mapping");
-      const std::string entry_name = get_string(entry, "name", at);
-      if (entry_name.empty()) fail(at + ".name is missing");
-      if (entry_name != name) continue;  // the first entry of a name wins
-      const std::string where = std::string(list) + "[name=" + in_quotes(name) + "]." + inner;
-      const YAML::Node body = entry[inner];
-      if (!body.IsDefined() || body.IsNull()) fail(where + " is missing");
-      if (!body.IsMap()) fail(where + " must be a mapping");
-      return body;
+      if (!entry.IsMap()) fail(file, at + " must be a mapping");
+      const std::string name = get_string(file, entry, "name", at);
+      if (name.empty()) fail(file, at + ".name is missing");
+      if (!seen.insert(name).second) {
+        fail(file, at + ": duplicate name " + in_quotes(name) + " in " + list);
+      }
+      merged.try_emplace(name, Named{entry, file});  // the first file to define a name wins
     }
-    return std::nullopt;
+  }
+
+  static const Named* find(const std::map<std::string, Named>& merged, const std::string& name) {
+    auto it = merged.find(name);
+    return it == merged.end() ? nullptr : &it->second;
+  }
+
+  // The `inner` mapping of a named entry.
+  static YAML::Node body(const Named& named, const char* inner, const std::string& where) {
+    const YAML::Node b = named.entry[inner];
+    if (!b.IsDefined() || b.IsNull()) fail(named.file, where + " is missing");
+    if (!b.IsMap()) fail(named.file, where + " must be a mapping");
+    return b;
+  }
+
+  // clusters[].cluster.extensions[name="client.authentication.k8s.io/exec"].extension, if any.
+  static YAML::Node exec_extension(const Named& cluster, const std::string& where) {
+    const YAML::Node exts = cluster.entry["cluster"]["extensions"];
+    if (!exts.IsDefined() || exts.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    if (!exts.IsSequence()) fail(cluster.file, where + ".extensions must be a list");
+    for (const auto& ext : exts) {
+      if (ext.IsMap() && ext["name"].IsScalar() &&
+          ext["name"].Scalar() == "client.authentication.k8s.io/exec") {
+        const YAML::Node value = ext["extension"];
+        if (value.IsDefined() && !value.IsNull()) return value;
+      }
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
   }
 
   static bool has(const YAML::Node& map, const char* key) {
@@ -203,93 +301,153 @@ class KubeconfigParser {
   }
 
   // The scalar at map[key]; "" when absent or null.
-  std::string get_string(const YAML::Node& map, const char* key, const std::string& where) const {
+  static std::string get_string(const std::string& file, const YAML::Node& map, const char* key,
+                                const std::string& where) {
     const YAML::Node n = map[key];
     if (!n.IsDefined() || n.IsNull()) return "";
-    if (!n.IsScalar()) fail(field(where, key) + " must be a string");
+    if (!n.IsScalar()) fail(file, field(where, key) + " must be a string");
     return n.Scalar();
   }
 
-  bool get_bool(const YAML::Node& map, const char* key, const std::string& where) const {
+  static bool get_bool(const std::string& file, const YAML::Node& map, const char* key,
+                       const std::string& where) {
     const YAML::Node n = map[key];
     if (!n.IsDefined() || n.IsNull()) return false;
     bool value = false;
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value)) {
-      fail(field(where, key) + " must be true or false");
+      fail(file, field(where, key) + " must be true or false");
     }
     return value;
   }
 
-  // A path from the kubeconfig, relative ones taken from the kubeconfig's directory.
-  std::string resolve(const std::string& p) const {
+  // A path from the kubeconfig `file`, relative ones taken from that file's directory and
+  // cleaned as Go's filepath.Join cleans them ("./bin/x" → "<dir>/bin/x").
+  static std::string resolve_path(const std::string& file, const std::string& p) {
     const fs::path path(p);
-    return path.is_absolute() ? p : (dir_ / path).string();
+    if (path.is_absolute()) return p;
+    return (fs::path(file).parent_path() / path).lexically_normal().string();
   }
 
   // PEM text from `<file_key>-data` (base64) or else from the file `<file_key>` names; "" if
   // neither is set.
-  std::string pem_from_data_or_file(const YAML::Node& map, const std::string& where,
-                                    const std::string& file_key) const {
+  static std::string pem_from_data_or_file(const std::string& file, const YAML::Node& map,
+                                           const std::string& where, const std::string& file_key) {
     const std::string data_key = file_key + "-data";
-    const std::string data = get_string(map, data_key.c_str(), where);
+    const std::string data = get_string(file, map, data_key.c_str(), where);
     if (!data.empty()) {
       auto decoded = base64_decode(data);
-      if (!decoded) fail(where + "." + data_key + " is not valid base64");
+      if (!decoded) fail(file, where + "." + data_key + " is not valid base64");
       if (!looks_like_pem(*decoded)) {
-        fail(where + "." + data_key + " does not decode to PEM (no \"-----BEGIN\" line)");
+        fail(file, where + "." + data_key + " does not decode to PEM (no \"-----BEGIN\" line)");
       }
       return std::move(*decoded);
     }
-    const std::string file = get_string(map, file_key.c_str(), where);
-    if (file.empty()) return "";
-    const std::string path = resolve(file);
+    const std::string named = get_string(file, map, file_key.c_str(), where);
+    if (named.empty()) return "";
+    const std::string path = resolve_path(file, named);
     std::string text, error;
     if (!read_file(path, text, error)) {
-      fail("cannot read " + where + "." + file_key + " file " + path + ": " + error);
+      fail(file, "cannot read " + where + "." + file_key + " file " + path + ": " + error);
     }
     if (!looks_like_pem(text)) {
-      fail(where + "." + file_key + " file " + path + " is not PEM (no \"-----BEGIN\" line)");
+      fail(file, where + "." + file_key + " file " + path + " is not PEM (no \"-----BEGIN\" line)");
     }
     return text;
   }
 
-  void parse_cluster(const YAML::Node& cluster, const std::string& where,
-                     ClusterConfig& config) const {
-    std::string server = get_string(cluster, "server", where);
-    if (server.empty()) fail(where + ".server is missing");
+  static void parse_cluster(const std::string& file, const YAML::Node& cluster,
+                            const std::string& where, ClusterConfig& config) {
+    std::string server = get_string(file, cluster, "server", where);
+    if (server.empty()) fail(file, where + ".server is missing");
     const bool https = server.starts_with("https://");
     if (!https && !server.starts_with("http://")) {
-      fail(where + ".server " + in_quotes(server) + " must start with https:// or http://");
+      fail(file, where + ".server " + in_quotes(server) + " must start with https:// or http://");
     }
     // Request paths are appended as "/api/...": drop trailing slashes so none doubles.
     while (server.ends_with('/')) server.pop_back();
     if (server.size() <= std::string_view(https ? "https://" : "http://").size()) {
-      fail(where + ".server " + in_quotes(server) + " has no host");
+      fail(file, where + ".server " + in_quotes(server) + " has no host");
     }
-    if (has(cluster, "proxy-url")) fail(where + ".proxy-url is not supported");
+    const std::string proxy_url = get_string(file, cluster, "proxy-url", where);
+    if (!proxy_url.empty()) {
+      if (auto error = check_proxy_url(proxy_url)) {
+        fail(file, where + ".proxy-url " + in_quotes(proxy_url) + ": " + *error);
+      }
+    }
     config.server = std::move(server);
-    config.ca_pem = pem_from_data_or_file(cluster, where, "certificate-authority");
-    config.insecure_skip_tls_verify = get_bool(cluster, "insecure-skip-tls-verify", where);
-    config.tls_server_name = get_string(cluster, "tls-server-name", where);
+    config.proxy_url = proxy_url;
+    config.ca_pem = pem_from_data_or_file(file, cluster, where, "certificate-authority");
+    config.insecure_skip_tls_verify = get_bool(file, cluster, "insecure-skip-tls-verify", where);
+    config.tls_server_name = get_string(file, cluster, "tls-server-name", where);
   }
 
-  void parse_user(const YAML::Node& user, const std::string& where, ClusterConfig& config) const {
-    // Refuse what this client cannot do, rather than connect as someone else or as nobody.
-    if (has(user, "exec")) {
-      fail(where +
-           ".exec: exec credential plugins are not supported; use a client certificate, "
-           "token or tokenFile");
+  static ExecConfig parse_exec(const std::string& file, const YAML::Node& exec,
+                               const std::string& where) {
+    if (!exec.IsMap()) fail(file, where + " must be a mapping");
+    ExecConfig out;
+    out.api_version = get_string(file, exec, "apiVersion", where);
+    if (out.api_version.empty()) fail(file, where + ".apiVersion is missing");
+    if (out.api_version != "client.authentication.k8s.io/v1" &&
+        out.api_version != "client.authentication.k8s.io/v1beta1") {
+      fail(file, where + ".apiVersion " + in_quotes(out.api_version) +
+                     " is not client.authentication.k8s.io/v1 or /v1beta1");
     }
+    out.command = get_string(file, exec, "command", where);
+    if (out.command.empty()) fail(file, where + ".command is missing");
+    if (out.command.find('/') != std::string::npos) {
+      out.command = resolve_path(file, out.command);
+    }
+    if (const YAML::Node args = exec["args"]; args.IsDefined() && !args.IsNull()) {
+      if (!args.IsSequence()) fail(file, where + ".args must be a list of strings");
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        if (!args[i].IsScalar()) {
+          fail(file, where + ".args[" + std::to_string(i) + "] must be a string");
+        }
+        out.args.push_back(args[i].Scalar());
+      }
+    }
+    if (const YAML::Node env = exec["env"]; env.IsDefined() && !env.IsNull()) {
+      if (!env.IsSequence()) fail(file, where + ".env must be a list");
+      for (std::size_t i = 0; i < env.size(); ++i) {
+        const std::string at = where + ".env[" + std::to_string(i) + "]";
+        if (!env[i].IsMap()) fail(file, at + " must be a mapping");
+        const std::string name = get_string(file, env[i], "name", at);
+        if (name.empty()) fail(file, at + ".name is missing");
+        out.env.emplace_back(name, get_string(file, env[i], "value", at));
+      }
+    }
+    out.install_hint = get_string(file, exec, "installHint", where);
+    out.provide_cluster_info = get_bool(file, exec, "provideClusterInfo", where);
+    out.interactive_mode = get_string(file, exec, "interactiveMode", where);
+    if (out.interactive_mode.empty()) {
+      // client-go's SetDefaults_ExecConfig: only the beta version defaults it.
+      if (out.api_version != "client.authentication.k8s.io/v1beta1") {
+        fail(file, where + ".interactiveMode is missing (required with " + out.api_version +
+                       "; Never, IfAvailable or Always)");
+      }
+      out.interactive_mode = "IfAvailable";
+    }
+    if (out.interactive_mode != "Never" && out.interactive_mode != "IfAvailable" &&
+        out.interactive_mode != "Always") {
+      fail(file, where + ".interactiveMode " + in_quotes(out.interactive_mode) +
+                     " is not Never, IfAvailable or Always");
+    }
+    return out;
+  }
+
+  static void parse_user(const std::string& file, const YAML::Node& user, const std::string& where,
+                         ClusterConfig& config) {
+    // Refuse what this client cannot do, rather than connect as someone else or as nobody.
     if (has(user, "auth-provider")) {
-      fail(where +
-           ".auth-provider: auth-provider plugins are not supported; use a client "
-           "certificate, token or tokenFile");
+      fail(file, where +
+                     ".auth-provider: auth-provider plugins are not supported; use an exec "
+                     "plugin, a client certificate, token or tokenFile");
     }
     for (const char* key : {"username", "password"}) {
-      if (has(user, key)) fail(where + "." + key + ": basic authentication is not supported");
+      if (has(user, key)) fail(file, where + "." + key + ": basic authentication is not supported");
     }
     for (const char* key : {"as", "as-uid", "as-groups", "as-user-extra"}) {
-      if (has(user, key)) fail(where + "." + key + ": impersonation is not supported");
+      if (has(user, key)) fail(file, where + "." + key + ": impersonation is not supported");
     }
 
     const bool cert_data = has(user, "client-certificate-data");
@@ -297,23 +455,34 @@ class KubeconfigParser {
     const bool key_data = has(user, "client-key-data");
     const bool key_file = has(user, "client-key");
     if ((cert_data || cert_file) && !(key_data || key_file)) {
-      fail(where + " has " + (cert_data ? "client-certificate-data" : "client-certificate") +
-           " but neither client-key nor client-key-data");
+      fail(file, where + " has " + (cert_data ? "client-certificate-data" : "client-certificate") +
+                     " but neither client-key nor client-key-data");
     }
     if ((key_data || key_file) && !(cert_data || cert_file)) {
-      fail(where + " has " + (key_data ? "client-key-data" : "client-key") +
-           " but neither client-certificate nor client-certificate-data");
+      fail(file, where + " has " + (key_data ? "client-key-data" : "client-key") +
+                     " but neither client-certificate nor client-certificate-data");
     }
-    config.client_cert_pem = pem_from_data_or_file(user, where, "client-certificate");
-    config.client_key_pem = pem_from_data_or_file(user, where, "client-key");
+    config.client_cert_pem = pem_from_data_or_file(file, user, where, "client-certificate");
+    config.client_key_pem = pem_from_data_or_file(file, user, where, "client-key");
 
-    config.token = get_string(user, "token", where);
-    const std::string token_file = get_string(user, "tokenFile", where);
-    if (!token_file.empty()) config.token_file = resolve(token_file);
+    config.token = get_string(file, user, "token", where);
+    const std::string token_file = get_string(file, user, "tokenFile", where);
+    if (!token_file.empty()) config.token_file = resolve_path(file, token_file);
+
+    // The plugin is validated either way (kubectl does), but used only without other
+    // credentials: client-go's exec authenticator steps aside for a token or a certificate.
+    if (has(user, "exec")) {
+      ExecConfig exec = parse_exec(file, user["exec"], where + ".exec");
+      if (config.token.empty() && config.token_file.empty() && config.client_cert_pem.empty()) {
+        config.exec = std::move(exec);
+      }
+    }
   }
 
-  std::string path_;
-  fs::path dir_;
+  std::vector<std::string> files_;  // loaded, in order
+  bool non_empty_ = false;          // some file had content
+  std::string current_context_;     // the first non-empty one
+  std::map<std::string, Named> clusters_, users_, contexts_;
 };
 
 const char* getenv_nonempty(const char* name) {
@@ -329,13 +498,62 @@ Result<ClusterConfig> load_kubeconfig(const std::string& path, const std::string
     return invalid_config("cannot read kubeconfig " + path + ": " + error);
   }
   try {
-    return KubeconfigParser(path).parse(text, context);
+    KubeconfigLoader loader;
+    loader.add(path, text);
+    return loader.resolve(context);
   } catch (const ConfigError& e) {
     return invalid_config(e.message);
   } catch (const YAML::Exception& e) {
     // The parser checks node types before converting, so this is a yaml-cpp surprise.
     return invalid_config("kubeconfig " + path + ": " + e.what());
   }
+}
+
+Result<ClusterConfig> load_kubeconfig_files(const std::vector<std::string>& paths,
+                                            const std::string& context) {
+  try {
+    KubeconfigLoader loader;
+    std::vector<std::string> missing;
+    std::set<std::string> seen;
+    for (const auto& path : paths) {
+      if (path.empty() || !seen.insert(path).second) continue;
+      std::string text, error;
+      errno = 0;
+      if (!read_file(path, text, error)) {
+        std::error_code ec;
+        if (!fs::exists(path, ec) && !ec) {
+          missing.push_back(path);  // client-go skips a file that does not exist
+          continue;
+        }
+        return invalid_config("cannot read kubeconfig " + path + ": " + error);
+      }
+      loader.add(path, text);
+    }
+    if (loader.empty()) {
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+      return invalid_config("no kubeconfig file exists" +
+                            (list.empty() ? std::string(" (no path given)") : ": " + list));
+    }
+    return loader.resolve(context);
+  } catch (const ConfigError& e) {
+    return invalid_config(e.message);
+  } catch (const YAML::Exception& e) {
+    return invalid_config(std::string("kubeconfig: ") + e.what());
+  }
+}
+
+std::vector<std::string> split_kubeconfig_paths(const std::string& value) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const std::size_t end = std::min(value.find(':', start), value.size());
+    std::string path = value.substr(start, end - start);
+    if (!path.empty() && seen.insert(path).second) out.push_back(std::move(path));
+    start = end + 1;
+  }
+  return out;
 }
 
 Result<ClusterConfig> in_cluster_config(const std::string& sa_dir) {
@@ -381,27 +599,23 @@ Result<ClusterConfig> in_cluster_config(const std::string& sa_dir) {
   return config;
 }
 
-Result<ClusterConfig> load_config(const std::string& kubeconfig_flag, const std::string& sa_dir) {
-  if (!kubeconfig_flag.empty()) return load_kubeconfig(kubeconfig_flag);
+Result<ClusterConfig> load_config(const std::string& kubeconfig_flag, const std::string& sa_dir,
+                                  const std::string& context) {
+  if (!kubeconfig_flag.empty()) return load_kubeconfig(kubeconfig_flag, context);
 
   std::string why_not_in_cluster = "KUBERNETES_SERVICE_HOST is not set";
-  if (getenv_nonempty("KUBERNETES_SERVICE_HOST") != nullptr) {
+  if (!context.empty()) {
+    why_not_in_cluster = "a context was given";
+  } else if (getenv_nonempty("KUBERNETES_SERVICE_HOST") != nullptr) {
     const fs::path token = fs::path(sa_dir) / "token";
     std::error_code ec;
     if (fs::exists(token, ec)) return in_cluster_config(sa_dir);
     why_not_in_cluster = "KUBERNETES_SERVICE_HOST is set but " + token.string() + " does not exist";
   }
 
-  // kubectl merges every file of a colon-separated $KUBECONFIG; this client only loads the first
-  // (non-empty) one, which is where kubectl writes too.
+  // Every path of $KUBECONFIG, merged as kubectl merges them.
   if (const char* list = getenv_nonempty("KUBECONFIG")) {
-    const std::string_view paths(list);
-    std::size_t start = 0;
-    while (start <= paths.size()) {
-      const std::size_t end = std::min(paths.find(':', start), paths.size());
-      if (end > start) return load_kubeconfig(std::string(paths.substr(start, end - start)));
-      start = end + 1;
-    }
+    return load_kubeconfig_files(split_kubeconfig_paths(list), context);
   }
 
   const std::string nothing =
@@ -412,7 +626,7 @@ Result<ClusterConfig> load_config(const std::string& kubeconfig_flag, const std:
   const std::string path = (fs::path(home) / ".kube" / "config").string();
   std::error_code ec;
   if (!fs::exists(path, ec)) return invalid_config(nothing + path + " does not exist");
-  return load_kubeconfig(path);
+  return load_kubeconfig(path, context);
 }
 
 TokenSource::TokenSource(std::string static_token, std::string token_file,

@@ -60,7 +60,9 @@ class HttpTransport {
 
 // The cpprestsdk transport for a cluster: TLS trusting only the cluster CA when one is given,
 // client certificates from PEM in memory, bearer tokens re-read from tokenFile (every minute,
-// and after a 401, which is then retried once).
+// and after a 401, which is then retried once), exec credential plugins (exec_credential.h; run
+// again after a 401, the request then retried once), and an HTTP proxy from the cluster's
+// proxy-url or the environment (proxy.h).
 // `user_agent`'s program name (before the "/") is also the field manager the API server records
 // for this client's non-apply writes.
 Result<std::shared_ptr<HttpTransport>> make_http_transport(

@@ -7,7 +7,12 @@
 //   only the cluster CA means replacing the X509_STORE;
 // - the hostname check is always against the URI host: tls-server-name cannot be honoured;
 // - a response body buffer's getn() waits for the full count unless data was synced, so the
-//   stream reader waits for one byte and then drains what is already available.
+//   stream reader waits for one byte and then drains what is already available;
+// - a proxy (http_client_config::set_proxy) is spoken to in plain HTTP: an https:// server is
+//   reached through it with CONNECT (Basic proxy credentials when set), an http:// one with
+//   absolute-form requests; there is no TLS or SOCKS to the proxy;
+// - the client certificate is fixed when an http_client is built (in the SSL context
+//   callback), so a certificate from an exec plugin that changes means a new http_client.
 #include <cpprest/http_client.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -17,7 +22,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "operator/kube/exec_credential.h"
 #include "operator/kube/http.h"
+#include "operator/kube/proxy.h"
 
 namespace tracing::kube {
 
@@ -92,9 +99,13 @@ class CpprestTransport final : public HttpTransport {
 
   Result<HttpResponse> send(const HttpRequest& req) override {
     for (int attempt = 0;; ++attempt) {
-      auto res = send_once(req);
-      if (res && res->status == 401 && attempt == 0 && !config_.token_file.empty()) {
-        tokens_.invalidate();  // a rotated bound token: re-read it and try once more
+      auto creds = credentials();
+      if (!creds) return creds.error();
+      auto res = send_once(req, *creds);
+      if (res && res->status == 401 && attempt == 0 && refreshable()) {
+        // A rotated bound token or an exec credential the server no longer takes: fetch it
+        // again and try once more.
+        invalidate(*creds);
         continue;
       }
       return res;
@@ -108,16 +119,17 @@ class CpprestTransport final : public HttpTransport {
     LinkedCancellation stream_cancel(&cancel, cts);
     LinkedCancellation request_cancel(req.cancel, cts);
     try {
-      auto prepared = prepare(req);
-      if (!prepared) return prepared.error();
-      client::http_client http_client(config_.server, client_config(req.timeout));
-      http::http_response resp = http_client.request(*prepared, cts.get_token()).get();
+      auto creds = credentials();
+      if (!creds) return creds.error();
+      auto prepared = prepare(req, *creds);
+      auto http_client = make_client(req.timeout, *creds);
+      http::http_response resp = http_client->request(prepared, cts.get_token()).get();
       HttpResponse out;
       out.status = resp.status_code();
       for (const auto& [k, v] : resp.headers()) out.headers[lower(k)] = v;
       if (out.status < 200 || out.status >= 300) {
         out.body = resp.extract_utf8string(true).get();
-        if (out.status == 401) tokens_.invalidate();
+        if (out.status == 401) invalidate(*creds);
         return out;
       }
       auto buf = resp.body().streambuf();
@@ -144,26 +156,17 @@ class CpprestTransport final : public HttpTransport {
   }
 
   Status init() {
+    auto invalid = [](std::string message) {
+      return ApiError{0, "InvalidConfig", std::move(message), {}, std::nullopt};
+    };
     if (!config_.client_cert_pem.empty() && !pem_has_cert(config_.client_cert_pem)) {
-      return ApiError{0,
-                      "InvalidConfig",
-                      "client certificate of " + config_.source + " is not a PEM certificate",
-                      {},
-                      std::nullopt};
+      return invalid("client certificate of " + config_.source + " is not a PEM certificate");
     }
     if (!config_.client_key_pem.empty() && !pem_has_key(config_.client_key_pem)) {
-      return ApiError{0,
-                      "InvalidConfig",
-                      "client key of " + config_.source + " is not a PEM private key",
-                      {},
-                      std::nullopt};
+      return invalid("client key of " + config_.source + " is not a PEM private key");
     }
     if (!config_.ca_pem.empty() && !pem_has_cert(config_.ca_pem)) {
-      return ApiError{0,
-                      "InvalidConfig",
-                      "certificate authority of " + config_.source + " is not a PEM certificate",
-                      {},
-                      std::nullopt};
+      return invalid("certificate authority of " + config_.source + " is not a PEM certificate");
     }
     if (!config_.tls_server_name.empty()) {
       spdlog::warn(
@@ -171,24 +174,97 @@ class CpprestTransport final : public HttpTransport {
           "checked against the server URL's host",
           config_.tls_server_name);
     }
+    auto proxy = proxy_for(config_.server, config_.proxy_url);
+    if (!proxy) return invalid(config_.source + ": " + proxy.error().message);
+    if (!proxy->empty()) {
+      auto parsed = parse_proxy_url(*proxy);
+      if (!parsed)
+        return invalid(config_.source + ": proxy " + *proxy + ": " + parsed.error().message);
+      proxy_ = *parsed;
+      spdlog::info("connecting to {} through the proxy {}:{}", config_.server, proxy_->host,
+                   proxy_->port);
+    }
+    if (config_.exec) exec_ = std::make_unique<ExecCredentialSource>(*config_.exec, config_);
     try {
-      default_client_ = std::make_unique<client::http_client>(
-          config_.server, client_config(std::chrono::seconds(60)));
+      default_client_ = std::make_shared<client::http_client>(
+          config_.server,
+          client_config(std::chrono::seconds(60), config_.client_cert_pem, config_.client_key_pem));
+      default_client_cert_ = config_.client_cert_pem;
     } catch (const std::exception& e) {
-      return ApiError{
-          0, "InvalidConfig", "server URL " + config_.server + ": " + e.what(), {}, std::nullopt};
+      return invalid("server URL " + config_.server + ": " + e.what());
     }
     return Ok{};
   }
 
  private:
-  client::http_client_config client_config(std::chrono::seconds timeout) const {
+  // What authenticates one request: a bearer token and/or a client certificate, and the exec
+  // credential they came from (to invalidate after a 401).
+  struct Credentials {
+    std::string bearer;
+    std::string cert_pem;
+    std::string key_pem;
+    std::shared_ptr<const ExecCredential> exec;
+  };
+
+  bool refreshable() const { return !config_.token_file.empty() || exec_ != nullptr; }
+
+  void invalidate(const Credentials& used) {
+    if (exec_) {
+      spdlog::info("the API server refused the exec plugin's credential (401): running {} again",
+                   config_.exec->command);
+      exec_->invalidate(used.exec);
+    } else {
+      tokens_.invalidate();
+    }
+  }
+
+  Result<Credentials> credentials() {
+    Credentials c;
+    if (exec_) {
+      auto cred = exec_->get();
+      if (!cred) return cred.error();
+      const ExecCredential& e = **cred;
+      if (!e.client_cert_pem.empty() &&
+          (!pem_has_cert(e.client_cert_pem) || !pem_has_key(e.client_key_pem))) {
+        return ApiError{
+            0,
+            "ExecPluginFailed",
+            "exec plugin " + config_.exec->command + ": failed parsing client key/certificate",
+            {},
+            std::nullopt};
+      }
+      c.bearer = e.token;
+      c.cert_pem = e.client_cert_pem;
+      c.key_pem = e.client_key_pem;
+      c.exec = *cred;
+      return c;
+    }
+    if (!tokens_.empty()) {
+      auto token = tokens_.token();
+      if (!token) return token.error();
+      c.bearer = *token;
+    }
+    c.cert_pem = config_.client_cert_pem;
+    c.key_pem = config_.client_key_pem;
+    return c;
+  }
+
+  client::http_client_config client_config(std::chrono::seconds timeout, const std::string& cert,
+                                           const std::string& key) const {
     client::http_client_config cfg;
     cfg.set_timeout(timeout);
     if (config_.insecure_skip_tls_verify) cfg.set_validate_certificates(false);
-    ClusterConfig c = config_;
-    cfg.set_ssl_context_callback([ca = c.ca_pem, cert = c.client_cert_pem,
-                                  key = c.client_key_pem](boost::asio::ssl::context& ctx) {
+    if (proxy_) {
+      web::web_proxy proxy(web::uri(
+          "http://" +
+          (proxy_->host.find(':') != std::string::npos ? "[" + proxy_->host + "]" : proxy_->host) +
+          ":" + std::to_string(proxy_->port)));
+      if (!proxy_->user.empty()) {
+        proxy.set_credentials(web::credentials(proxy_->user, proxy_->password));
+      }
+      cfg.set_proxy(std::move(proxy));
+    }
+    cfg.set_ssl_context_callback([ca = config_.ca_pem, cert, key](boost::asio::ssl::context& ctx) {
       if (!ca.empty()) trust_only(ctx.native_handle(), ca);
       if (!cert.empty() && !key.empty()) {
         boost::system::error_code ec;
@@ -202,16 +278,29 @@ class CpprestTransport final : public HttpTransport {
     return cfg;
   }
 
-  Result<http::http_request> prepare(const HttpRequest& req) {
+  // The shared client for the default timeout (rebuilt when an exec plugin's certificate
+  // changes, which also drops the connections made with the old one), else a client of its own.
+  std::shared_ptr<client::http_client> make_client(std::chrono::seconds timeout,
+                                                   const Credentials& creds) {
+    if (timeout != std::chrono::seconds(60)) {
+      return std::make_shared<client::http_client>(
+          config_.server, client_config(timeout, creds.cert_pem, creds.key_pem));
+    }
+    std::lock_guard<std::mutex> lock(client_mu_);
+    if (creds.cert_pem != default_client_cert_) {
+      default_client_ = std::make_shared<client::http_client>(
+          config_.server, client_config(timeout, creds.cert_pem, creds.key_pem));
+      default_client_cert_ = creds.cert_pem;
+    }
+    return default_client_;
+  }
+
+  http::http_request prepare(const HttpRequest& req, const Credentials& creds) {
     http::http_request r(req.method);
     r.set_request_uri(req.path);
     r.headers().add("Accept", "application/json");
     r.headers().add("User-Agent", user_agent_);
-    if (!tokens_.empty()) {
-      auto token = tokens_.token();
-      if (!token) return token.error();
-      r.headers().add("Authorization", "Bearer " + *token);
-    }
+    if (!creds.bearer.empty()) r.headers().add("Authorization", "Bearer " + creds.bearer);
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
       r.set_body(req.body, req.content_type.empty() ? "application/json" : req.content_type);
     }
@@ -223,19 +312,13 @@ class CpprestTransport final : public HttpTransport {
                                    req.path + ")");
   }
 
-  Result<HttpResponse> send_once(const HttpRequest& req) {
+  Result<HttpResponse> send_once(const HttpRequest& req, const Credentials& creds) {
     pplx::cancellation_token_source cts;
     LinkedCancellation request_cancel(req.cancel, cts);
     try {
-      auto prepared = prepare(req);
-      if (!prepared) return prepared.error();
-      std::unique_ptr<client::http_client> own;
-      client::http_client* c = default_client_.get();
-      if (req.timeout != std::chrono::seconds(60)) {
-        own = std::make_unique<client::http_client>(config_.server, client_config(req.timeout));
-        c = own.get();
-      }
-      http::http_response resp = c->request(*prepared, cts.get_token()).get();
+      auto prepared = prepare(req, creds);
+      auto c = make_client(req.timeout, creds);
+      http::http_response resp = c->request(prepared, cts.get_token()).get();
       HttpResponse out;
       out.status = resp.status_code();
       for (const auto& [k, v] : resp.headers()) out.headers[lower(k)] = v;
@@ -250,7 +333,12 @@ class CpprestTransport final : public HttpTransport {
   ClusterConfig config_;
   std::string user_agent_;
   TokenSource tokens_;
-  std::unique_ptr<client::http_client> default_client_;
+  std::unique_ptr<ExecCredentialSource> exec_;  // set when the user runs an exec plugin
+  std::optional<ProxyUrl> proxy_;
+
+  std::mutex client_mu_;
+  std::shared_ptr<client::http_client> default_client_;  // guarded by client_mu_
+  std::string default_client_cert_;                      // guarded by client_mu_
 };
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace tracing::testing {
 
@@ -66,6 +68,37 @@ void TcpProxy::accept_loop() {
 }
 
 void TcpProxy::relay(int client_fd) {
+  std::string early;  // bytes the client sent after its CONNECT request head
+  if (connect_mode_) {
+    std::string head;
+    char c[4096];
+    size_t end = std::string::npos;
+    while (end == std::string::npos && head.size() < 65536) {
+      ssize_t n = ::read(client_fd, c, sizeof c);
+      if (n <= 0) {
+        ::close(client_fd);
+        return;
+      }
+      head.append(c, static_cast<size_t>(n));
+      end = head.find("\r\n\r\n");
+    }
+    if (end == std::string::npos || !head.starts_with("CONNECT ")) {
+      const char* bad = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n";
+      (void)!::write(client_fd, bad, std::strlen(bad));
+      ::close(client_fd);
+      return;
+    }
+    early = head.substr(end + 4);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      connect_requests_.push_back(head.substr(0, end));
+    }
+    const char* ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+    if (::write(client_fd, ok, std::strlen(ok)) <= 0) {
+      ::close(client_fd);
+      return;
+    }
+  }
   int server_fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -81,6 +114,7 @@ void TcpProxy::relay(int client_fd) {
     fds_.insert(client_fd);
     fds_.insert(server_fd);
   }
+  if (!early.empty() && ::write(server_fd, early.data(), early.size()) <= 0) early.clear();
   pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
   char buf[16384];
   bool open = true;

@@ -22,6 +22,15 @@ class TcpProxy {
   // While blocked, new connections are accepted and closed at once.
   void set_blocked(bool blocked) { blocked_ = blocked; }
   int accepted() const { return accepted_.load(); }
+  // Makes it an HTTP CONNECT proxy (set before the first connection): each connection must
+  // open with a CONNECT request, answered "200 Connection established" (whatever host it names:
+  // every tunnel leads to the target), then bytes are relayed. The request heads it got, in
+  // order, are kept for the test to read.
+  void set_connect_mode(bool on) { connect_mode_ = on; }
+  std::vector<std::string> connect_requests() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return connect_requests_;
+  }
 
  private:
   void accept_loop();
@@ -34,7 +43,9 @@ class TcpProxy {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> blocked_{false};
   std::atomic<int> accepted_{0};
-  std::mutex mu_;
+  std::atomic<bool> connect_mode_{false};
+  mutable std::mutex mu_;
+  std::vector<std::string> connect_requests_;
   std::set<int> fds_;
   std::vector<std::thread> threads_;
   std::thread acceptor_;

@@ -465,18 +465,158 @@ TEST(Kubeconfig, ReportsUnreadableCertificateFileWithResolvedPath) {
                 dir.path("missing.crt") + ": No such file or directory");
 }
 
-TEST(Kubeconfig, RejectsExecCredentialPluginNamingTheUser) {
+TEST(Kubeconfig, LoadsExecPluginWithArgsEnvAndCommandResolvedAgainstItsDirectory) {
+  TempDir dir;
+  const std::string path =
+      dir.write("sub/config", kubeconfig(kServer,
+                                         "    exec:\n"
+                                         "      apiVersion: client.authentication.k8s.io/v1\n"
+                                         "      command: ./bin/get-token\n"
+                                         "      args: [eks, get-token, --cluster, x]\n"
+                                         "      env:\n"
+                                         "      - {name: AWS_PROFILE, value: prod}\n"
+                                         "      - {name: EMPTY}\n"
+                                         "      installHint: apt install get-token\n"
+                                         "      provideClusterInfo: true\n"
+                                         "      interactiveMode: Never\n"));
+  auto config = load_kubeconfig(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->exec.has_value());
+  const ExecConfig& exec = *config->exec;
+  EXPECT_EQ(exec.api_version, "client.authentication.k8s.io/v1");
+  EXPECT_EQ(exec.command, dir.path("sub/bin/get-token"));
+  EXPECT_EQ(exec.args, (std::vector<std::string>{"eks", "get-token", "--cluster", "x"}));
+  EXPECT_EQ(exec.env, (std::vector<std::pair<std::string, std::string>>{{"AWS_PROFILE", "prod"},
+                                                                        {"EMPTY", ""}}));
+  EXPECT_EQ(exec.install_hint, "apt install get-token");
+  EXPECT_TRUE(exec.provide_cluster_info);
+  EXPECT_EQ(exec.interactive_mode, "Never");
+  EXPECT_EQ(exec.user, "admin");
+  EXPECT_TRUE(config->token.empty());
+}
+
+TEST(Kubeconfig, LooksUpBareExecCommandInPathLater) {
+  TempDir dir;
+  const std::string path =
+      dir.write("config", kubeconfig(kServer,
+                                     "    exec:\n"
+                                     "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                                     "      command: aws\n"));
+  auto config = load_kubeconfig(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->exec.has_value());
+  EXPECT_EQ(config->exec->command, "aws");
+  // v1beta1 defaults interactiveMode as client-go's SetDefaults_ExecConfig does.
+  EXPECT_EQ(config->exec->interactive_mode, "IfAvailable");
+}
+
+TEST(Kubeconfig, ReportsV1ExecPluginWithoutInteractiveMode) {
   TempDir dir;
   const std::string path =
       dir.write("config", kubeconfig(kServer,
                                      "    exec:\n"
                                      "      apiVersion: client.authentication.k8s.io/v1\n"
-                                     "      command: aws\n"
-                                     "      args: [eks, get-token]\n"));
+                                     "      command: aws\n"));
   EXPECT_EQ(error_of(load_kubeconfig(path)),
             "kubeconfig " + path +
-                ": users[name=\"admin\"].user.exec: exec credential plugins are not supported; "
-                "use a client certificate, token or tokenFile");
+                ": users[name=\"admin\"].user.exec.interactiveMode is missing (required with "
+                "client.authentication.k8s.io/v1; Never, IfAvailable or Always)");
+}
+
+TEST(Kubeconfig, ReportsInvalidExecPluginFields) {
+  TempDir dir;
+  const std::string user = "users[name=\"admin\"].user.exec";
+  auto error = [&](const std::string& exec) {
+    return error_of(
+        load_kubeconfig(dir.write("config", kubeconfig(kServer, "    exec:\n" + exec))));
+  };
+  const std::string path = dir.path("config");
+  EXPECT_EQ(error("      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: x\n"),
+            "kubeconfig " + path + ": " + user +
+                ".apiVersion \"client.authentication.k8s.io/v1alpha1\" is not "
+                "client.authentication.k8s.io/v1 or /v1beta1");
+  EXPECT_EQ(error("      command: x\n      interactiveMode: Never\n"),
+            "kubeconfig " + path + ": " + user + ".apiVersion is missing");
+  EXPECT_EQ(error("      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode: "
+                  "Never\n"),
+            "kubeconfig " + path + ": " + user + ".command is missing");
+  EXPECT_EQ(error("      apiVersion: client.authentication.k8s.io/v1\n      command: x\n"
+                  "      interactiveMode: Sometimes\n"),
+            "kubeconfig " + path + ": " + user +
+                ".interactiveMode \"Sometimes\" is not Never, IfAvailable or Always");
+  EXPECT_EQ(error("      apiVersion: client.authentication.k8s.io/v1\n      command: x\n"
+                  "      interactiveMode: Never\n      env: [{value: v}]\n"),
+            "kubeconfig " + path + ": " + user + ".env[0].name is missing");
+  EXPECT_EQ(error("      apiVersion: client.authentication.k8s.io/v1\n      command: x\n"
+                  "      interactiveMode: Never\n      args: [[a]]\n"),
+            "kubeconfig " + path + ": " + user + ".args[0] must be a string");
+}
+
+TEST(Kubeconfig, IgnoresExecPluginWhenTheUserHasAToken) {
+  // client-go's exec authenticator steps aside for a token or client certificate.
+  TempDir dir;
+  const std::string path =
+      dir.write("config", kubeconfig(kServer, kToken + "    exec:\n"
+                                                       "      apiVersion: "
+                                                       "client.authentication.k8s.io/v1\n"
+                                                       "      command: aws\n"
+                                                       "      interactiveMode: Never\n"));
+  auto config = load_kubeconfig(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->exec.has_value());
+  EXPECT_EQ(config->token, "abc");
+}
+
+TEST(Kubeconfig, CarriesTheClusterExecExtensionAsJson) {
+  TempDir dir;
+  const std::string path = dir.write(
+      "config", kubeconfig(kServer + "    extensions:\n"
+                                     "    - name: other\n"
+                                     "      extension: {ignored: true}\n"
+                                     "    - name: client.authentication.k8s.io/exec\n"
+                                     "      extension: {audience: sts, retries: 3, strict: true, "
+                                     "zone: \"42\"}\n",
+                           "    exec:\n"
+                           "      apiVersion: client.authentication.k8s.io/v1\n"
+                           "      command: aws\n"
+                           "      interactiveMode: Never\n"
+                           "      provideClusterInfo: true\n"));
+  auto config = load_kubeconfig(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->exec.has_value());
+  EXPECT_EQ(config->exec->cluster_config_json,
+            R"({"audience":"sts","retries":3,"strict":true,"zone":"42"})");
+}
+
+TEST(Kubeconfig, ReadsAnHttpProxyUrl) {
+  TempDir dir;
+  const std::string path = dir.write(
+      "config", kubeconfig(kServer + "    proxy-url: http://user:pw@proxy:3128\n", kToken));
+  auto config = load_kubeconfig(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->proxy_url, "http://user:pw@proxy:3128");
+}
+
+TEST(Kubeconfig, RefusesAProxyUrlTheTransportCannotSpeak) {
+  TempDir dir;
+  const std::string path =
+      dir.write("config", kubeconfig(kServer + "    proxy-url: socks5://proxy:1080\n", kToken));
+  EXPECT_EQ(error_of(load_kubeconfig(path)),
+            "kubeconfig " + path +
+                ": clusters[name=\"local\"].cluster.proxy-url \"socks5://proxy:1080\": a socks5:// "
+                "proxy is not supported by this client's HTTP transport (cpprestsdk speaks to "
+                "proxies in plain HTTP only); use an http:// proxy");
+}
+
+TEST(Kubeconfig, ReportsANameDefinedTwiceInOneFile) {
+  TempDir dir;
+  const std::string path = dir.write("config",
+                                     "current-context: dev\n"
+                                     "clusters:\n"
+                                     "- {name: local, cluster: {server: 'https://a:6443'}}\n"
+                                     "- {name: local, cluster: {server: 'https://b:6443'}}\n");
+  EXPECT_EQ(error_of(load_kubeconfig(path)),
+            "kubeconfig " + path + ": clusters[1]: duplicate name \"local\" in clusters");
 }
 
 TEST(Kubeconfig, RejectsImpersonationRatherThanIgnoringIt) {
@@ -485,6 +625,138 @@ TEST(Kubeconfig, RejectsImpersonationRatherThanIgnoringIt) {
   EXPECT_EQ(
       error_of(load_kubeconfig(path)),
       "kubeconfig " + path + ": users[name=\"admin\"].user.as: impersonation is not supported");
+}
+
+// ---- several kubeconfig files, merged by client-go's rules --------------------------------
+
+TEST(KubeconfigMerge, FirstFileToDefineANameWinsTheWholeEntry) {
+  TempDir dir;
+  const std::string a = dir.write("a",
+                                  "current-context: dev\n"
+                                  "users:\n"
+                                  "- {name: admin, user: {token: from-a}}\n");
+  const std::string b = dir.write("b",
+                                  "clusters:\n"
+                                  "- {name: local, cluster: {server: 'https://b:6443'}}\n"
+                                  "users:\n"
+                                  "- {name: admin, user: {tokenFile: /b/token}}\n"
+                                  "contexts:\n"
+                                  "- {name: dev, context: {cluster: local, user: admin}}\n");
+  auto config = load_kubeconfig_files({a, b});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->server, "https://b:6443");
+  EXPECT_EQ(config->token, "from-a");
+  // The later file's fields of the same user are not merged into the first one's.
+  EXPECT_EQ(config->token_file, "");
+  EXPECT_EQ(config->source, "kubeconfig " + a + ":" + b + ", context \"dev\"");
+}
+
+TEST(KubeconfigMerge, CurrentContextComesFromTheFirstFileThatSetsIt) {
+  TempDir dir;
+  const std::string entries =
+      "clusters:\n"
+      "- {name: one, cluster: {server: 'https://one:6443'}}\n"
+      "- {name: two, cluster: {server: 'https://two:6443'}}\n"
+      "contexts:\n"
+      "- {name: ctx-one, context: {cluster: one}}\n"
+      "- {name: ctx-two, context: {cluster: two}}\n";
+  const std::string a = dir.write("a", entries);
+  const std::string b = dir.write("b", "current-context: ctx-two\n");
+  const std::string c = dir.write("c", "current-context: ctx-one\n");
+  auto config = load_kubeconfig_files({a, b, c});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->server, "https://two:6443");
+
+  auto picked = load_kubeconfig_files({a, b, c}, "ctx-one");
+  ASSERT_TRUE(picked.ok()) << picked.error().message;
+  EXPECT_EQ(picked->server, "https://one:6443");
+}
+
+TEST(KubeconfigMerge, ResolvesRelativePathsAgainstTheFileEachEntryCameFrom) {
+  TempDir dir;
+  dir.write("clusters/ca.crt", kCaPem);
+  dir.write("users/client.crt", kCertPem);
+  dir.write("users/client.key", kKeyPem);
+  const std::string contexts = dir.write("contexts/config",
+                                         "current-context: dev\n"
+                                         "contexts:\n"
+                                         "- {name: dev, context: {cluster: c, user: u}}\n");
+  const std::string clusters = dir.write(
+      "clusters/config",
+      "clusters:\n"
+      "- {name: c, cluster: {server: 'https://c:6443', certificate-authority: ca.crt}}\n");
+  const std::string users = dir.write("users/config",
+                                      "users:\n"
+                                      "- name: u\n"
+                                      "  user: {client-certificate: client.crt, client-key: "
+                                      "client.key, tokenFile: token}\n");
+  auto config = load_kubeconfig_files({contexts, clusters, users});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->ca_pem, kCaPem);
+  EXPECT_EQ(config->client_cert_pem, kCertPem);
+  EXPECT_EQ(config->client_key_pem, kKeyPem);
+  EXPECT_EQ(config->token_file, dir.path("users/token"));
+}
+
+TEST(KubeconfigMerge, SkipsFilesThatDoNotExist) {
+  TempDir dir;
+  const std::string b = dir.write("b", kubeconfig(kServer, kToken));
+  auto config = load_kubeconfig_files({dir.path("missing"), b, dir.path("also-missing")});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->server, "https://127.0.0.1:6443");
+  EXPECT_EQ(config->source, "kubeconfig " + b + ", context \"dev\"");
+}
+
+TEST(KubeconfigMerge, ReportsWhenNoFileExists) {
+  TempDir dir;
+  EXPECT_EQ(error_of(load_kubeconfig_files({dir.path("x"), dir.path("y")})),
+            "no kubeconfig file exists: " + dir.path("x") + ", " + dir.path("y"));
+}
+
+TEST(KubeconfigMerge, AFileThatCannotBeParsedIsAnErrorEvenAfterAGoodOne) {
+  TempDir dir;
+  const std::string a = dir.write("a", kubeconfig(kServer, kToken));
+  const std::string b = dir.write("b", "clusters: [\n");
+  const std::string message = error_of(load_kubeconfig_files({a, b}));
+  EXPECT_TRUE(message.starts_with("kubeconfig " + b + ": invalid YAML at line")) << message;
+}
+
+TEST(KubeconfigMerge, AnEmptyFileContributesNothing) {
+  TempDir dir;
+  const std::string a = dir.write("a", "");
+  const std::string b = dir.write("b", kubeconfig(kServer, kToken));
+  auto config = load_kubeconfig_files({a, b});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->token, "abc");
+  EXPECT_EQ(error_of(load_kubeconfig_files({a})), "kubeconfig " + a + ": the file is empty");
+}
+
+TEST(KubeconfigMerge, NamesEveryFileWhenTheContextIsMissing) {
+  TempDir dir;
+  const std::string a = dir.write("a", kubeconfig(kServer, kToken));
+  const std::string b = dir.write("b", "current-context: other\n");
+  EXPECT_EQ(error_of(load_kubeconfig_files({a, b}, "prod")),
+            "kubeconfig " + a + ":" + b + ": context \"prod\" not found in contexts");
+}
+
+TEST(KubeconfigMerge, ReportsAnEntryNamingTheFileItCameFrom) {
+  TempDir dir;
+  const std::string a = dir.write("a",
+                                  "current-context: dev\n"
+                                  "contexts:\n"
+                                  "- {name: dev, context: {cluster: local}}\n");
+  const std::string b = dir.write("b",
+                                  "clusters:\n"
+                                  "- {name: local, cluster: {server: 'ftp://x'}}\n");
+  EXPECT_EQ(error_of(load_kubeconfig_files({a, b})),
+            "kubeconfig " + b +
+                ": clusters[name=\"local\"].cluster.server \"ftp://x\" must start with https:// "
+                "or http://");
+}
+
+TEST(KubeconfigMerge, SplitsTheVariableDroppingEmptyAndRepeatedPaths) {
+  EXPECT_EQ(split_kubeconfig_paths(":/a::/b:/a:"), (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(split_kubeconfig_paths(""), std::vector<std::string>{});
 }
 
 // ---- in-cluster -------------------------------------------------------------------------
@@ -616,15 +888,53 @@ TEST(LoadConfig, FallsBackToKubeconfigVariableWithoutServiceAccountToken) {
   EXPECT_EQ(config->server, "https://env:6443");
 }
 
-TEST(LoadConfig, UsesFirstPathOfKubeconfigList) {
+TEST(LoadConfig, MergesEveryPathOfKubeconfigList) {
   TempDir dir;
   const std::string first = dir.write("a", kubeconfig("    server: https://a:6443\n", kToken));
-  const std::string second = dir.write("b", kubeconfig("    server: https://b:6443\n", kToken));
+  const std::string second =
+      dir.write("b",
+                "clusters:\n"
+                "- {name: other, cluster: {server: 'https://b:6443'}}\n"
+                "contexts:\n"
+                "- {name: b-ctx, context: {cluster: other, user: admin, namespace: from-b}}\n");
   ScopedEnv host("KUBERNETES_SERVICE_HOST", std::nullopt);
-  ScopedEnv kubeconfig_env("KUBECONFIG", ":" + first + ":" + second);
+  ScopedEnv kubeconfig_env("KUBECONFIG", ":" + first + ":" + dir.path("missing") + ":" + second);
   auto config = load_config("", dir.path());
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->server, "https://a:6443");
+
+  // A context of the second file, with the first file's user.
+  auto b = load_config("", dir.path(), "b-ctx");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->server, "https://b:6443");
+  EXPECT_EQ(b->token, "abc");
+  EXPECT_EQ(b->ns, "from-b");
+}
+
+TEST(LoadConfig, ContextAppliesToTheExplicitPath) {
+  TempDir dir;
+  const std::string flag =
+      dir.write("flag", kubeconfig("    server: https://flag:6443\n", kToken,
+                                   "- name: other\n"
+                                   "  context: {cluster: local, namespace: o}\n"));
+  auto config = load_config(flag, dir.path(), "other");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->ns, "o");
+  EXPECT_EQ(config->token, "");  // the context names no user
+  EXPECT_EQ(error_of(load_config(flag, dir.path(), "nope")),
+            "kubeconfig " + flag + ": context \"nope\" not found in contexts");
+}
+
+TEST(LoadConfig, AContextSkipsInClusterConfig) {
+  ServiceAccountDir sa;
+  TempDir dir;
+  const std::string env = dir.write("env", kubeconfig("    server: https://env:6443\n", kToken));
+  ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+  ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
+  ScopedEnv kubeconfig_env("KUBECONFIG", env);
+  auto config = load_config("", sa.dir.path(), "dev");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->server, "https://env:6443");
 }
 
 TEST(LoadConfig, FallsBackToHomeKubeConfig) {
