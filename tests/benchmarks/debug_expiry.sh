@@ -13,7 +13,7 @@
 #   1. the policy gets spec.debug {ratio: "1", until: an hour ahead}: time until the bump is
 #      served everywhere (the strategies file, or every Deployment) and its writes;
 #   2. until is moved to BENCH_LEAD seconds ahead (default 10; a new bump at the same ratio, which
-#      changes no Deployment) — the deadline;
+#      changes no Deployment) — the deadline; the operator must have taken it before it passes;
 #   3. the bump expires: time from the deadline until the base ratio is served everywhere again
 #      (remote: the strategies ConfigMap, watched; env: the last Deployment reverted, watched),
 #      and the operator's writes from just before the deadline until it is idle, counted by its
@@ -133,6 +133,7 @@ mode() {
   op_wait_idle "$N" 1800 waiting-ok
   op_metrics "$f.m1"
   R[$m.bump_writes]=$(writes_between "$f.m0" "$f.m1")
+  R[$m.bump_events]=$(events_between "$f.m0" "$f.m1")
   R[$m.bump_dep_writes]=$(deployment_writes "$off0")
 
   log "$m: the deadline moved to $LEAD s ahead…"
@@ -141,7 +142,11 @@ mode() {
   deadline=$(ahead "$LEAD")
   until=$(rfc3339 "$deadline")
   k patch tp bench -n "$ROOT_NS" --type merge -p "{\"spec\":{\"debug\":{\"until\":\"$until\"}}}" >/dev/null
-  op_wait_idle "$N" 1800 waiting-ok
+  # The operator has taken the new deadline once its status has observed that generation (the
+  # debug record is written with it). Waiting for idle instead would take seconds of polling.
+  local gen
+  gen=$(k get tp bench -n "$ROOT_NS" -o jsonpath='{.metadata.generation}')
+  k wait tp/bench -n "$ROOT_NS" --for=jsonpath='{.status.observedGeneration}'="$gen" --timeout=10m >/dev/null
   op_metrics "$f.m2"
   local off2
   off2=$(audit_offset)
@@ -151,7 +156,7 @@ mode() {
   local settled
   settled=$(date +%s.%N)
   python3 -c 'import sys; sys.exit(float(sys.argv[1]) >= float(sys.argv[2]))' "$settled" "$deadline" ||
-    die "$m: the operator was still busy with the moved deadline when it passed; raise BENCH_LEAD (now $LEAD s)"
+    die "$m: the operator had not taken the moved deadline when it passed; raise BENCH_LEAD (now $LEAD s)"
   R[$m.margin_s]=$(calc "$deadline - $settled" .2f)
   local cpu0
   cpu0=$(op_cpu)
@@ -165,6 +170,7 @@ mode() {
   local a
   a=$(audit_since "$off2")
   R[$m.writes]=$(writes_between "$f.m2" "$f.m3")
+  R[$m.events]=$(events_between "$f.m2" "$f.m3")
   R[$m.dep_writes]=$(audit_field "$a" "tracing-operator" deployment_writes)
   R[$m.deps_written]=$(audit_field "$a" "tracing-operator" deployments_written)
   R[$m.max_per_dep]=$(audit_field "$a" "tracing-operator" max_writes_per_deployment)
@@ -194,14 +200,14 @@ for m in "${MODES[@]}"; do
     env) say "  restart mode (the ratio in every Deployment's env), operator with default flags:" ;;
     paced) say "  restart mode, rollout.maxConcurrent $MAX_CONCURRENT (kube-controller-manager rolls them), operator with default flags:" ;;
   esac
-  say "    bump served everywhere after ${R[$m.bump_s]} s; ${R[$m.bump_writes]} writes, ${R[$m.bump_dep_writes]} to Deployments"
-  say "    deadline moved to $LEAD s ahead: ${R[$m.move_writes]} writes, ${R[$m.move_dep_writes]} to Deployments; idle ${R[$m.margin_s]} s before it"
+  say "    bump served everywhere after ${R[$m.bump_s]} s; ${R[$m.bump_writes]} writes, ${R[$m.bump_dep_writes]} to Deployments; ${R[$m.bump_events]}"
+  say "    deadline moved to $LEAD s ahead: ${R[$m.move_writes]} writes, ${R[$m.move_dep_writes]} to Deployments; taken ${R[$m.margin_s]} s before it"
   if [[ $m == remote ]]; then
     say "    deadline → strategies file serves the base ratio: ${R[$m.expiry_s]} s; idle after ${R[$m.idle_s]} s"
   else
     say "    deadline → last Deployment reverted: ${R[$m.expiry_s]} s ($(calc "$N / ${R[$m.expiry_s]}" .1f) Deployments/s; first revert committed ${R[$m.first_dep]}, last ${R[$m.last_dep]}); idle after ${R[$m.idle_s]} s"
   fi
-  say "    writes from the deadline until idle: ${R[$m.writes]} (/metrics); Deployment writes ${R[$m.dep_writes]} to ${R[$m.deps_written]} Deployments (at most ${R[$m.max_per_dep]} each); by request (audit): ${R[$m.requests]}"
+  say "    writes from the deadline until idle: ${R[$m.writes]} and ${R[$m.events]} (/metrics); Deployment writes ${R[$m.dep_writes]} to ${R[$m.deps_written]} Deployments (at most ${R[$m.max_per_dep]} each); by request (audit): ${R[$m.requests]}"
   say "    operator CPU from just before the deadline until idle: ${R[$m.cpu]} s; the policy after: ratio ${R[$m.status]}"
 done
 if ((${#failures[@]})); then

@@ -61,6 +61,7 @@ variant() {
   read -r _ R[$tag.audit_edited] _ R[$tag.audit_answered] _ R[$tag.audit_p50] _ R[$tag.audit_p99] \
     _ R[$tag.audit_max] <<<"$("$BL" latency "$AUDIT" "$off" "admin (tracing-bench-reference)" "tracing-operator")"
   R[$tag.writes]=$(writes_between "$f.m0" "$f.m1")
+  R[$tag.events]=$(events_between "$f.m0" "$f.m1")
   a=$(audit_since "$off")
   R[$tag.dep_writes]=$(audit_field "$a" "tracing-operator" deployment_writes)
   R[$tag.deps_written]=$(audit_field "$a" "tracing-operator" deployments_written)
@@ -83,7 +84,7 @@ for tag in default qps0; do
   say "    edits: ${R[$tag.edits]} at ${R[$tag.edit_rate]}/s; their own write latency p50 ${R[$tag.write_p50_ms]} ms, p99 ${R[$tag.write_p99_ms]} ms; the watch delivered them after p50 ${R[$tag.watch_p50_ms]} ms, p99 ${R[$tag.watch_p99_ms]} ms"
   say "    edit → operator's patch seen (watch, Go clock): ${R[$tag.latency_count]} answered; p50 ${R[$tag.latency_p50_ms]} ms, p99 ${R[$tag.latency_p99_ms]} ms, max ${R[$tag.latency_max_ms]} ms; p50 $(fmt_ratio "${R[$tag.latency_p50_ms]}" "${R[$tag.write_p50_ms]}") × the edit's own write p50; the last answered ${R[$tag.answered_until_s]} s after the first edit"
   say "    edit → operator's patch committed (audit log, API server clock): ${R[$tag.audit_answered]} of ${R[$tag.audit_edited]}; p50 ${R[$tag.audit_p50]} ms, p99 ${R[$tag.audit_p99]} ms, max ${R[$tag.audit_max]} ms"
-  say "    writes: ${R[$tag.writes]} ($(calc "${R[$tag.writes]} / $N" .2f) per edit); Deployment writes ${R[$tag.dep_writes]} to ${R[$tag.deps_written]} Deployments; by request (audit): ${R[$tag.requests]}"
+  say "    writes: ${R[$tag.writes]} ($(calc "${R[$tag.writes]} / $N" .2f) per edit) and ${R[$tag.events]} (/metrics); Deployment writes ${R[$tag.dep_writes]} to ${R[$tag.deps_written]} Deployments; by request (audit): ${R[$tag.requests]}"
   say "    operator CPU during the edits and their answers: ${R[$tag.cpu]} s"
 done
 if ((${#failures[@]})); then

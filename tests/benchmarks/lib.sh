@@ -124,6 +124,19 @@ writes_between() {  # writes_between BEFORE AFTER: the operator's API writes bet
   echo $(($(metric "$2" 'tracing_operator_api_requests_total{kind="write"}' | cut -d. -f1) - \
           $(metric "$1" 'tracing_operator_api_requests_total{kind="write"}' | cut -d. -f1)))
 }
+# events_between BEFORE AFTER: the operator's Events between two snapshots. They are written apart
+# from its other API requests (not in api_requests_total), on a budget of their own, so some may
+# still be queued when the operator is otherwise idle.
+events_between() {
+  local sent=0 w emitted
+  for w in create series; do
+    sent=$((sent + $(metric "$2" "tracing_operator_events_sent_total{write=\"$w\"}" | cut -d. -f1) - \
+                   $(metric "$1" "tracing_operator_events_sent_total{write=\"$w\"}" | cut -d. -f1)))
+  done
+  emitted=$(($(metric "$2" tracing_operator_events_emitted_total | cut -d. -f1) - \
+             $(metric "$1" tracing_operator_events_emitted_total | cut -d. -f1)))
+  echo "$sent Events written of $emitted emitted, $(metric "$2" tracing_operator_events_pending) still queued"
+}
 audit_offset() { stat -c %s "$AUDIT"; }
 # audit_since OFFSET: the audit summary (JSON) of every mutating request since OFFSET.
 audit_since() { "$BL" audit "$AUDIT" "$1"; }
