@@ -9,8 +9,8 @@
   benchlib.py delta BEFORE AFTER           the counters that moved between two metrics files
   benchlib.py audit LOG OFFSET             mutating requests after byte OFFSET of the audit log,
                                            as JSON: per user and user agent, per verb and
-                                           resource; Deployment writes per object; first and
-                                           last stage timestamps
+                                           resource (refused ones apart, by code); Deployment
+                                           writes per object; first and last stage timestamps
   benchlib.py latency LOG OFFSET EDITOR ANSWERER
                                            per Deployment, first write by EDITOR (an actor prefix,
                                            "user (agent)") to the first Deployment write by
@@ -109,9 +109,12 @@ def audit(path, offset):
         ref = e.get("objectRef", {})
         res = ref.get("resource", "?") + ("/" + ref["subresource"] if ref.get("subresource") else "")
         actor = f"{user} ({agent})"
-        by_actor[actor][f"{verb} {res}"] += 1
+        # A refused request (409, 422, …) is counted apart, and not as a write to its object.
+        code = e.get("responseStatus", {}).get("code", 0)
+        failed = code >= 300
+        by_actor[actor][f"{verb} {res}" + (f" (refused {code})" if failed else "")] += 1
         ts = e.get("stageTimestamp")
-        if res == "deployments" and verb in ("update", "patch"):
+        if res == "deployments" and verb in ("update", "patch") and not failed:
             per_deployment[actor][ref.get("namespace", "") + "/" + ref.get("name", "")] += 1
             if ts:
                 first.setdefault(actor, ts)
