@@ -2,14 +2,20 @@
 """Helpers the benchmark scripts share (tests/benchmarks/lib.sh calls them).
 
   benchlib.py metrics URL                  /metrics as "series value" lines, comments dropped
-  benchlib.py idle URL WANT                exit 0 when the operator is idle: every queue empty,
+  benchlib.py idle URL WANT [waiting-ok]   exit 0 when the operator is idle: every queue empty,
                                            nothing in flight or waiting (but timed requeues of the
-                                           cluster queue), its Deployment informer holds >= WANT
+                                           cluster queue; with waiting-ok, of any queue), its
+                                           Deployment informer holds >= WANT
   benchlib.py delta BEFORE AFTER           the counters that moved between two metrics files
   benchlib.py audit LOG OFFSET             mutating requests after byte OFFSET of the audit log,
                                            as JSON: per user and user agent, per verb and
-                                           resource; Deployment writes per object; first and
-                                           last stage timestamps
+                                           resource (refused ones apart, by code); Deployment
+                                           writes per object; first and last stage timestamps
+  benchlib.py latency LOG OFFSET EDITOR ANSWERER
+                                           per Deployment, first write by EDITOR (an actor prefix,
+                                           "user (agent)") to the first Deployment write by
+                                           ANSWERER after it, on the audit log's stageTimestamps:
+                                           "edited E answered A p50_ms X p99_ms Y max_ms Z"
   benchlib.py cpu PID                      utime + stime of PID in seconds
   benchlib.py rss PID                      VmRSS of PID in bytes
   benchlib.py threads PID                  "TID CPU_SECONDS" per thread
@@ -49,7 +55,7 @@ def load_metrics(path):
     return out
 
 
-def idle(url, want):
+def idle(url, want, waiting_ok=False):
     m = metrics(url)
     if m.get('tracing_operator_informer_objects{resource="deployments"}', -1) < want:
         return False
@@ -59,15 +65,15 @@ def idle(url, want):
         if series.startswith("tracing_operator_workqueue_depth{") and value != 0:
             return False
         # The cluster queue keeps a timed requeue (the Jaeger/Dapr passes' next look).
-        if (series.startswith("tracing_operator_workqueue_waiting{")
+        if (series.startswith("tracing_operator_workqueue_waiting{") and not waiting_ok
                 and 'queue="cluster"' not in series and value != 0):
             return False
     return True
 
 
-def audit(path, offset):
-    """Mutating requests after `offset`. A rotated log (the API server keeps one backup) is read
-    from the backup's remainder first."""
+def audit_lines(path, offset):
+    """The audit log's lines after byte `offset`. A rotated log (the API server keeps one backup)
+    is read from the backup's remainder first."""
     lines = []
     size = os.path.getsize(path)
     if size < offset:
@@ -81,6 +87,12 @@ def audit(path, offset):
     with open(path, "rb") as f:
         f.seek(offset)
         lines += f.read().splitlines()
+    return lines
+
+
+def audit(path, offset):
+    """Mutating requests after `offset`."""
+    lines = audit_lines(path, offset)
     by_actor = defaultdict(Counter)
     per_deployment = defaultdict(Counter)
     first, last = {}, {}
@@ -97,9 +109,12 @@ def audit(path, offset):
         ref = e.get("objectRef", {})
         res = ref.get("resource", "?") + ("/" + ref["subresource"] if ref.get("subresource") else "")
         actor = f"{user} ({agent})"
-        by_actor[actor][f"{verb} {res}"] += 1
+        # A refused request (409, 422, …) is counted apart, and not as a write to its object.
+        code = e.get("responseStatus", {}).get("code", 0)
+        failed = code >= 300
+        by_actor[actor][f"{verb} {res}" + (f" (refused {code})" if failed else "")] += 1
         ts = e.get("stageTimestamp")
-        if res == "deployments" and verb in ("update", "patch"):
+        if res == "deployments" and verb in ("update", "patch") and not failed:
             per_deployment[actor][ref.get("namespace", "") + "/" + ref.get("name", "")] += 1
             if ts:
                 first.setdefault(actor, ts)
@@ -117,6 +132,41 @@ def audit(path, offset):
             "last_deployment_write": last.get(actor),
         }
     return out
+
+
+def actor_of(e):
+    return f'{e.get("user", {}).get("username", "?")} ({e.get("userAgent", "?").split("/")[0]})'
+
+
+def latency(path, offset, editor, answerer):
+    """Per Deployment, from the first write (create, update, patch) by an actor whose name starts
+    with `editor` to the first Deployment write by `answerer` after it, on the API server's
+    clock (stageTimestamp of ResponseComplete: when each was committed and answered)."""
+    edited, answered = {}, {}
+    for raw in audit_lines(path, offset):
+        try:
+            e = json.loads(raw)
+        except ValueError:
+            continue
+        ref = e.get("objectRef", {})
+        if (ref.get("resource") != "deployments" or ref.get("subresource")
+                or e.get("verb") not in ("create", "update", "patch")
+                or e.get("responseStatus", {}).get("code", 0) >= 300):
+            continue
+        key = ref.get("namespace", "") + "/" + ref.get("name", "")
+        actor = actor_of(e)
+        t = ts_seconds(e["stageTimestamp"])
+        if actor.startswith(editor):
+            edited.setdefault(key, t)
+        elif actor.startswith(answerer) and key in edited and key not in answered:
+            answered[key] = t
+    ds = sorted((answered[k] - edited[k]) * 1000 for k in answered)
+
+    def rank(p):
+        return ds[max(0, -(-len(ds) * p // 100) - 1)] if ds else float("nan")
+
+    return {"edited": len(edited), "answered": len(ds), "p50_ms": round(rank(50), 1),
+            "p99_ms": round(rank(99), 1), "max_ms": round(ds[-1], 1) if ds else float("nan")}
 
 
 def ts_seconds(ts):
@@ -159,7 +209,7 @@ def main(argv):
             print(series, repr(value))
     elif cmd == "idle":
         try:
-            ok = idle(argv[2], float(argv[3]))
+            ok = idle(argv[2], float(argv[3]), argv[4:] == ["waiting-ok"])
         except OSError:
             ok = False
         sys.exit(0 if ok else 1)
@@ -171,6 +221,9 @@ def main(argv):
                 print(series, round(d, 6))
     elif cmd == "audit":
         print(json.dumps(audit(argv[2], int(argv[3])), indent=1))
+    elif cmd == "latency":
+        r = latency(argv[2], int(argv[3]), argv[4], argv[5])
+        print(" ".join(f"{k} {v}" for k, v in r.items()))
     elif cmd == "cpu":
         print(f"{cpu(argv[2]):.2f}")
     elif cmd == "threads":

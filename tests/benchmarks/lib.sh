@@ -7,6 +7,9 @@
 #   purged before and after, WITHOUT kube-controller-manager: no Deployment status updates, no
 #   ReplicaSets or Pods add load or watch events, so what is measured is the operator's work.
 #   The policies set no rollout.maxConcurrent, so nothing waits for rollouts that never finish.
+#   A script that paces rollouts sets BENCH_KCM=1 before sourcing this file: its control plane
+#   then runs kube-controller-manager, and its Deployments ask for 0 replicas, so their rollouts
+#   complete with no kubelet.
 # - shared (TRACING_BENCH_SHARED_CP=1; the CI smoke under scripts/test): the control plane
 #   scripts/test started (KUBECONFIG, TRACING_CP_DIR), in fresh namespaces with a fresh root
 #   namespace, all deleted afterwards. It has kube-controller-manager, so Deployments roll (their
@@ -32,6 +35,7 @@ REF=${TRACING_BENCH_REFERENCE:-}
 if [[ -z $REF ]]; then REF=$("$BENCH/reference/build" | tail -n 1); fi
 
 SHARED=${TRACING_BENCH_SHARED_CP:-0}
+KCM=${BENCH_KCM:-0}  # whether kube-controller-manager rolls the Deployments
 RUN=$NAME-$$
 LOGS=${BUILD_DIR:-$ROOT/build}/bench-logs/$NAME
 rm -rf "$LOGS"
@@ -41,13 +45,13 @@ if [[ $SHARED == 1 ]]; then
     die "TRACING_BENCH_SHARED_CP=1 needs the KUBECONFIG and TRACING_CP_DIR of a running control plane (scripts/test exports them)"
   PREFIX=b$$-
   ROOT_NS=${PREFIX}root
-  REPLICAS=0
+  KCM=1
 else
   export TRACING_CP_DIR=${TRACING_BENCH_CP_DIR:-$ROOT/build/bench-controlplane}
   PREFIX=bench-
   ROOT_NS=tracing-system
-  REPLICAS=2
 fi
+REPLICAS=$([[ $KCM == 1 ]] && echo 0 || echo 2)
 AUDIT=$TRACING_CP_DIR/audit.log
 OP_KUBECONFIG=$TRACING_CP_DIR/pki/operator.kubeconfig
 NAMESPACES=()  # the run's namespaces, for cleanup
@@ -82,15 +86,17 @@ op_stop() {
   OP_PID=""
 }
 
-# op_wait_idle WANT [TIMEOUT]: until the operator holds at least WANT Deployments and has nothing
-# queued, waiting or in flight, three times in a row 0.5 s apart (its own writes come back as
-# watch events).
-# In shared mode kube-controller-manager rolls the Deployments the operator changed, and the
-# policy's status follows their rollouts: idle also means it has caught up with them.
+# op_wait_idle WANT [TIMEOUT] [waiting-ok]: until the operator holds at least WANT Deployments and
+# has nothing queued, waiting or in flight, three times in a row 0.5 s apart (its own writes come
+# back as watch events). With waiting-ok, keys waiting for a deadline (a debug bump's expiry) do
+# not count.
+# Where kube-controller-manager runs (shared mode, BENCH_KCM=1) it rolls the Deployments the
+# operator changed, and the policy's status follows their rollouts: idle also means it has caught
+# up with them.
 op_wait_idle() {
-  local want=$1 limit=${2:-1800} t0=$SECONDS streak=0
+  local want=$1 limit=${2:-1800} waiting=${3:-} t0=$SECONDS streak=0
   while ((streak < 3)); do
-    if "$BL" idle "$OP_URL" "$want" && rollouts_complete; then
+    if "$BL" idle "$OP_URL" "$want" $waiting && rollouts_complete; then
       streak=$((streak + 1))
     else
       streak=0
@@ -101,11 +107,11 @@ op_wait_idle() {
   done
 }
 
-# Whether kube-controller-manager has caught up with every Deployment of the run (always true in
-# own mode: nothing rolls them). The run's own Deployments ask for 0 replicas, so catching up
+# Whether kube-controller-manager has caught up with every Deployment of the run (always true
+# without it: nothing rolls them). The run's own Deployments ask for 0 replicas, so catching up
 # completes their rollout; the demo's, which ask for Pods no kubelet runs, stay rolling.
 rollouts_complete() {
-  [[ $SHARED == 1 ]] || return 0
+  [[ $KCM == 1 ]] || return 0
   k get deploy -A -l "tracing-bench=$RUN" -o jsonpath='{range .items[*]}{.metadata.generation} {.status.observedGeneration}{"\n"}{end}' |
     awk '$1 != $2 {bad = 1} END {exit bad}'
 }
@@ -117,6 +123,19 @@ metric() { awk -v s="$2" '$1 == s {v = $2} END {print v + 0}' "$1"; }
 writes_between() {  # writes_between BEFORE AFTER: the operator's API writes between two snapshots
   echo $(($(metric "$2" 'tracing_operator_api_requests_total{kind="write"}' | cut -d. -f1) - \
           $(metric "$1" 'tracing_operator_api_requests_total{kind="write"}' | cut -d. -f1)))
+}
+# events_between BEFORE AFTER: the operator's Events between two snapshots. They are written apart
+# from its other API requests (not in api_requests_total), on a budget of their own, so some may
+# still be queued when the operator is otherwise idle.
+events_between() {
+  local sent=0 w emitted
+  for w in create series; do
+    sent=$((sent + $(metric "$2" "tracing_operator_events_sent_total{write=\"$w\"}" | cut -d. -f1) - \
+                   $(metric "$1" "tracing_operator_events_sent_total{write=\"$w\"}" | cut -d. -f1)))
+  done
+  emitted=$(($(metric "$2" tracing_operator_events_emitted_total | cut -d. -f1) - \
+             $(metric "$1" tracing_operator_events_emitted_total | cut -d. -f1)))
+  echo "$sent Events written of $emitted emitted, $(metric "$2" tracing_operator_events_pending) still queued"
 }
 audit_offset() { stat -c %s "$AUDIT"; }
 # audit_since OFFSET: the audit summary (JSON) of every mutating request since OFFSET.
@@ -168,7 +187,7 @@ cp_up() {
     log "using the running control plane in $TRACING_CP_DIR (namespaces ${PREFIX}*)"
   else
     "$ROOT/scripts/controlplane" stop --purge
-    KUBECONFIG=$("$ROOT/scripts/controlplane" start | tail -n 1)
+    KUBECONFIG=$("$ROOT/scripts/controlplane" start $([[ $KCM == 1 ]] && echo --controller-manager) | tail -n 1)
     export KUBECONFIG
   fi
   trap cleanup EXIT

@@ -16,6 +16,19 @@
 //	reference await --selector L --env NAME=VALUE --count N [--timeout 30m]
 //	    watches the Deployments matching L; prints "synced" once its cache is, then, when N of
 //	    them carry NAME=VALUE in every container, "done UNIX_SECONDS" (nanosecond precision)
+//	reference edit --selector L --label KEY --suffix S --env NAME [--rate 100] [--count N]
+//	    [--in-flight 16] [--timeout 10m] [--out FILE]
+//	    someone else's edits, paced: for N of the Deployments matching L (all by default, in
+//	    namespace/name order), one merge PATCH each (field manager someone-else) setting the
+//	    metadata label KEY to "<name>-S", R a second; a watch on the same Deployments notes when
+//	    each edit is seen and when every container carries NAME=<name>-S (the operator's answer
+//	    when KEY names the service). Prints "key value" lines: the edits' own write latency, the
+//	    watch's delivery of them, and edit→answer latency (p50, p99, max, in ms; all on this
+//	    program's clock), counts; per edit, tab-separated timestamps into FILE
+//	reference await-strategies --namespace NS --name CM --param P --services N [--timeout 30m]
+//	    watches ConfigMap NS/CM (a Jaeger sampling strategies file, key strategies.json); prints
+//	    "synced", then "done UNIX_SECONDS" once it lists at least N service strategies and every
+//	    one of them has param P
 //
 // Every subcommand reads --kubeconfig (default $KUBECONFIG) and has no client-side rate limit.
 package main
@@ -50,7 +63,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: reference informer|patch|create|await [flags]")
+		fmt.Fprintln(os.Stderr, "usage: reference informer|patch|create|await|edit|await-strategies [flags]")
 		os.Exit(2)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
@@ -64,6 +77,10 @@ func main() {
 		err = runCreate(args)
 	case "await":
 		err = runAwait(args)
+	case "edit":
+		err = runEdit(args)
+	case "await-strategies":
+		err = runAwaitStrategies(args)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
