@@ -244,6 +244,21 @@ std::shared_ptr<const EffectiveConfig> WorkloadReconciler::shared(EffectiveConfi
   return made;
 }
 
+void WorkloadReconciler::expect_echo(const std::string& key, const std::string& written_from) {
+  std::lock_guard g(echo_mu_);
+  echo_[key] = written_from;
+}
+
+bool WorkloadReconciler::awaiting_echo(const std::string& key,
+                                       const std::string& resource_version) {
+  std::lock_guard g(echo_mu_);
+  auto it = echo_.find(key);
+  if (it == echo_.end()) return false;
+  if (it->second == resource_version) return true;
+  echo_.erase(it);  // the store has moved past the version written from
+  return false;
+}
+
 void WorkloadReconciler::status_changed(const std::string& key, const std::string& from,
                                         const std::string& to) {
   std::unique_lock g(facts_mu_);
@@ -254,8 +269,12 @@ void WorkloadReconciler::status_changed(const std::string& key, const std::strin
 }
 
 void WorkloadReconciler::forget(const std::string& key) const {
-  std::unique_lock g(facts_mu_);
-  facts_.erase(key);
+  {
+    std::unique_lock g(facts_mu_);
+    facts_.erase(key);
+  }
+  std::lock_guard g(echo_mu_);
+  echo_.erase(key);
 }
 
 kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
@@ -266,6 +285,11 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     return Action::await_change();
   }
   if (obj->deleting) return Action::await_change();
+  if (awaiting_echo(key, obj->resource_version)) {
+    // The operator changed this Deployment from the version the store still shows: deciding
+    // on it again would repeat that write. The watch event of the change wakes it.
+    return Action::await_change();
+  }
   // Already as it should be (its own write coming back, a resync): decided once, no write.
   // Or waiting for a rollout budget (woken when a rollout ends): asked before deciding anew.
   if (auto f = facts(obj); f->config && !f->opted_out && f->config->unusable.empty()) {
@@ -310,6 +334,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       return generation.error();
     }
     if (rolls) reverts_.started(key, *generation);
+    if (*generation > 0) expect_echo(key, obj->resource_version);
     ctx_.events.emit(obj->reference(), "Normal", "TracingReverted", "Revert",
                      d.opted_out ? "opted out: OTEL_* settings removed, original env restored"
                                  : "no TracingPolicy selects this workload any more: original "
@@ -356,6 +381,9 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
                                 {naming::kFieldManager, true, ""});
     if (!applied) return applied.error();
+  }
+  if ((*applied)["metadata"].value("resourceVersion", "") != obj->resource_version) {
+    expect_echo(key, obj->resource_version);
   }
   std::string note = "OTEL_* settings applied: sampler " + c.effective_sampler() + ", ratio " +
                      c.effective_ratio() + " (" + c.ratio_source() + "), policy " + c.governing;

@@ -100,6 +100,11 @@ class WorkloadReconciler {
 
  private:
   void note_wait(const std::string& key, const std::string& why, bool held);
+  // A write changed the Deployment from `written_from`: until the store shows a newer version,
+  // reconciles of `key` are skipped (a wake-up before the write's own watch event would decide on
+  // the old version and write again; controller-runtime's "expectations").
+  void expect_echo(const std::string& key, const std::string& written_from);
+  bool awaiting_echo(const std::string& key, const std::string& resource_version);
   void clear_wait(const std::string& key);
   // The budget the revert of `w` belongs to.
   RevertPacer::Budget revert_budget(const Workload& w) const;
@@ -151,6 +156,8 @@ class WorkloadReconciler {
   mutable std::atomic<uint64_t> decisions_{0};
   mutable std::shared_mutex facts_mu_;
   mutable std::unordered_map<std::string, CachedFacts> facts_;
+  mutable std::mutex echo_mu_;
+  mutable std::unordered_map<std::string, std::string> echo_;  // key → version written from
   mutable std::mutex waits_mu_;
   std::map<std::string, std::pair<std::string, bool>> waits_;  // key → (why, held)
 };
