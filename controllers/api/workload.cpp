@@ -288,6 +288,19 @@ const std::string* DeploymentRecord::annotation(std::string_view key) const {
   return nullptr;
 }
 
+bool DeploymentRecord::same_but_env(const DeploymentRecord& o) const {
+  auto same_containers = [](const std::vector<Box>& a, const std::vector<Box>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const Box& x, const Box& y) { return *x.name == *y.name; });
+  };
+  return ns == o.ns && name == o.name && replicas == o.replicas && deleting == o.deleting &&
+         uid == o.uid && labels_ == o.labels_ && annotations_ == o.annotations_ &&
+         template_labels_ == o.template_labels_ &&
+         template_annotations_ == o.template_annotations_ &&
+         same_containers(containers_, o.containers_) && owners_ == o.owners_ &&
+         untrusted_ == o.untrusted_;
+}
+
 bool DeploymentRecord::same_but_status(const DeploymentRecord& o) const {
   return ns == o.ns && name == o.name && generation == o.generation && replicas == o.replicas &&
          deleting == o.deleting && uid == o.uid && labels_ == o.labels_ &&

@@ -103,6 +103,11 @@ class DeploymentRecord {
   const std::string* annotation(std::string_view key) const;
   // Equal in everything but resourceVersion and status: a status-only update.
   bool same_but_status(const DeploymentRecord& o) const;
+  // Equal in everything but resourceVersion, generation, status and the containers' env: what
+  // the operator's own env writes change. Which Jaeger and Dapr Configuration a workload needs
+  // is decided from the rest (labels, annotations, ownership), so such an update needs neither
+  // pass.
+  bool same_but_env(const DeploymentRecord& o) const;
 
  private:
   friend DeploymentRecord record_deployment(const json& deployment);

@@ -123,6 +123,12 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
     workload_queue_.add(d->key());
     enqueue_policies_for_namespace(d->ns);
   };
+  // An env change (the operator's own writes during a cluster-wide change) cannot change which
+  // Jaeger or Dapr Configuration any workload needs: no O(N) Jaeger/Dapr pass for it.
+  auto on_env_change = [this](const RecordPtr& d) {
+    workload_queue_.add(d->key());
+    enqueue_policies_for_namespace(d->ns);
+  };
   auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_cluster(); };
   for (runtime::Informer* inf : {&config_maps_, &services_, &managed_deployments_}) {
     inf->add_handlers(
@@ -130,22 +136,23 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
          on_managed});
   }
-  deployments_.add_handlers({on_deployment,
-                             [this, on_deployment](const RecordPtr& old_d, const RecordPtr& d) {
-                               if (!old_d->same_but_status(*d)) return on_deployment(d);
-                               // A rollout moved, or something no decision reads changed: the
-                               // counts of the policies that can reach it, and, when it ended or
-                               // failed, the changes waiting for a rollout budget.
-                               workload_reconciler_.status_changed(
-                                   d->key(), old_d->resource_version, d->resource_version);
-                               enqueue_policies_for_namespace(d->ns);
-                               if (rollout_state(*old_d) != rollout_state(*d)) {
-                                 workload_reconciler_.invalidate_budgets();
-                                 for (const auto& key : workload_reconciler_.waiting_keys())
-                                   workload_queue_.add(key);
-                               }
-                             },
-                             on_deployment});
+  deployments_.add_handlers(
+      {on_deployment,
+       [this, on_deployment, on_env_change](const RecordPtr& old_d, const RecordPtr& d) {
+         if (!old_d->same_but_env(*d)) return on_deployment(d);
+         if (!old_d->same_but_status(*d)) return on_env_change(d);
+         // A rollout moved, or something no decision reads changed: the
+         // counts of the policies that can reach it, and, when it ended or
+         // failed, the changes waiting for a rollout budget.
+         workload_reconciler_.status_changed(d->key(), old_d->resource_version,
+                                             d->resource_version);
+         enqueue_policies_for_namespace(d->ns);
+         if (rollout_state(*old_d) != rollout_state(*d)) {
+           workload_reconciler_.invalidate_budgets();
+           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
+         }
+       },
+       on_deployment});
   auto namespace_came_or_went = [this](const runtime::ObjectPtr&) {
     ++ctx_.namespace_labels_version;
   };

@@ -269,6 +269,30 @@ TEST(DeploymentRecord, AStatusOnlyUpdateIsOneWhereNothingReadChanged) {
   }
 }
 
+TEST(DeploymentRecord, AnEnvChangeIsToldApartFromWhatTheJaegerAndDaprPassesRead) {
+  const DeploymentRecord before = record_deployment(full_deployment());
+  json d = full_deployment();
+  d["metadata"]["resourceVersion"] = "48214";
+  d["metadata"]["generation"] = 5;
+  d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = "renamed";  // OTEL_*
+  DeploymentRecord env_only = record_deployment(d);
+  EXPECT_TRUE(before.same_but_env(env_only));
+  EXPECT_FALSE(before.same_but_status(env_only));
+
+  for (auto change : std::vector<std::function<void(json&)>>{
+           [](json& x) { x["metadata"]["labels"]["team"] = "a"; },
+           [](json& x) { x["spec"]["template"]["metadata"]["labels"]["tier"] = "b"; },
+           [](json& x) {
+             x["spec"]["template"]["metadata"]["annotations"]["dapr.io/config"] = "c";
+           },
+           [](json& x) { x["metadata"]["managedFields"][0]["manager"] = "someone"; },
+           [](json& x) { x["spec"]["template"]["spec"]["containers"][1]["name"] = "sidecar"; }}) {
+    json changed = full_deployment();
+    change(changed);
+    EXPECT_FALSE(before.same_but_env(record_deployment(changed))) << changed.dump();
+  }
+}
+
 TEST(DeploymentRecord, JudgesAFailedRolloutFromItsProgressingCondition) {
   json d = full_deployment();
   d["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded";
