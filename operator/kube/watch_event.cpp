@@ -5,7 +5,8 @@ namespace tracing::kube {
 DecodedWatchLine decode_watch_line(std::string_view line) {
   using json = nlohmann::json;
   auto ev = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
+  if (!ev.is_object() || !ev.contains("type") || !ev["type"].is_string() ||
+      !ev.contains("object")) {
     return ApiError{200,
                     "InvalidResponse",
                     "malformed watch event: " + std::string(line.substr(0, 200)),
@@ -23,7 +24,13 @@ DecodedWatchLine decode_watch_line(std::string_view line) {
   } else if (type == "BOOKMARK") {
     event.type = EventType::kBookmark;
   } else if (type == "ERROR") {
-    return ApiError::from_response(event.object.value("code", 500), event.object.dump());
+    // The Status's code (from_response reads it again), or 500 when the object is no Status.
+    int code = 500;
+    if (event.object.is_object()) {
+      auto it = event.object.find("code");
+      if (it != event.object.end() && it->is_number_integer()) code = it->get<int>();
+    }
+    return ApiError::from_response(code, event.object.dump());
   } else {
     return UnknownWatchEvent{type};
   }

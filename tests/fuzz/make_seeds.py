@@ -152,7 +152,7 @@ events.append({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
 for i in range(0, len(events), 4):
     stream = "".join(compact(e) + "\n" for e in events[i:i + 4])
     add("watch_stream_fuzz", b"\x00" + stream.encode())
-    add("watch_stream_fuzz", b"\x03\x07\x1f\x02" + stream.replace("\n", "\r\n", 1).encode())
+    add("watch_stream_fuzz", b"\x03\x06\x1e\x01" + stream.replace("\n", "\r\n", 1).encode())
 
 shutil.rmtree(OUT, ignore_errors=True)
 for target, files in seeds.items():

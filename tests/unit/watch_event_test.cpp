@@ -41,6 +41,21 @@ TEST(DecodeWatchLine, AnErrorEventWithoutACodeIsA500) {
   EXPECT_EQ(std::get<ApiError>(decoded).code, 500);
 }
 
+// Found by fuzzing: an ERROR event whose object is no Status (or whose Status has fields of the
+// wrong type) threw from nlohmann::json::value instead of ending the watch.
+TEST(DecodeWatchLine, AnErrorEventWhoseObjectIsNoStatusIsA500) {
+  for (const std::string line :
+       {R"({"type":"ERROR","object":0})", R"({"type":"ERROR","object":{"code":"410"}})",
+        R"({"type":"ERROR","object":[1]})",
+        R"({"type":"ERROR","object":{"kind":"Status","reason":1,"message":{},"details":)"
+        R"({"causes":[1,{"field":2}]}}})"}) {
+    auto decoded = decode_watch_line(line);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(decoded)) << line;
+    EXPECT_EQ(std::get<ApiError>(decoded).code, 500) << line;
+    EXPECT_EQ(std::get<ApiError>(decoded).reason, "InternalError") << line;
+  }
+}
+
 TEST(DecodeWatchLine, AnUnknownTypeIsSkippedWithItsName) {
   auto decoded = decode_watch_line(R"({"type":"SYNC","object":{}})");
   ASSERT_TRUE(std::holds_alternative<UnknownWatchEvent>(decoded));
@@ -49,7 +64,9 @@ TEST(DecodeWatchLine, AnUnknownTypeIsSkippedWithItsName) {
 
 TEST(DecodeWatchLine, ALineThatIsNoWatchEventIsAnInvalidResponse) {
   for (const std::string line :
-       {"not json", "[1,2]", R"({"type":"ADDED"})", R"({"object":{}})", R"({"type":"ADDED",)"}) {
+       {"not json", "[1,2]", R"({"type":"ADDED"})", R"({"object":{}})", R"({"type":"ADDED",)",
+        // Found by watch_stream_fuzz's harness: a type that is not a string threw type_error.
+        R"({"type":1,"object":{}})", R"({"type":null,"object":{}})"}) {
     auto decoded = decode_watch_line(line);
     ASSERT_TRUE(std::holds_alternative<ApiError>(decoded)) << line;
     EXPECT_EQ(std::get<ApiError>(decoded).code, 200) << line;
