@@ -123,6 +123,9 @@ std::string record_problem(const json& record) {
   for (const auto& [k, v] : entry->items()) {
     if (k != "name" && k != "value" && k != "valueFrom") return "entry has unknown field " + k;
   }
+  if (auto name = entry->find("name"); name != entry->end() && !name->is_string()) {
+    return "entry name is not a string";
+  }
   auto value = entry->find("value");
   auto from = entry->find("valueFrom");
   if ((value == entry->end()) == (from == entry->end())) {

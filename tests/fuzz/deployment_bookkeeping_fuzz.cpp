@@ -53,13 +53,36 @@ void read_workload(const json& deployment) {
   }
 }
 
+// As a full object, and as the informer's projection of it.
+void read_all(const json& deployment) {
+  read_workload(deployment);
+  read_workload(project_deployment(json(deployment)));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto deployment = tracing::fuzz::parse_json(data, size);
   if (!deployment || !tracing::fuzz::matches(*deployment, deployment_schema())) return 0;
-  read_workload(*deployment);
-  json projected = project_deployment(json(*deployment));
-  read_workload(projected);
+  read_all(*deployment);
+  // The same object with one field of another type, where the schema allows it.
+  const size_t hash = tracing::fuzz::input_hash(data, size);
+  auto variant = tracing::fuzz::type_variant(*deployment, hash);
+  if (variant && tracing::fuzz::matches(*variant, deployment_schema())) read_all(*variant);
+  // And the JSON records of the bookkeeping annotations, one field of another type.
+  if (deployment->contains("metadata") && (*deployment)["metadata"].contains("annotations")) {
+    for (const char* key :
+         {tracing::naming::kOverriddenAnnotation, tracing::naming::kOriginalOrderAnnotation}) {
+      const json& annotations = (*deployment)["metadata"]["annotations"];
+      auto it = annotations.find(key);
+      if (it == annotations.end()) continue;
+      auto record = json::parse(it->get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      if (auto r = tracing::fuzz::type_variant(record, hash)) {
+        json copy = *deployment;
+        copy["metadata"]["annotations"][key] = r->dump();
+        read_all(copy);
+      }
+    }
+  }
   return 0;
 }

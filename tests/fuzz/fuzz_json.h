@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
@@ -57,6 +58,53 @@ inline nlohmann::json object_meta_schema() {
     "managedFields": [{"manager": "string", "operation": "string", "apiVersion": "string",
                        "time": "string", "fieldsType": "string", "fieldsV1": "object",
                        "subresource": "string"}]})");
+}
+
+// Type confusion, which byte mutations of JSON text seldom reach: calls `fn` with copies of
+// `value` in which one member (of an object or array at most `depth` levels down, at most `limit`
+// members in all, in document order) holds a value of another JSON type: null, 1, "x", [], {}.
+template <typename Fn>
+void for_each_type_variant(const nlohmann::json& value, int depth, int limit, Fn&& fn) {
+  static const nlohmann::json kOthers[] = {nullptr, 1, "x", nlohmann::json::array(),
+                                           nlohmann::json::object()};
+  nlohmann::json copy = value;
+  int left = limit;
+  // Walks `node` (inside `copy`), swapping each member in turn and restoring it.
+  auto walk = [&](auto& self, nlohmann::json& node, int level) -> void {
+    if (!node.is_structured() || level > depth) return;
+    for (auto& member : node) {
+      if (left-- <= 0) return;
+      nlohmann::json saved = std::move(member);
+      for (const auto& other : kOthers) {
+        if (other.type() == saved.type()) continue;
+        member = other;
+        fn(static_cast<const nlohmann::json&>(copy));
+      }
+      member = std::move(saved);
+      self(self, member, level + 1);
+    }
+  };
+  walk(walk, copy, 0);
+}
+
+// One of for_each_type_variant's copies (depth 8, every member), chosen by `pick` — a hash of
+// the input, so that each input the fuzzer tries explores another one; nullopt for a scalar.
+inline std::optional<nlohmann::json> type_variant(const nlohmann::json& value, size_t pick) {
+  constexpr int kDepth = 8, kLimit = 1 << 20;
+  size_t count = 0;
+  for_each_type_variant(value, kDepth, kLimit, [&](const nlohmann::json&) { ++count; });
+  if (count == 0) return std::nullopt;
+  std::optional<nlohmann::json> chosen;
+  size_t at = 0;
+  for_each_type_variant(value, kDepth, kLimit, [&](const nlohmann::json& v) {
+    if (at++ == pick % count) chosen = v;
+  });
+  return chosen;
+}
+
+// Hash of the input, for type_variant().
+inline size_t input_hash(const uint8_t* data, size_t size) {
+  return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(data), size));
 }
 
 // A broken invariant: abort, so libFuzzer records the input.

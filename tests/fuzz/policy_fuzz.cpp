@@ -35,20 +35,26 @@ const Policy& previous() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto object = tracing::fuzz::parse_json(data, size);
-  if (!object || !tracing::fuzz::matches(*object, policy_schema())) return 0;
-
-  const auto parsed = parse_policy(*object);
+void check(const nlohmann::json& object) {
+  const auto parsed = parse_policy(object);
   FUZZ_CHECK(parsed.policy.has_value() != !parsed.error.empty());
 
   std::string error;
-  const auto alone = policy_in_force(*object, nullptr, &error);
-  const auto after = policy_in_force(*object, &previous(), &error);
+  const auto alone = policy_in_force(object, nullptr, &error);
+  const auto after = policy_in_force(object, &previous(), &error);
   FUZZ_CHECK(alone.has_value() == after.has_value());
   if (parsed.policy) {
     FUZZ_CHECK(alone && alone->spec_known && alone->spec_error.empty());
     FUZZ_CHECK(after && after->spec_known && after->spec_error.empty());
   }
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto object = tracing::fuzz::parse_json(data, size);
+  if (!object || !tracing::fuzz::matches(*object, policy_schema())) return 0;
+  check(*object);
+  // The same object with one field of another type, where the schema allows it.
+  auto variant = tracing::fuzz::type_variant(*object, tracing::fuzz::input_hash(data, size));
+  if (variant && tracing::fuzz::matches(*variant, policy_schema())) check(*variant);
   return 0;
 }

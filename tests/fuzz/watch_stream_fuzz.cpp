@@ -1,6 +1,7 @@
 // Watch framing: a byte stream cut into chunks anywhere (as the transport delivers it), framed
 // into lines by LineSplitter and each line decoded by decode_watch_line(), as Client::watch does.
-// Checks: nothing throws or crashes; the lines do not depend on where the chunks were cut.
+// Checks: nothing throws or crashes, also when a field of an event has another JSON type; the
+// lines do not depend on where the chunks were cut.
 //
 // Input: the first bytes choose the chunk sizes (see below), the rest is the stream.
 #include <string>
@@ -26,6 +27,15 @@ std::vector<std::string> split(const std::vector<std::string_view>& chunks, std:
   }
   rest = splitter.remainder();
   return lines;
+}
+
+void decode(const std::string& line) {
+  auto decoded = decode_watch_line(line);
+  if (auto* event = std::get_if<tracing::kube::WatchEvent>(&decoded)) {
+    (void)event->object.dump();
+  } else if (auto* error = std::get_if<tracing::kube::ApiError>(&decoded)) {
+    (void)error->to_string();
+  }
 }
 
 }  // namespace
@@ -57,11 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (const std::string& line : whole) {
     FUZZ_CHECK(!line.empty() && line.find('\n') == std::string::npos);
-    auto decoded = decode_watch_line(line);
-    if (auto* event = std::get_if<tracing::kube::WatchEvent>(&decoded)) {
-      (void)event->object.dump();
-    } else if (auto* error = std::get_if<tracing::kube::ApiError>(&decoded)) {
-      (void)error->to_string();
+    decode(line);
+    // The same event with one field of another type (a server or proxy that sends garbage).
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (auto variant = tracing::fuzz::type_variant(j, tracing::fuzz::input_hash(data, size))) {
+      decode(variant->dump());
     }
   }
   return 0;
