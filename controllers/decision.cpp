@@ -123,6 +123,9 @@ std::string record_problem(const json& record) {
   for (const auto& [k, v] : entry->items()) {
     if (k != "name" && k != "value" && k != "valueFrom") return "entry has unknown field " + k;
   }
+  if (auto name = entry->find("name"); name != entry->end() && !name->is_string()) {
+    return "entry name is not a string";
+  }
   auto value = entry->find("value");
   auto from = entry->find("valueFrom");
   if ((value == entry->end()) == (from == entry->end())) {
@@ -461,7 +464,10 @@ json trusted_overrides(const Workload& w, std::vector<std::string>* refused) {
     return json::object();
   }
   json out = json::object();
-  for (const auto& [container, vars] : recorded.items()) {
+  for (const auto& item : recorded.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (P1091).
+    const std::string& container = item.key();
+    const json& vars = item.value();
     const bool exists = std::any_of(w.containers.begin(), w.containers.end(),
                                     [&](const Container& c) { return c.name == container; });
     if (!exists || !vars.is_object()) {

@@ -237,34 +237,16 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   LineSplitter splitter;
   std::optional<ApiError> in_stream_error;
   auto on_line = [&](std::string_view line) {
-    auto ev = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!ev.is_object() || !ev.contains("type") || !ev.contains("object")) {
-      in_stream_error = ApiError{200,
-                                 "InvalidResponse",
-                                 "malformed watch event: " + std::string(line.substr(0, 200)),
-                                 {},
-                                 std::nullopt};
+    DecodedWatchLine decoded = decode_watch_line(line);
+    if (auto* error = std::get_if<ApiError>(&decoded)) {
+      in_stream_error = std::move(*error);
       return false;
     }
-    const std::string type = ev["type"].get<std::string>();
-    WatchEvent event{EventType::kAdded, std::move(ev["object"])};
-    if (type == "ADDED") {
-      event.type = EventType::kAdded;
-    } else if (type == "MODIFIED") {
-      event.type = EventType::kModified;
-    } else if (type == "DELETED") {
-      event.type = EventType::kDeleted;
-    } else if (type == "BOOKMARK") {
-      event.type = EventType::kBookmark;
-    } else if (type == "ERROR") {
-      in_stream_error =
-          ApiError::from_response(event.object.value("code", 500), event.object.dump());
-      return false;
-    } else {
-      spdlog::warn("watch {}: ignoring event of unknown type {}", r.plural, type);
+    if (auto* unknown = std::get_if<UnknownWatchEvent>(&decoded)) {
+      spdlog::warn("watch {}: ignoring event of unknown type {}", r.plural, unknown->type);
       return true;
     }
-    return on_event(std::move(event));
+    return on_event(std::get<WatchEvent>(std::move(decoded)));
   };
 
   req.cancel = &shutdown_;

@@ -25,6 +25,7 @@
 #include "operator/kube/http.h"
 #include "operator/kube/rate_limiter.h"
 #include "operator/kube/resource.h"
+#include "operator/kube/watch_event.h"
 
 namespace tracing::kube {
 
@@ -74,13 +75,6 @@ struct WatchOptions {
   std::string field_selector;
   int timeout_seconds = 290;  // below 295, see kubernetes#6513
   bool allow_bookmarks = true;
-};
-
-enum class EventType { kAdded, kModified, kDeleted, kBookmark };
-
-struct WatchEvent {
-  EventType type;
-  json object;
 };
 
 struct ApplyOptions {

@@ -3,22 +3,34 @@
 #include <sstream>
 
 namespace tracing::kube {
+namespace {
+
+// The string at obj[key]; "" when `obj` is no object or the field is absent or not a string (a
+// body that only looks like a Status must not throw).
+std::string string_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
 
 ApiError ApiError::from_response(int http_code, const std::string& body) {
   ApiError e;
   e.code = http_code;
   auto status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (status.is_object() && status.value("kind", "") == "Status") {
-    e.reason = status.value("reason", "");
-    e.message = status.value("message", "");
+  if (string_field(status, "kind") == "Status") {
+    e.reason = string_field(status, "reason");
+    e.message = string_field(status, "message");
     if (auto it = status.find("code"); it != status.end() && it->is_number_integer()) {
       e.code = it->get<int>();
     }
     if (auto d = status.find("details"); d != status.end() && d->is_object()) {
       if (auto c = d->find("causes"); c != d->end() && c->is_array()) {
         for (const auto& cause : *c) {
-          e.causes.push_back(StatusCause{cause.value("reason", ""), cause.value("message", ""),
-                                         cause.value("field", "")});
+          e.causes.push_back(StatusCause{string_field(cause, "reason"),
+                                         string_field(cause, "message"),
+                                         string_field(cause, "field")});
         }
       }
       if (auto r = d->find("retryAfterSeconds"); r != d->end() && r->is_number_integer()) {

@@ -1118,5 +1118,17 @@ TEST(TrustedOverrides, RefusesARecordThatIsNoJsonObject) {
                                               "is not a JSON object"});
 }
 
+// Found by deployment_bookkeeping_fuzz: an entry whose name is no string threw a type_error
+// out of trusted_overrides (and so out of a revert that replays the record).
+TEST(TrustedOverrides, RefusesAnEntryWhoseNameIsNoString) {
+  Workload w = task_api();
+  w.annotations[naming::kOverriddenAnnotation] =
+      R"({"api":{"OTEL_SERVICE_NAME":{"entry":{"name":1,"value":"legacy"},"manager":"kubectl"}}})";
+  std::vector<std::string> refused;
+  EXPECT_EQ(trusted_overrides(w, &refused), json::object());
+  EXPECT_EQ(refused, std::vector<std::string>{"shop/task-api: container api variable "
+                                              "OTEL_SERVICE_NAME: entry name is not a string"});
+}
+
 }  // namespace
 }  // namespace tracing::controllers

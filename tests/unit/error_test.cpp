@@ -73,5 +73,21 @@ TEST(ApiError, InvalidConfigIsTerminalAndNotANetworkError) {
   EXPECT_FALSE(e.retryable());
   EXPECT_EQ(e.to_string(), "InvalidConfig: kubeconfig /x: server is missing");
 }
+// Found by fuzzing the watch stream: a body shaped like a Status with fields of other types
+// threw from nlohmann::json::value; it now reads as a Status without those fields.
+TEST(ApiError, AStatusWithFieldsOfTheWrongTypeKeepsOnlyWhatItCanRead) {
+  ApiError e = ApiError::from_response(
+      409,
+      R"({"kind":"Status","reason":7,"message":["m"],"code":"409",)"
+      R"("details":{"causes":[3,{"reason":"FieldManagerConflict","message":null,"field":1}]}})");
+  EXPECT_EQ(e.code, 409);
+  EXPECT_EQ(e.reason, "Conflict");
+  EXPECT_EQ(e.message, "");
+  ASSERT_EQ(e.causes.size(), 2u);
+  EXPECT_EQ(e.causes[1].reason, "FieldManagerConflict");
+  EXPECT_EQ(e.causes[1].message, "");
+  EXPECT_EQ(e.causes[1].field, "");
+}
+
 }  // namespace
 }  // namespace tracing::kube

@@ -1,0 +1,88 @@
+// The bookkeeping the operator reads back from Deployments: the input is a Deployment as JSON,
+// read as the informer does (project_deployment) and as a full object, then everything that
+// acts on its bookkeeping annotations (policies, overridden-env, original-env-order) and
+// managedFields: workload_from_deployment, trusted_overrides, restore_patches, reorder_patch,
+// rollout_state. Checks: nothing throws or crashes.
+//
+// Inputs are held to what the API server guarantees of an apps/v1 Deployment (every field the
+// operator reads has its schema's type: kDeploymentSchema); within that, anything goes — the
+// bookkeeping annotations are free text anyone who can edit the Deployment can write, and
+// managedFields entries are whatever other managers' writes left.
+#include "controllers/api/workload.h"
+#include "controllers/apply_intent.h"
+#include "controllers/decision.h"
+#include "controllers/naming.h"
+#include "tests/fuzz/fuzz_json.h"
+
+namespace {
+
+using namespace tracing::controllers;
+
+const json& deployment_schema() {
+  static const json schema = [] {
+    json s = json::parse(R"({
+      "apiVersion": "string", "kind": "string",
+      "spec": {
+        "replicas": "integer", "progressDeadlineSeconds": "integer", "paused": "boolean",
+        "template": {
+          "metadata": {"labels": {"*": "string"}, "annotations": {"*": "string"}},
+          "spec": {"containers": [{"name": "string", "image": "string", "env": [
+            {"name": "string", "value": "string", "valueFrom": "object"}]}]}}},
+      "status": {
+        "observedGeneration": "integer", "replicas": "integer", "updatedReplicas": "integer",
+        "readyReplicas": "integer", "availableReplicas": "integer",
+        "unavailableReplicas": "integer",
+        "conditions": [{"type": "string", "status": "string", "reason": "string",
+                        "message": "string"}]}})");
+    s["metadata"] = tracing::fuzz::object_meta_schema();
+    return s;
+  }();
+  return schema;
+}
+
+void read_workload(const json& deployment) {
+  const Workload w = workload_from_deployment(deployment);
+  std::vector<std::string> refused;
+  (void)trusted_overrides(w, &refused).dump();
+  for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();
+  (void)touched_by_operator(w);
+  (void)rollout_state(deployment);
+  if (auto it = w.annotations.find(tracing::naming::kOriginalOrderAnnotation);
+      it != w.annotations.end()) {
+    if (auto patch = reorder_patch(deployment, it->second)) (void)patch->dump();
+  }
+}
+
+// As a full object, and as the informer's projection of it.
+void read_all(const json& deployment) {
+  read_workload(deployment);
+  read_workload(project_deployment(json(deployment)));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto deployment = tracing::fuzz::parse_json(data, size);
+  if (!deployment || !tracing::fuzz::matches(*deployment, deployment_schema())) return 0;
+  read_all(*deployment);
+  // The same object with one field of another type, where the schema allows it.
+  const size_t hash = tracing::fuzz::input_hash(data, size);
+  auto variant = tracing::fuzz::type_variant(*deployment, hash);
+  if (variant && tracing::fuzz::matches(*variant, deployment_schema())) read_all(*variant);
+  // And the JSON records of the bookkeeping annotations, one field of another type.
+  if (deployment->contains("metadata") && (*deployment)["metadata"].contains("annotations")) {
+    for (const char* key :
+         {tracing::naming::kOverriddenAnnotation, tracing::naming::kOriginalOrderAnnotation}) {
+      const json& annotations = (*deployment)["metadata"]["annotations"];
+      auto it = annotations.find(key);
+      if (it == annotations.end()) continue;
+      auto record = json::parse(it->get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      if (auto r = tracing::fuzz::type_variant(record, hash)) {
+        json copy = *deployment;
+        copy["metadata"]["annotations"][key] = r->dump();
+        read_all(copy);
+      }
+    }
+  }
+  return 0;
+}
