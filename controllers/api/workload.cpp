@@ -116,7 +116,7 @@ class Interner {
     }
     if (table_.size() >= 2 * swept_size_ + 1024) sweep();
     auto owned = std::make_shared<const std::string>(s);
-    table_.emplace(std::string_view(*owned), owned);
+    table_.emplace(std::string(s), owned);
     return owned;
   }
 
@@ -126,7 +126,12 @@ class Interner {
     swept_size_ = table_.size();
   }
   std::mutex mu_;
-  std::unordered_map<std::string_view, std::weak_ptr<const std::string>> table_;
+  // Keyed by a copy: the interned string goes with its last holder, its entry only at a sweep.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+  };
+  std::unordered_map<std::string, std::weak_ptr<const std::string>, Hash, std::equal_to<>> table_;
   size_t swept_size_ = 0;
 };
 

@@ -1,5 +1,5 @@
 // The bookkeeping the operator reads back from Deployments: the input is a Deployment as JSON,
-// read as the informer does (project_deployment) and as a full object, then everything that
+// read as the informer does (record_deployment) and as a full object, then everything that
 // acts on its bookkeeping annotations (policies, overridden-env, original-env-order) and
 // managedFields: workload_from_deployment, trusted_overrides, restore_patches, reorder_patch,
 // rollout_state. Checks: nothing throws or crashes.
@@ -53,10 +53,19 @@ void read_workload(const json& deployment) {
   }
 }
 
-// As a full object, and as the informer's projection of it.
+// As a full object, and as the informer's record of it (which must give the same view).
 void read_all(const json& deployment) {
   read_workload(deployment);
-  read_workload(project_deployment(json(deployment)));
+  const DeploymentRecord r = record_deployment(deployment);
+  const Workload w = r.workload();
+  std::vector<std::string> refused;
+  (void)trusted_overrides(w, &refused).dump();
+  for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();
+  (void)touched_by_operator(w);
+  (void)rollout_state(r);
+  (void)r.same_but_status(r);
+  (void)r.same_but_env(r);
+  (void)r.annotation(tracing::naming::kPoliciesAnnotation);
 }
 
 }  // namespace

@@ -293,6 +293,17 @@ TEST(DeploymentRecord, AnEnvChangeIsToldApartFromWhatTheJaegerAndDaprPassesRead)
   }
 }
 
+// Found by deployment_bookkeeping_fuzz: the interner's table was keyed by a view of the interned
+// string, which goes with its last holder; looking the name up again read freed memory (ASan:
+// heap-use-after-free, CI runs the unit tests under ASan).
+TEST(DeploymentRecord, ANameInternedAgainAfterItsLastHolderWentIsReadBack) {
+  json d = full_deployment();
+  d["metadata"]["labels"]["only-in-this-test-7f3a"] = "v";
+  { const DeploymentRecord gone = record_deployment(d); }
+  const DeploymentRecord again = record_deployment(d);
+  EXPECT_EQ(again.workload().labels.at("only-in-this-test-7f3a"), "v");
+}
+
 TEST(DeploymentRecord, JudgesAFailedRolloutFromItsProgressingCondition) {
   json d = full_deployment();
   d["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded";
