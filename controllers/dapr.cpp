@@ -80,7 +80,8 @@ json object_identity(const std::string& ns, const std::string& name) {
           {"metadata", {{"name", name}, {"namespace", ns}}}};
 }
 
-const json* member(const json& j, const char* key) {
+// j[key] when j is an object holding it, a null value included (unlike member()).
+const json* member_or_null(const json& j, const char* key) {
   if (!j.is_object()) return nullptr;
   auto it = j.find(key);
   return it == j.end() ? nullptr : &*it;
@@ -103,12 +104,12 @@ bool holds(const json& fields, std::initializer_list<std::string_view> path) {
 std::vector<std::string> managers_holding(const json& configuration,
                                           std::initializer_list<std::string_view> path) {
   std::vector<std::string> out;
-  const json* meta = member(configuration, "metadata");
-  const json* managed = meta ? member(*meta, "managedFields") : nullptr;
+  const json* meta = member_or_null(configuration, "metadata");
+  const json* managed = meta ? member_or_null(*meta, "managedFields") : nullptr;
   if (!managed || !managed->is_array()) return out;
   for (const json& entry : *managed) {
-    const json* manager = member(entry, "manager");
-    const json* fields = member(entry, "fieldsV1");
+    const json* manager = member_or_null(entry, "manager");
+    const json* fields = member_or_null(entry, "fieldsV1");
     if (manager && manager->is_string() && fields && holds(*fields, path)) {
       out.push_back(manager->get<std::string>());
     }
@@ -123,7 +124,7 @@ bool includes(const std::vector<std::string>& v, const std::string& s) {
 // Whether `v`, when present, has the JSON type `pred` accepts.
 template <typename Pred>
 bool absent_or(const json& object, const char* key, Pred pred) {
-  const json* v = member(object, key);
+  const json* v = member_or_null(object, key);
   return !v || pred(*v);
 }
 
@@ -138,7 +139,7 @@ std::string record_shape_error(const json& record) {
   if (!absent_or(tracing, "samplingRate", [](const json& v) { return v.is_string(); })) {
     return "has a samplingRate that is not a string";
   }
-  const json* otel = member(tracing, "otel");
+  const json* otel = member_or_null(tracing, "otel");
   if (!otel) return "";
   if (!otel->is_object()) return "has an otel that is not an object";
   if (!absent_or(*otel, "endpointAddress", [](const json& v) { return v.is_string(); }) ||
@@ -154,9 +155,10 @@ std::string record_shape_error(const json& record) {
 PreviousRecord previous_record(const json& configuration) {
   PreviousRecord r;
   const std::string field = std::string("f:") + naming::kDaprPreviousAnnotation;
-  const json* meta = member(configuration, "metadata");
-  const json* annotations = meta ? member(*meta, "annotations") : nullptr;
-  const json* value = annotations ? member(*annotations, naming::kDaprPreviousAnnotation) : nullptr;
+  const json* meta = member_or_null(configuration, "metadata");
+  const json* annotations = meta ? member_or_null(*meta, "annotations") : nullptr;
+  const json* value =
+      annotations ? member_or_null(*annotations, naming::kDaprPreviousAnnotation) : nullptr;
   const std::string annotation = std::string("the record ") + naming::kDaprPreviousAnnotation;
   if (!value) {
     bool holds_tracing =
@@ -208,15 +210,15 @@ PreviousRecord previous_record(const json& configuration) {
 DaprSettings dapr_settings(const std::optional<json>& spec_dapr) {
   DaprSettings s;
   if (!spec_dapr || !spec_dapr->is_object()) return s;
-  if (const json* m = member(*spec_dapr, "mode"); m && m->is_string()) {
+  if (const json* m = member_or_null(*spec_dapr, "mode"); m && m->is_string()) {
     const std::string mode = m->get<std::string>();
     if (mode == "auto" || mode == "enabled" || mode == "disabled") s.mode = mode;
   }
-  if (const json* n = member(*spec_dapr, "configurationName");
+  if (const json* n = member_or_null(*spec_dapr, "configurationName");
       n && n->is_string() && !n->get<std::string>().empty()) {
     s.configuration_name = n->get<std::string>();
   }
-  if (const json* r = member(*spec_dapr, "restartOnChange"); r && r->is_boolean()) {
+  if (const json* r = member_or_null(*spec_dapr, "restartOnChange"); r && r->is_boolean()) {
     s.restart_on_change = r->get<bool>();
   }
   return s;
@@ -282,26 +284,26 @@ std::string tracing_hash(const DaprTracing& t) {
 }
 
 json previous_tracing(const json& configuration) {
-  const json* spec = member(configuration, "spec");
-  const json* tracing = spec ? member(*spec, "tracing") : nullptr;
+  const json* spec = member_or_null(configuration, "spec");
+  const json* tracing = spec ? member_or_null(*spec, "tracing") : nullptr;
   return {{"tracing", tracing ? *tracing : json(nullptr)}};
 }
 
 json restore_intent(const std::string& ns, const std::string& name, const json& recorded) {
   json patch = object_identity(ns, name);
-  const json* tracing = member(recorded, "tracing");
+  const json* tracing = member_or_null(recorded, "tracing");
   if (!tracing || !tracing->is_object()) {
     patch["spec"] = {{"tracing", nullptr}};
     return patch;
   }
   json restored = json::object();
-  const json* rate = member(*tracing, "samplingRate");
+  const json* rate = member_or_null(*tracing, "samplingRate");
   restored["samplingRate"] = rate ? *rate : json(nullptr);
-  const json* otel = member(*tracing, "otel");
+  const json* otel = member_or_null(*tracing, "otel");
   if (otel && otel->is_object()) {
     json fields = json::object();
     for (const char* key : {"endpointAddress", "isSecure", "protocol"}) {
-      const json* v = member(*otel, key);
+      const json* v = member_or_null(*otel, key);
       fields[key] = v ? *v : json(nullptr);
     }
     restored["otel"] = std::move(fields);
@@ -313,13 +315,14 @@ json restore_intent(const std::string& ns, const std::string& name, const json& 
 }
 
 std::optional<json> release_patch(const json& configuration) {
-  const json* meta = member(configuration, "metadata");
+  const json* meta = member_or_null(configuration, "metadata");
   if (!meta) return std::nullopt;
   json kept = json::array();
   bool owns = false;
-  if (const json* managed = member(*meta, "managedFields"); managed && managed->is_array()) {
+  if (const json* managed = member_or_null(*meta, "managedFields");
+      managed && managed->is_array()) {
     for (const json& entry : *managed) {
-      const json* manager = member(entry, "manager");
+      const json* manager = member_or_null(entry, "manager");
       if (manager && manager->is_string() && manager->get<std::string>() == naming::kFieldManager) {
         owns = true;
       } else {
@@ -327,12 +330,13 @@ std::optional<json> release_patch(const json& configuration) {
       }
     }
   }
-  const json* annotations = member(*meta, "annotations");
-  const bool recorded = annotations && member(*annotations, naming::kDaprPreviousAnnotation);
+  const json* annotations = member_or_null(*meta, "annotations");
+  const bool recorded =
+      annotations && member_or_null(*annotations, naming::kDaprPreviousAnnotation);
   if (!owns && !recorded) return std::nullopt;
 
   json m = json::object();
-  if (const json* rv = member(*meta, "resourceVersion")) m["resourceVersion"] = *rv;
+  if (const json* rv = member_or_null(*meta, "resourceVersion")) m["resourceVersion"] = *rv;
   if (owns) m["managedFields"] = kept.empty() ? json::array({json::object()}) : std::move(kept);
   if (recorded) m["annotations"] = {{naming::kDaprPreviousAnnotation, nullptr}};
   return json{{"metadata", std::move(m)}};

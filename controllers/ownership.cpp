@@ -6,14 +6,15 @@ namespace tracing::controllers {
 
 namespace {
 
-const json* member(const json& j, const char* key) {
+// j[key] when j is an object holding it, a null value included (unlike member()).
+const json* member_or_null(const json& j, const char* key) {
   if (!j.is_object()) return nullptr;
   auto it = j.find(key);
   return it == j.end() ? nullptr : &*it;
 }
 
 std::string string_member(const json& j, const char* key) {
-  const json* m = member(j, key);
+  const json* m = member_or_null(j, key);
   return m && m->is_string() ? m->get<std::string>() : "";
 }
 
@@ -52,19 +53,20 @@ json with_proof(json object, const std::set<std::string>& policy_uids) {
 Ownership ownership_of(const json& live, const std::string& kind,
                        const std::set<std::string>& existing_policy_uids) {
   Ownership o;
-  const json* meta = member(live, "metadata");
+  const json* meta = member_or_null(live, "metadata");
   if (!meta) {
     o.why = "has no metadata";
     return o;
   }
-  const json* labels = member(*meta, "labels");
+  const json* labels = member_or_null(*meta, "labels");
   if (!labels || string_member(*labels, naming::kManagedByLabel) != naming::kFieldManager) {
     o.why =
         std::string("has no ") + naming::kManagedByLabel + "=" + naming::kFieldManager + " label";
     return o;
   }
-  const json* annotations = member(*meta, "annotations");
-  const json* owners = annotations ? member(*annotations, naming::kOwnersAnnotation) : nullptr;
+  const json* annotations = member_or_null(*meta, "annotations");
+  const json* owners =
+      annotations ? member_or_null(*annotations, naming::kOwnersAnnotation) : nullptr;
   if (!owners) {
     o.why = std::string("has no ") + naming::kOwnersAnnotation + " annotation";
     return o;
@@ -73,8 +75,8 @@ Ownership ownership_of(const json& live, const std::string& kind,
       std::string("has a malformed ") + naming::kOwnersAnnotation + " annotation";
   json value = owners->is_string() ? json::parse(owners->get<std::string>(), nullptr, false)
                                    : json(json::value_t::discarded);
-  const json* object = member(value, "object");
-  const json* policies = member(value, "policies");
+  const json* object = member_or_null(value, "object");
+  const json* policies = member_or_null(value, "policies");
   if (!object || !object->is_string() || !policies || !policies->is_array() || policies->empty()) {
     o.why = malformed;
     return o;

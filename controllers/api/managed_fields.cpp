@@ -10,14 +10,6 @@
 namespace tracing::controllers {
 namespace {
 
-// obj[key] when obj is an object holding a non-null value there.
-const json* member(const json& obj, const std::string& key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
 // The name inside a `k:{"name":"app"}` key of fieldsV1, or nullopt.
 std::optional<std::string> key_name(const std::string& key) {
   if (key.rfind("k:", 0) != 0) return std::nullopt;

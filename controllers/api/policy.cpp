@@ -37,14 +37,6 @@ class Errors {
   std::string text_;
 };
 
-// obj[key] when obj is an object holding a non-null value there.
-const json* member(const json& obj, const std::string& key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
 std::optional<int64_t> as_int64(const json& v) {
   if (v.is_number_unsigned()) {
     auto u = v.get<uint64_t>();

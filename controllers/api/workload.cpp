@@ -14,14 +14,6 @@
 namespace tracing::controllers {
 namespace {
 
-// obj[key] when obj is an object holding a non-null value there.
-const json* member(const json& obj, const std::string& key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
 // A JSON object of strings read leniently (Deployment labels/annotations): others skipped.
 Labels lenient_string_map(const json* v, bool (*keep)(std::string_view) = nullptr) {
   Labels out;

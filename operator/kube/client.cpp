@@ -182,11 +182,10 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
     }
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
       for (auto& item : *it) {
-        json kept = options.transform ? options.transform(std::move(item)) : std::move(item);
         if (options.each) {
-          options.each(std::move(kept));
+          options.each(std::move(item));
         } else {
-          out.items.push_back(std::move(kept));
+          out.items.push_back(std::move(item));
         }
       }
     }

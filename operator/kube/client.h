@@ -52,12 +52,10 @@ struct ListOptions {
   // Called after each page arrives with the number of pages so far (progress, and a seam for
   // tests that expire the continue token between pages).
   std::function<void(int)> on_page;
-  // Applied to each item as its page arrives, so that a list of many large objects never holds
-  // more than one page of them whole (an informer's projection).
-  std::function<nlohmann::json(nlohmann::json&&)> transform;
-  // When set, each item (after `transform`) is handed to it as its page arrives instead of being
-  // kept in ObjectList::items; `on_restart` is called when an expired continue token makes the
-  // list start over (what was handed over so far is then stale).
+  // When set, each item is handed to it as its page arrives instead of being kept in
+  // ObjectList::items, so that a list of many large objects never holds more than one page of
+  // them whole (an informer's records); `on_restart` is called when an expired continue token
+  // makes the list start over (what was handed over so far is then stale).
   std::function<void(nlohmann::json&&)> each;
   std::function<void()> on_restart;
 };
