@@ -19,7 +19,9 @@ namespace tracing::controllers {
 // the policy that governed the workload (the first of its policies annotation): that policy's
 // rollout settings while the operator still knows it (deleting included), else
 // `--max-concurrent-reverts`. At most `max` of a budget's reverts are rolling at once, admitted
-// in namespace/name order among the reverts waiting; none while the policy's rollouts are
+// in namespace/name order among the reverts waiting, and the policy's own rollouts rolling count
+// against the same `max` (§9 bounds a policy's workloads rolling at once, whichever the change;
+// rolling() gives the reverts' share to the rollouts' budget); none while the policy's rollouts are
 // paused or while one of the budget's reverted workloads has exceeded its progress deadline.
 // A revert's rollout is followed in the Deployment informer's store until it completes or the
 // Deployment goes. In memory only: after a restart the reverts rolling then are not counted.
@@ -29,6 +31,7 @@ class RevertPacer {
     std::string group;  // the governing policy's key, or "" for --max-concurrent-reverts
     int max = 0;        // 0: no bound
     bool paused = false;
+    int rolling_elsewhere = 0;  // the group's rollouts (not reverts) rolling now: they share `max`
   };
   using Clock = std::chrono::steady_clock;
   // A Deployment's generation and rollout, as the informer's store shows it.
@@ -47,15 +50,21 @@ class RevertPacer {
   // The revert's write succeeded and produced `generation`: follow its rollout.
   void started(const std::string& key, int64_t generation);
   void cancel(const std::string& key);
+  // The group's reverts rolling now (admitted, under way or not yet rolled out).
+  int rolling(const std::string& group) const;
 
  private:
   struct InFlight {
     std::string group;
     int64_t generation = 0;  // 0 while the write is under way
   };
+  // Counts the group's reverts in flight (forgetting those gone or rolled out) under mu_; the
+  // first failed one goes to `failed`.
+  int count_in_flight(const std::string& group, std::string* failed) const;
   Lookup deployments_;
-  std::mutex mu_;
-  std::map<std::string, InFlight> in_flight_;
+  mutable std::mutex mu_;
+  // Mutable: rolling() forgets the entries that rolled out, which nothing else could observe.
+  mutable std::map<std::string, InFlight> in_flight_;
   // group → waiting key → when it last asked (forgotten after a while: it moved on).
   std::map<std::string, std::map<std::string, Clock::time_point>> waiting_;
 };

@@ -322,7 +322,11 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     if (rolls) {
       std::string why;
       bool held = false;
-      if (!reverts_.admit(key, revert_budget(w), &why, &held)) {
+      RevertPacer::Budget budget = revert_budget(w);
+      if (budget.max > 0 && !budget.group.empty()) {
+        budget.rolling_elsewhere = rollouts_rolling(budget.group);
+      }
+      if (!reverts_.admit(key, budget, &why, &held)) {
         spdlog::debug("{}: {}", key, why);
         note_wait(key, why, held);
         return Action::requeue(kWaitRecheck);
@@ -411,16 +415,53 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
   auto policy = ctx_.policy_cache.get(c.governing);
   if (!policy) return true;
 
+  const std::shared_ptr<RolloutBudget> budget = budget_of(c.governing, *policy, &key);
+  // The policy's reverts rolling take slots of the same budget (§9: its workloads rolling).
+  const int reverting = reverts_.rolling(c.governing);
+
+  std::lock_guard g(budgets_mu_);
+  if (!budget->failed.empty()) {
+    *why = budget->failed + " exceeded its progress deadline: rollouts of " + c.governing +
+           " stop (RolloutFailed)";
+    *held = true;
+    return false;
+  }
+  if (auto a = budget->admitted.find(key);
+      a != budget->admitted.end() && a->second == resource_version) {
+    return true;  // its slot is held (a retry of the same version)
+  }
+  // Admitted since the budget was computed: rolling now, though the budget does not show it.
+  int slots =
+      max->get<int>() - budget->rolling - static_cast<int>(budget->admitted.size()) - reverting;
+  // Its place among those still waiting (pending is sorted; the admitted are all pending).
+  long rank = std::lower_bound(budget->pending.begin(), budget->pending.end(), key) -
+              budget->pending.begin();
+  rank -= std::distance(budget->admitted.begin(), budget->admitted.lower_bound(key));
+  if (rank < slots) {
+    budget->admitted[key] = resource_version;
+    return true;
+  }
+  *why = std::to_string(budget->rolling + budget->admitted.size() + reverting) + " of " +
+         c.governing + "'s workloads rolling (max " + std::to_string(max->get<int>()) +
+         (reverting > 0 ? ", " + std::to_string(reverting) + " of them reverting" : "") + "), " +
+         std::to_string(rank) + " ahead";
+  return false;
+}
+
+std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of(
+    const std::string& governing, const Policy& policy, const std::string* key) const {
   // The policy's budget as its workloads stand, computed once and shared by every workload that
   // asks until it is older than kBudgetFresh or a rollout ended (invalidate_budgets()).
-  // A budget that does not list `w` among the pending predates its change: computed afresh.
+  // A budget that does not list the asking workload among the pending predates its change:
+  // computed afresh.
   std::shared_ptr<RolloutBudget> budget;
   {
     std::lock_guard g(budgets_mu_);
-    auto it = budgets_.find(c.governing);
+    auto it = budgets_.find(governing);
     if (it != budgets_.end() &&
         std::chrono::steady_clock::now() - it->second->computed < kBudgetFresh &&
-        std::binary_search(it->second->pending.begin(), it->second->pending.end(), key)) {
+        (!key ||
+         std::binary_search(it->second->pending.begin(), it->second->pending.end(), *key))) {
       budget = it->second;
     }
   }
@@ -428,9 +469,9 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
     budget = std::make_shared<RolloutBudget>();
     budget->computed = std::chrono::steady_clock::now();
     // The workloads this policy governs: which are rolling, failed, or waiting to roll.
-    for (const auto& d : ctx_.deployments_in_scope(*policy)) {
+    for (const auto& d : ctx_.deployments_in_scope(policy)) {
       auto other = facts(d);
-      if (!other->config || other->config->governing != c.governing) continue;
+      if (!other->config || other->config->governing != governing) continue;
       switch (rollout_state(*d)) {
         case RolloutState::kFailed:
           if (budget->failed.empty()) budget->failed = other->key;
@@ -449,7 +490,7 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
     std::lock_guard g(budgets_mu_);
     // Admitted before, but its write not seen yet (the store still shows the version it was
     // admitted at): still taking a slot. Once seen, it counts as rolling (or is done).
-    if (auto old = budgets_.find(c.governing); old != budgets_.end()) {
+    if (auto old = budgets_.find(governing); old != budgets_.end()) {
       for (const auto& [k, version] : old->second->admitted) {
         auto live = ctx_.deployments.store().get(k);
         if (live && live->resource_version == version) {
@@ -457,34 +498,17 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
         }
       }
     }
-    budgets_[c.governing] = budget;
+    budgets_[governing] = budget;
   }
+  return budget;
+}
 
+int WorkloadReconciler::rollouts_rolling(const std::string& governing) const {
+  auto policy = ctx_.policy_cache.get(governing);
+  if (!policy) return 0;
+  const std::shared_ptr<RolloutBudget> budget = budget_of(governing, *policy, nullptr);
   std::lock_guard g(budgets_mu_);
-  if (!budget->failed.empty()) {
-    *why = budget->failed + " exceeded its progress deadline: rollouts of " + c.governing +
-           " stop (RolloutFailed)";
-    *held = true;
-    return false;
-  }
-  if (auto a = budget->admitted.find(key);
-      a != budget->admitted.end() && a->second == resource_version) {
-    return true;  // its slot is held (a retry of the same version)
-  }
-  // Admitted since the budget was computed: rolling now, though the budget does not show it.
-  int slots = max->get<int>() - budget->rolling - static_cast<int>(budget->admitted.size());
-  // Its place among those still waiting (pending is sorted; the admitted are all pending).
-  long rank = std::lower_bound(budget->pending.begin(), budget->pending.end(), key) -
-              budget->pending.begin();
-  rank -= std::distance(budget->admitted.begin(), budget->admitted.lower_bound(key));
-  if (rank < slots) {
-    budget->admitted[key] = resource_version;
-    return true;
-  }
-  *why = std::to_string(budget->rolling + budget->admitted.size()) + " of " + c.governing +
-         "'s workloads rolling (max " + std::to_string(max->get<int>()) + "), " +
-         std::to_string(rank) + " ahead";
-  return false;
+  return budget->rolling + static_cast<int>(budget->admitted.size());
 }
 
 void WorkloadReconciler::invalidate_budgets() {

@@ -113,6 +113,13 @@ class WorkloadReconciler {
   // `resource_version`: the version of the workload asking (an admission is for that version).
   bool may_roll(const std::string& key, const std::string& resource_version,
                 const EffectiveConfig& c, std::string* why, bool* held) const;
+  struct RolloutBudget;
+  // The rollout budget of the policy `governing` (its workloads as they stand), the cached one
+  // while it is fresh and, when `key` is given, lists `key` among the pending; else computed.
+  std::shared_ptr<RolloutBudget> budget_of(const std::string& governing, const Policy& policy,
+                                           const std::string* key) const;
+  // The rollouts (not reverts) of `governing`'s workloads rolling now, admitted ones included.
+  int rollouts_rolling(const std::string& governing) const;
   // Returns the generation the revert's writes produced (0 when it wrote nothing).
   kube::Result<int64_t> revert(const Workload& w, const DeploymentRecord& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;

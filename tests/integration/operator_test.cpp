@@ -900,7 +900,12 @@ bool play_deployment_controller(kube::Client& c, const std::string& ns, int tota
             continue;
           }
           ++now_rolling;
-          if (seen[name]++ == 0) wave.started.push_back(name);
+          if (seen[name]++ == 0) {
+            wave.started.push_back(name);
+            fprintf(stderr, "DBG %s gen %d status %s\n", name.c_str(),
+                    d["metadata"].value("generation", 0),
+                    d.value("status", json::object()).dump().c_str());
+          }
           if (name == fail) {
             set_rollout_status(c, ns, name, /*failed=*/true);
           } else if (seen[name] >= polls_to_complete) {
@@ -1128,6 +1133,60 @@ TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkl
       play_deployment_controller(*client_, ns_, kWorkloads, has_sampler_arg(false), revert_r));
   EXPECT_LE(revert_r.max_rolling, 2);
   EXPECT_TRUE(eventually([&] { return get_policy(ns_, "r").is_null(); }));
+}
+
+// §9 bounds a policy's workloads rolling at once, whichever the change: when one edit of a policy
+// makes half its workloads revert (no longer selected) and rolls a new ratio out to the others,
+// both kinds share maxConcurrent.
+TEST_F(Operator, APolicysRevertsAndRolloutsShareItsMaxConcurrent) {
+  ASSERT_EQ(controlplane("stop-controller-manager"), 0);
+  struct RestartControllerManager {
+    ~RestartControllerManager() { controlplane("start-controller-manager"); }
+  } restart_kcm;
+  const int kWorkloads = 8;
+  for (int i = 0; i < kWorkloads; ++i) {
+    workload(ns_, "w" + std::to_string(i),
+             {{"app", "paced"}, {"half", i % 2 == 0 ? "even" : "odd"}});
+    set_rollout_status(*client_, ns_, "w" + std::to_string(i));
+  }
+  op_->start();
+  json spec = {{"selector", {{"matchLabels", {{"app", "paced"}}}}},
+               {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+               {"sampling", {{"ratio", "0.3"}}},
+               {"rollout", {{"maxConcurrent", 2}}}};
+  apply_policy(ns_, "p", spec);
+  auto arg_of = [](const json& d) -> std::string {
+    for (const auto& e :
+         d["spec"]["template"]["spec"]["containers"][0].value("env", json::array())) {
+      if (e["name"] == "OTEL_TRACES_SAMPLER_ARG") return e.value("value", "");
+    }
+    return "<unset>";
+  };
+  Wave configure;
+  ASSERT_TRUE(play_deployment_controller(
+      *client_, ns_, kWorkloads, [&](const json& d) { return arg_of(d) == "0.3"; }, configure));
+  // One edit: the even half leaves p's selector (reverts, paced by p, which governed them), and
+  // the odd half gets a new ratio (rollouts).
+  spec["selector"]["matchExpressions"] = {
+      {{"key", "half"}, {"operator", "NotIn"}, {"values", {"even"}}}};
+  spec["sampling"]["ratio"] = "0.6";
+  apply_policy(ns_, "p", spec);
+  Wave both;
+  ASSERT_TRUE(play_deployment_controller(
+      *client_, ns_, kWorkloads,
+      [&](const json& d) {
+        const int i = std::stoi(d["metadata"]["name"].get<std::string>().substr(1));
+        return arg_of(d) == (i % 2 == 0 ? "<unset>" : "0.6");
+      },
+      both, "", nullptr, 25))
+      << op_->log_path();
+  EXPECT_EQ(both.max_rolling, 2) << "reverts and rollouts of p together: at most maxConcurrent; "
+                                 << ::testing::PrintToString(both.started);
+  bool reverts = false, rollouts = false;
+  for (const auto& name : both.started) {
+    (std::stoi(name.substr(1)) % 2 == 0 ? reverts : rollouts) = true;
+  }
+  EXPECT_TRUE(reverts && rollouts) << "both kinds of change rolled in this wave";
 }
 
 }  // namespace

@@ -87,6 +87,35 @@ TEST(RevertPacer, AdmitsAtMostMaxRollingInNameOrderAndMovesOnAsRolloutsComplete)
   EXPECT_TRUE(ask(p, "shop/b", b, t).admitted);
 }
 
+// §9 bounds a policy's workloads rolling at once: its rollouts and its reverts share `max`.
+TEST(RevertPacer, ThePolicysRolloutsTakeSlotsOfTheSameBudgetAndRollingCountsTheReverts) {
+  Deployments d;
+  RevertPacer p(d.lookup());
+  auto t = RevertPacer::Clock::time_point{} + 1h;
+  for (const char* k : {"shop/a", "shop/b", "shop/c"}) d.set(k, 1, RolloutState::kComplete);
+  RevertPacer::Budget b{"shop/p", 3, false, 2};  // 2 of its rollouts rolling: 1 slot left
+  ASSERT_TRUE(ask(p, "shop/a", b, t).admitted);
+  EXPECT_EQ(p.rolling("shop/p"), 1) << "a write under way holds its slot";
+  Ask full = ask(p, "shop/b", b, t);
+  EXPECT_FALSE(full.admitted);
+  EXPECT_FALSE(full.held);
+  EXPECT_EQ(full.why,
+            "the revert waits its turn: 1 reverts and 2 rollouts of shop/p rolling (max 3)");
+  p.started("shop/a", 2);
+  d.set("shop/a", 2, RolloutState::kRolling);
+  EXPECT_EQ(p.rolling("shop/p"), 1);
+  EXPECT_EQ(p.rolling("other/q"), 0) << "another policy's budget";
+  b.rolling_elsewhere = 1;  // one rollout completed
+  EXPECT_TRUE(ask(p, "shop/b", b, t).admitted);
+  EXPECT_EQ(p.rolling("shop/p"), 2);
+  p.started("shop/b", 2);
+  d.set("shop/b", 2, RolloutState::kRolling);
+  EXPECT_FALSE(ask(p, "shop/c", b, t).admitted);
+  d.set("shop/a", 2, RolloutState::kComplete);
+  EXPECT_EQ(p.rolling("shop/p"), 1) << "a's revert rolled out";
+  EXPECT_TRUE(ask(p, "shop/c", b, t).admitted);
+}
+
 TEST(RevertPacer, AWriteUnderWayHoldsItsSlotUntilStartedOrCancelled) {
   Deployments d;
   RevertPacer p(d.lookup());
