@@ -53,18 +53,35 @@ void read_workload(const json& deployment) {
   }
 }
 
-// As a full object, and as the informer's record of it (which must give the same view).
+// Env names in order, per container: what a record keeps of every entry.
+std::vector<std::pair<std::string, std::vector<std::string>>> env_names(const Workload& w) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const Container& c : w.containers) {
+    out.emplace_back(c.name, std::vector<std::string>{});
+    for (const EnvVar& v : c.env) out.back().second.push_back(v.name);
+  }
+  return out;
+}
+
+// As a full object, and as the informer's record of it, which must read the same (an independent
+// oracle: workload_from_deployment reads the whole object, the record only what it keeps).
 void read_all(const json& deployment) {
   read_workload(deployment);
   const DeploymentRecord r = record_deployment(deployment);
+  const Workload full = workload_from_deployment(deployment);
   const Workload w = r.workload();
+  FUZZ_CHECK(w.key() == full.key() && w.uid == full.uid);
+  FUZZ_CHECK(w.labels == full.labels && w.annotations == full.annotations);
+  FUZZ_CHECK(w.template_labels == full.template_labels);
+  FUZZ_CHECK(w.template_annotations == full.template_annotations);
+  FUZZ_CHECK(w.env_owners == full.env_owners && w.untrusted == full.untrusted);
+  FUZZ_CHECK(env_names(w) == env_names(full));
+  FUZZ_CHECK(rollout_state(r) == rollout_state(deployment));
+  FUZZ_CHECK(r.same_but_status(r) && r.same_but_env(r));
   std::vector<std::string> refused;
   (void)trusted_overrides(w, &refused).dump();
   for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();
   (void)touched_by_operator(w);
-  (void)rollout_state(r);
-  (void)r.same_but_status(r);
-  (void)r.same_but_env(r);
   (void)r.annotation(tracing::naming::kPoliciesAnnotation);
 }
 
