@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -24,6 +25,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/integration/fixture.h"
 
 extern char** environ;
 
@@ -175,6 +178,83 @@ std::optional<double> served_rate(int sampling_http, const std::string& service,
   const json& rate = j["probabilisticSampling"]["samplingRate"];
   if (!rate.is_number()) return std::nullopt;
   return rate.get<double>();
+}
+
+LocalJaeger::LocalJaeger() {
+  const char* bin = std::getenv("TRACING_JAEGER_BIN");
+  EXPECT_TRUE(bin && *bin) << "TRACING_JAEGER_BIN is not set: scripts/test sets it";
+  if (!bin || !*bin) return;
+  std::string tmpl = (fs::temp_directory_path() / "op-jaeger-XXXXXX").string();
+  dir_ = ::mkdtemp(tmpl.data());
+  auto ports = free_ports(8);
+  EXPECT_EQ(ports.size(), 8u);
+  if (ports.size() != 8) return;
+  o_.host = "127.0.0.1";
+  o_.otlp_grpc = ports[0];
+  o_.otlp_http = ports[1];
+  o_.query_http = ports[2];
+  o_.query_grpc = ports[3];
+  o_.sampling_http = ports[4];
+  o_.sampling_grpc = ports[5];
+  o_.health = ports[6];
+  o_.metrics = ports[7];
+  o_.strategies_path = (dir_ / "strategies.json").string();
+  o_.reload_interval_seconds = 1;
+  write_atomically(dir_ / "config.yaml", controllers::jaeger_config_yaml(o_));
+  set_strategies(controllers::render_strategies("0.01", {}));
+  process_ = std::make_unique<JaegerProcess>(bin, dir_ / "config.yaml", dir_ / "jaeger.log");
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = http_get(o_.health, "/status");
+        return r && r->status == 200;
+      },
+      60s))
+      << "jaeger not healthy; log " << (dir_ / "jaeger.log");
+}
+
+void LocalJaeger::set_strategies(const std::string& json_text) {
+  write_atomically(dir_ / "strategies.json", json_text);
+}
+
+std::optional<double> LocalJaeger::rate(const std::string& service) {
+  return served_rate(o_.sampling_http, service);
+}
+
+namespace {
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+json LocalJaeger::trace_list(const std::string& service, const std::string& operation) {
+  std::string target = "/api/traces?service=" + url_encode(service) + "&limit=1000&lookback=1h";
+  if (!operation.empty()) target += "&operation=" + url_encode(operation);
+  auto r = http_get(o_.query_http, target);
+  if (!r || r->status != 200) return json::array();
+  auto j = json::parse(r->body, nullptr, false);
+  return j.is_object() && j["data"].is_array() ? j["data"] : json::array();
+}
+
+int LocalJaeger::traces(const std::string& service, const std::string& operation) {
+  return static_cast<int>(trace_list(service, operation).size());
+}
+
+json LocalJaeger::trace(const std::string& trace_id) {
+  auto r = http_get(o_.query_http, "/api/traces/" + trace_id);
+  if (!r || r->status != 200) return json();
+  auto j = json::parse(r->body, nullptr, false);
+  return j.is_object() && j["data"].is_array() && !j["data"].empty() ? j["data"][0] : json();
 }
 
 }  // namespace tracing::testing

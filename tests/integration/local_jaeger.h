@@ -7,9 +7,12 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "controllers/jaeger.h"
 
 namespace tracing::testing {
 
@@ -52,5 +55,29 @@ class JaegerProcess {
 // The sampling rate Jaeger's HTTP sampling endpoint serves `service`, or nullopt.
 std::optional<double> served_rate(int sampling_http, const std::string& service,
                                   std::string* body = nullptr);
+
+// A real Jaeger v2 on loopback ports ($TRACING_JAEGER_BIN), from the config the operator's
+// renderer produces and a strategies file the test fills with what the operator wrote into its
+// ConfigMap. Construction waits until it is healthy (a test failure when it is not).
+class LocalJaeger {
+ public:
+  LocalJaeger();
+  void set_strategies(const std::string& json_text);
+  std::optional<double> rate(const std::string& service);
+  // Traces Jaeger's query API holds for `service` (with a span named `operation`, if given).
+  int traces(const std::string& service, const std::string& operation = "");
+  // The query API's answer for those traces (its "data" array; empty when it failed).
+  nlohmann::json trace_list(const std::string& service, const std::string& operation = "");
+  // One trace by id (its "data"[0]); null when Jaeger has no such trace.
+  nlohmann::json trace(const std::string& trace_id);
+  int otlp_grpc() const { return o_.otlp_grpc; }
+  int sampling_grpc() const { return o_.sampling_grpc; }
+  int query_http() const { return o_.query_http; }
+
+ private:
+  controllers::JaegerConfigOptions o_;
+  std::filesystem::path dir_;
+  std::unique_ptr<JaegerProcess> process_;
+};
 
 }  // namespace tracing::testing

@@ -591,62 +591,6 @@ TEST_F(Operator, RemoteModeRatioChangesAndBumpsWriteNoDeployment) {
 namespace tracing::testing {
 namespace {
 
-// A real Jaeger v2 on loopback ports, from the config the operator's renderer produces and a
-// strategies file the test fills with what the operator wrote into its ConfigMap.
-class LocalJaeger {
- public:
-  LocalJaeger() {
-    const char* bin = std::getenv("TRACING_JAEGER_BIN");
-    EXPECT_TRUE(bin && *bin) << "TRACING_JAEGER_BIN is not set: scripts/test sets it";
-    if (!bin || !*bin) return;
-    std::string tmpl = (std::filesystem::temp_directory_path() / "op-jaeger-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    auto ports = free_ports(8);
-    EXPECT_EQ(ports.size(), 8u);
-    o_.host = "127.0.0.1";
-    o_.otlp_grpc = ports[0];
-    o_.otlp_http = ports[1];
-    o_.query_http = ports[2];
-    o_.query_grpc = ports[3];
-    o_.sampling_http = ports[4];
-    o_.sampling_grpc = ports[5];
-    o_.health = ports[6];
-    o_.metrics = ports[7];
-    o_.strategies_path = (dir_ / "strategies.json").string();
-    o_.reload_interval_seconds = 1;
-    write_atomically(dir_ / "config.yaml", controllers::jaeger_config_yaml(o_));
-    set_strategies(controllers::render_strategies("0.01", {}));
-    process_ = std::make_unique<JaegerProcess>(bin, dir_ / "config.yaml", dir_ / "jaeger.log");
-    EXPECT_TRUE(eventually(
-        [&] {
-          auto r = http_get(o_.health, "/status");
-          return r && r->status == 200;
-        },
-        60s))
-        << "jaeger not healthy; log " << (dir_ / "jaeger.log");
-  }
-  void set_strategies(const std::string& json_text) {
-    write_atomically(dir_ / "strategies.json", json_text);
-  }
-  std::optional<double> rate(const std::string& service) {
-    return served_rate(o_.sampling_http, service);
-  }
-  // Traces Jaeger's query API holds for `service`.
-  int traces(const std::string& service) {
-    auto r = http_get(o_.query_http, "/api/traces?service=" + service + "&limit=1000&lookback=1h");
-    if (!r || r->status != 200) return 0;
-    auto j = json::parse(r->body, nullptr, false);
-    return j.is_object() && j["data"].is_array() ? static_cast<int>(j["data"].size()) : 0;
-  }
-  int otlp_grpc() const { return o_.otlp_grpc; }
-  int sampling_grpc() const { return o_.sampling_grpc; }
-
- private:
-  controllers::JaegerConfigOptions o_;
-  std::filesystem::path dir_;
-  std::unique_ptr<JaegerProcess> process_;
-};
-
 std::string strategies_text(kube::Client& c, const std::string& ns) {
   auto cm = c.get(kube::resources::config_maps(), ns, "jaeger-sampling-strategies");
   return cm ? (*cm)["data"].value("strategies.json", "") : "";
