@@ -227,6 +227,14 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
     if (auto s = write_deletion_status(object, remaining, held); !s) return s.error();
     return Action::requeue(std::chrono::seconds(2));
   }
+  // A workload the operator configured for this policy a moment ago may not show the write in the
+  // store yet: read now, it would look untouched and keep the policy's settings for good once
+  // the finalizer is gone. Look again once the writes have come back.
+  if (auto unechoed = workloads_.unechoed_writes(); !unechoed.empty()) {
+    spdlog::debug("policy {} is being deleted: waiting for {} write(s) to reach the cache ({})",
+                  key, unechoed.size(), unechoed.front());
+    return Action::requeue(std::chrono::milliseconds(200));
+  }
   json intent = policy_ref(object);  // without the finalizer: releasing it removes it
   auto r = ctx_.client.apply(tracing_policies(), object["metadata"]["namespace"].get<std::string>(),
                              object["metadata"]["name"].get<std::string>(), intent,

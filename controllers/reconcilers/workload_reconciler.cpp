@@ -259,6 +259,20 @@ bool WorkloadReconciler::awaiting_echo(const std::string& key,
   return false;
 }
 
+std::vector<std::string> WorkloadReconciler::unechoed_writes() const {
+  std::vector<std::pair<std::string, std::string>> expected;
+  {
+    std::lock_guard g(echo_mu_);
+    expected.assign(echo_.begin(), echo_.end());
+  }
+  std::vector<std::string> out;
+  for (const auto& [key, written_from] : expected) {
+    RecordPtr d = ctx_.deployments.store().get(key);
+    if (d && d->resource_version == written_from) out.push_back(key);
+  }
+  return out;
+}
+
 void WorkloadReconciler::status_changed(const std::string& key, const std::string& from,
                                         const std::string& to) {
   std::unique_lock g(facts_mu_);

@@ -97,6 +97,10 @@ class WorkloadReconciler {
   static constexpr std::chrono::seconds kWaitRecheck{10};
   // A rollout ended or failed: the rollout budgets are computed afresh.
   void invalidate_budgets();
+  // The workloads this operator wrote whose write the store does not show yet (it still holds
+  // the version written from): a pass that reads the store sees them as they were before the
+  // write, so it must not conclude anything from them (a deleting policy's finalizer).
+  std::vector<std::string> unechoed_writes() const;
 
  private:
   void note_wait(const std::string& key, const std::string& why, bool held);

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -59,6 +60,36 @@ TEST(OperatorBinary, NamesAMissingKubeconfigInJsonLogLines) {
   }
   EXPECT_GE(parsed, 1);
   EXPECT_TRUE(named) << r.output;
+}
+
+}  // namespace
+}  // namespace tracing::testing
+
+namespace tracing::testing {
+namespace {
+
+// The check every OperatorProcess exit makes: a log with a sanitizer report yields it (from its
+// first line), a clean one yields "".
+TEST(SanitizerReport, FindsTheFirstReportInAnOperatorLogAndNothingInACleanOne) {
+  const std::string path = std::string(TRACING_BINARY_DIR) + "/sanitizer-report-test.log";
+  {
+    std::ofstream out(path);
+    out << "2026-11-30T15:03:51.578 info stopping: 30 queued event writes dropped\n"
+        << "2026-11-30T15:03:51.600 info stopped after 3 reconciles and 1 writes\n";
+  }
+  EXPECT_EQ(sanitizer_report(path), "");
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "==================\n"
+        << "WARNING: ThreadSanitizer: data race (pid=9448)\n"
+        << "  Write of size 8 at 0x7b1000052a08 by thread T26:\n"
+        << "SUMMARY: ThreadSanitizer: data race\n";
+  }
+  std::string report = sanitizer_report(path);
+  EXPECT_EQ(report.rfind("WARNING: ThreadSanitizer: data race (pid=9448)\n", 0), 0u) << report;
+  EXPECT_NE(report.find("SUMMARY: ThreadSanitizer"), std::string::npos) << report;
+  EXPECT_EQ(report.find("stopped after"), std::string::npos) << report;
+  std::remove(path.c_str());
 }
 
 }  // namespace

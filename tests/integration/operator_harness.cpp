@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -67,7 +68,33 @@ void apply_object(kube::Client& c, const json& obj) {
   ASSERT_TRUE(r) << r.error().to_string();
 }
 
+// TRACING_OPERATOR_BIN when set (scripts/test's ThreadSanitizer pass names that build's
+// binary), else this build's.
+std::string default_operator_binary() {
+  const char* bin = std::getenv("TRACING_OPERATOR_BIN");
+  return bin && *bin ? bin : std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator";
+}
+
 }  // namespace
+
+std::string sanitizer_report(const std::string& log_path) {
+  std::ifstream in(log_path);
+  static const char* const kMarkers[] = {
+      "WARNING: ThreadSanitizer:", "ERROR: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+      "SUMMARY: UndefinedBehaviorSanitizer"};
+  std::string report;
+  bool in_report = false;
+  for (std::string line; std::getline(in, line);) {
+    if (!in_report) {
+      for (const char* m : kMarkers) in_report = in_report || line.find(m) != std::string::npos;
+    }
+    if (in_report) {
+      report += line + "\n";
+      if (report.size() > 8000) break;  // the first report, which is the one to fix first
+    }
+  }
+  return report;
+}
 
 void install_crd_and_rbac(kube::Client& admin) {
   std::string root = TRACING_SOURCE_DIR;
@@ -163,8 +190,7 @@ OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_pat
                                  std::string binary)
     : root_(std::move(root_namespace)),
       log_(std::move(log_path)),
-      binary_(binary.empty() ? std::string(TRACING_BINARY_DIR) + "/bin/tracing-operator"
-                             : std::move(binary)) {}
+      binary_(binary.empty() ? default_operator_binary() : std::move(binary)) {}
 
 OperatorProcess::~OperatorProcess() {
   if (pid_ > 0) stop();
@@ -214,10 +240,16 @@ void OperatorProcess::spawn(const std::vector<std::string>& extra_args) {
   ASSERT_EQ(rc, 0) << "cannot start " << argv[0];
 }
 
+void OperatorProcess::check_sanitizer_report() const {
+  std::string report = sanitizer_report(log_);
+  EXPECT_EQ(report, "") << "the operator (" << binary_ << ") reported an error; log " << log_;
+}
+
 int OperatorProcess::wait_for_exit() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  check_sanitizer_report();
   if (WIFEXITED(status)) {
     last_exit_ = "exit " + std::to_string(WEXITSTATUS(status));
     return WEXITSTATUS(status);
@@ -233,6 +265,7 @@ bool OperatorProcess::exited(int* code) {
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
   pid_ = -1;
+  check_sanitizer_report();
   if (WIFEXITED(status)) {
     last_exit_ = "exit " + std::to_string(WEXITSTATUS(status));
     if (code) *code = WEXITSTATUS(status);

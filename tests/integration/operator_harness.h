@@ -27,9 +27,17 @@ void grant_leader_election(kube::Client& admin, const std::string& ns);
 void install_dapr_crd(kube::Client& admin);
 void uninstall_dapr_crd(kube::Client& admin);
 
+// The first sanitizer report (ThreadSanitizer, AddressSanitizer, UBSan) in an operator's log
+// and what follows it, or "" when there is none.
+std::string sanitizer_report(const std::string& log_path);
+
+// Every exit of the process it runs (stop, kill, exited) fails the test when its log holds a
+// sanitizer report: a TSan build with halt_on_error exits at its first report, which a test
+// would otherwise only see as an operator gone quiet.
 class OperatorProcess {
  public:
-  // `binary`: default build/bin/tracing-operator (e.g. an ASan build's instead).
+  // `binary`: default $TRACING_OPERATOR_BIN when set, else build/bin/tracing-operator (e.g. an
+  // ASan build's instead).
   OperatorProcess(std::string root_namespace, std::string log_path, std::string binary = "");
   ~OperatorProcess();
   // Starts it and waits for /readyz (informers synced).
@@ -63,6 +71,7 @@ class OperatorProcess {
 
  private:
   std::string get(int port, const std::string& path) const;
+  void check_sanitizer_report() const;
   int wait_for_exit();
   std::string root_;
   std::string log_;
