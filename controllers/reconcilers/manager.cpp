@@ -313,9 +313,19 @@ void Manager::run_worker(int slot, runtime::WorkQueue& queue,
       if (e.retryable() || e.code == 0) {
         spdlog::warn("{} {}: {} (retrying)", what, *key, e.to_string());
         queue.add_rate_limited(*key);
+      } else if (e.code == 403) {
+        // Forbidden is also what an API server that has just (re)started answers until its
+        // authorizer has synced its RBAC caches (the chaos suite saw half a second of it after
+        // a restart): look again after 1 s, doubling to the minute of the other errors below.
+        const int n = std::min(queue.num_requeues(*key), 6);
+        const auto wait = std::min<std::chrono::steady_clock::duration>(
+            std::chrono::seconds(1 << n), kTerminalRetry);
+        spdlog::error("{} {}: {} (retrying in {} s or more)", what, *key, e.to_string(),
+                      std::chrono::duration_cast<std::chrono::seconds>(wait).count());
+        queue.add_rate_limited(*key, wait);
       } else {
-        // 400/403/404/422 fail the same way until someone changes something the operator may
-        // not see (RBAC, an admission webhook): look again, but not often.
+        // 400/404/422 fail the same way until someone changes something the operator may not
+        // see (a CRD, an admission webhook): look again, but not often.
         spdlog::error("{} {}: {} (retrying in a minute or more)", what, *key, e.to_string());
         queue.add_rate_limited(*key, kTerminalRetry);
       }

@@ -81,7 +81,7 @@ class WorkloadReconciler {
   // Forgets a deleted workload's facts.
   void forget(const std::string& key) const;
   // The Deployment's status changed (resourceVersion `from` → `to`), nothing a decision reads:
-  // its facts stay valid.
+  // its facts stay valid, and a write of the operator's from `from` is still to come back.
   void status_changed(const std::string& key, const std::string& from, const std::string& to);
   // How many Facts were computed (not found in the cache) so far.
   uint64_t decisions() const { return decisions_.load(); }

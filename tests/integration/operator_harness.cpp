@@ -217,7 +217,7 @@ void OperatorProcess::spawn(const std::vector<std::string>& extra_args) {
   health_port_ = free_port();
   std::vector<std::string> args = {
       binary_,
-      "--kubeconfig=" + cp_path("pki/operator.kubeconfig"),
+      "--kubeconfig=" + (kubeconfig_.empty() ? cp_path("pki/operator.kubeconfig") : kubeconfig_),
       "--root-namespace=" + root_,
       "--metrics-bind-address=127.0.0.1:" + std::to_string(metrics_port_),
       "--health-probe-bind-address=127.0.0.1:" + std::to_string(health_port_),

@@ -40,6 +40,9 @@ class OperatorProcess {
   // ASan build's instead).
   OperatorProcess(std::string root_namespace, std::string log_path, std::string binary = "");
   ~OperatorProcess();
+  // The kubeconfig it is started with (default: the operator identity's, pki/operator.kubeconfig),
+  // e.g. a copy pointing at a TcpProxy in front of the API server.
+  void set_kubeconfig(std::string path) { kubeconfig_ = std::move(path); }
   // Starts it and waits for /readyz (informers synced).
   void start(const std::vector<std::string>& extra_args = {});
   // Starts it and returns at once.
@@ -76,6 +79,7 @@ class OperatorProcess {
   std::string root_;
   std::string log_;
   std::string binary_;
+  std::string kubeconfig_;
   std::string last_exit_;
   pid_t pid_ = -1;
   int metrics_port_ = 0;

@@ -1,0 +1,450 @@
+// The chaos suite: the operator binary, 50 Deployments, a cluster-wide change (a root policy's
+// ratio edited) or a revert (the root policy deleted) in flight, and a fault: the API server
+// restarted, watch connections cut, etcd compacted under a cut-off watch, the operator SIGKILLed,
+// another field manager re-applying the Deployments, 429s from the API server's own Priority and
+// Fairness, a leader killed with a standby waiting. After each: the invariant (invariant.h) holds
+// for every Deployment within 30 s of the fault's end, every Deployment changed exactly once
+// (metadata.generation), the operator's writes counted from the audit log are the expected ones,
+// and once it is idle it writes nothing more. Measurements go to stderr as "[ chaos ] ..." lines.
+
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/chaos/invariant.h"
+#include "tests/integration/tcp_proxy.h"
+
+namespace tracing::testing::chaos {
+namespace {
+
+using kube::resources::deployments;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kWorkloads = 50;
+constexpr auto kConvergeWithin = 30s;
+// 10 writes a second: the 50 writes of a change take ~5 s, so a fault lands mid-change.
+const std::vector<std::string> kPaced = {"--qps=10", "--burst=5"};
+
+long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
+
+class Chaos : public OperatorTest {
+ protected:
+  void SetUp() override {
+    OperatorTest::SetUp();
+    if (HasFatalFailure()) return;
+    work_ = make_namespace("w", {{"chaos", ns_}});
+    for (int i = 0; i < kWorkloads; ++i) {
+      auto r = client_->create(deployments(), work_, manifest(name(i)));
+      ASSERT_TRUE(r) << r.error().to_string();
+    }
+    set_root_ratio("0.1");
+  }
+  void TearDown() override {
+    for (auto& op : extra_) op->stop();
+    // Whatever the scenario did to the control plane, it is healthy before the next test.
+    EXPECT_TRUE(eventually([] { return controlplane("status") == 0; }, 60s));
+    EXPECT_TRUE(eventually(
+        [&] { return client_->get(kube::resources::namespaces(), "", "default").ok(); }, 60s));
+    OperatorTest::TearDown();
+  }
+
+  static std::string name(int i) { return "w" + std::to_string(i); }
+  // The Deployment as its owner (a user, a GitOps tool) declares it: no OTEL_* env.
+  json manifest(const std::string& n) const {
+    return {
+        {"apiVersion", "apps/v1"},
+        {"kind", "Deployment"},
+        {"metadata", {{"name", n}, {"namespace", work_}, {"labels", {{"app", n}}}}},
+        {"spec",
+         {{"replicas", 0},
+          {"selector", {{"matchLabels", {{"app", n}}}}},
+          {"template",
+           {{"metadata", {{"labels", {{"app", n}}}}},
+            {"spec",
+             {{"containers", json::array({{{"name", "app"},
+                                           {"image", "registry.example/app:1"},
+                                           {"env", json::array({{{"name", "LOG_LEVEL"},
+                                                                 {"value", "info"}}})}}})}}}}}}}};
+  }
+  // The cluster-wide policy: in the root namespace, selecting this test's namespace only.
+  void set_root_ratio(const std::string& ratio) {
+    apply_policy(root_, "cluster",
+                 {{"namespaceSelector", {{"matchLabels", {{"chaos", ns_}}}}},
+                  {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                  {"sampling", {{"ratio", ratio}}}});
+  }
+  void delete_root_policy() {
+    auto s = client_->remove(kPolicies, root_, "cluster");
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+  }
+
+  Verdict verdict() { return check(*client_, work_, root_, kWorkloads); }
+
+  // Polls the invariant until it holds; how long that took, or nullopt (last_ says why).
+  std::optional<Clock::duration> converge(Clock::duration timeout = kConvergeWithin) {
+    const auto t0 = Clock::now();
+    while (true) {
+      last_ = verdict();
+      if (last_.holds()) return Clock::now() - t0;
+      if (Clock::now() - t0 > timeout) return std::nullopt;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  std::string why() const {
+    std::ostringstream out;
+    out << last_.converged() << "/" << last_.workloads << " converged";
+    for (size_t i = 0; i < last_.mismatches.size() && i < 3; ++i) {
+      out << "\n  " << last_.mismatches[i];
+    }
+    return out.str();
+  }
+  // Waits until at least `n` Deployments carry the change (it is in flight); returns how many do.
+  int await_in_flight(int n = 5) {
+    int done = 0;
+    EXPECT_TRUE(eventually(
+        [&] {
+          done = verdict().converged();
+          return done >= n;
+        },
+        30s))
+        << "the change never started";
+    return done;
+  }
+  // The starting point: the operator started (with `args`) and every Deployment at ratio 0.1.
+  void baseline(OperatorProcess& op, const std::vector<std::string>& args = kPaced) {
+    op.start(args);
+    ASSERT_TRUE(converge(60s)) << "baseline: " << why();
+    before_ = generations(*client_, work_);
+    offset_ = audit_log_size();
+  }
+  // After the fault: every Deployment changed exactly `changes` times (generation), and the
+  // operator's writes since the baseline are what that takes: `changes` answered 2xx per
+  // Deployment (a write whose answer the fault cut may be sent again: `retries_allowed`).
+  Writes expect_changed(int changes, int retries_allowed = 0) {
+    auto after = generations(*client_, work_);
+    EXPECT_EQ(after.size(), static_cast<size_t>(kWorkloads));
+    for (const auto& [n, g] : after) {
+      EXPECT_EQ(g, before_[n] + changes) << n << ": generation " << before_[n] << " -> " << g;
+    }
+    Writes w = writes_since(offset_, work_);
+    for (int i = 0; i < kWorkloads; ++i) {
+      const int ok = w.ok.count(name(i)) ? w.ok.at(name(i)) : 0;
+      EXPECT_GE(ok, changes) << name(i);
+      EXPECT_LE(ok, changes + retries_allowed) << name(i) << ": writes beyond the expected";
+    }
+    return w;
+  }
+  // Once converged and idle, the operator writes nothing more (no fight, no loop).
+  void expect_quiet(const OperatorProcess& op) {
+    const size_t from = audit_log_size();
+    ASSERT_TRUE(op.wait_idle(0, 60s)) << "the operator did not settle";
+    Writes w = writes_since(from, work_);
+    EXPECT_EQ(w.all_total(), 0) << "writes to Deployments after convergence: " << w.summary();
+    EXPECT_TRUE(verdict().holds());
+  }
+  void report(const std::string& scenario, const std::string& what) {
+    std::cerr << "[ chaos ] " << scenario << ": " << what << "\n";
+  }
+
+  std::string work_;
+  Verdict last_;
+  std::map<std::string, int64_t> before_;
+  size_t offset_ = 0;
+  std::vector<std::unique_ptr<OperatorProcess>> extra_;
+};
+
+// A copy of the operator's kubeconfig whose server is `port` on loopback (a TcpProxy).
+std::string kubeconfig_via(int port, const std::string& path) {
+  std::ifstream in(cp_path("pki/operator.kubeconfig"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string out =
+      std::regex_replace(text.str(), std::regex("server: https://127\\.0\\.0\\.1:[0-9]+"),
+                         "server: https://127.0.0.1:" + std::to_string(port));
+  std::ofstream(path) << out;
+  return path;
+}
+
+// (a) The API server restarts (etcd keeps its data) while the change is rolling out.
+TEST_F(Chaos, ApiServerRestartMidChange) {
+  baseline(*op_);
+  set_root_ratio("0.2");
+  const int at = await_in_flight();
+  const auto t0 = Clock::now();
+  ASSERT_EQ(controlplane("restart-apiserver"), 0);
+  const auto fault_end = Clock::now();
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  Writes w = expect_changed(1, 1);
+  report("apiserver-restart", "restart at " + std::to_string(at) + "/50 took " +
+                                  std::to_string(ms(fault_end - t0)) + " ms; converged " +
+                                  std::to_string(ms(*took)) + " ms after it; " + w.summary());
+  expect_quiet(*op_);
+}
+
+// (b) Every connection between the operator and the API server (watches included) is cut every
+// 2 s for 10 s while the change is rolling out.
+TEST_F(Chaos, WatchConnectionsCutEveryTwoSeconds) {
+  TcpProxy proxy("127.0.0.1", server_port(config_));
+  op_->set_kubeconfig(kubeconfig_via(proxy.port(), log_path(".kubeconfig")));
+  baseline(*op_);
+  const int accepted = proxy.accepted();
+  set_root_ratio("0.2");
+  const auto t0 = Clock::now();
+  int cuts = 0;
+  std::optional<Clock::duration> converged_under_fault;
+  while (Clock::now() - t0 < 10s) {
+    std::this_thread::sleep_for(2s);
+    proxy.cut();
+    ++cuts;
+    if (!converged_under_fault && verdict().holds()) converged_under_fault = Clock::now() - t0;
+  }
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  EXPECT_GT(proxy.accepted(), accepted + cuts - 1) << "the operator reconnected after each cut";
+  Writes w = expect_changed(1, 1);
+  report("watch-cuts",
+         std::to_string(cuts) + " cuts, " + std::to_string(proxy.accepted() - accepted) +
+             " reconnections; " +
+             (converged_under_fault ? "converged under the cuts within " +
+                                          std::to_string(ms(*converged_under_fault)) + " ms"
+                                    : std::string("not converged under the cuts")) +
+             "; " + std::to_string(ms(*took)) + " ms after the last cut; " + w.summary());
+  expect_quiet(*op_);
+  op_->stop();  // before its proxy goes
+}
+
+// (c) The operator is cut off mid-change; meanwhile the policy changes again and etcd is
+// compacted past every revision its watches knew, so they resume into 410 Gone and relist.
+TEST_F(Chaos, EtcdCompactedWhileTheWatchIsCutOff) {
+  TcpProxy proxy("127.0.0.1", server_port(config_));
+  op_->set_kubeconfig(kubeconfig_via(proxy.port(), log_path(".kubeconfig")));
+  baseline(*op_);
+  set_root_ratio("0.2");
+  const int at = await_in_flight();
+  proxy.set_blocked(true);
+  proxy.cut();
+  set_root_ratio("0.3");
+  auto mid = generations(*client_, work_);
+  ASSERT_EQ(controlplane("compact"), 0);
+  proxy.set_blocked(false);
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  // Those the first change reached before the cut change twice, the others once (straight to
+  // 0.3): one write per change, none more.
+  auto after = generations(*client_, work_);
+  int twice = 0;
+  for (const auto& [n, g] : after) {
+    const int changes = static_cast<int>(g - before_[n]);
+    EXPECT_TRUE(changes == 1 || changes == 2) << n << ": " << changes << " changes";
+    if (mid[n] > before_[n]) {
+      EXPECT_EQ(changes, 2) << n;
+    }
+    twice += changes == 2;
+  }
+  Writes w = writes_since(offset_, work_);
+  for (const auto& [n, g] : after) {
+    const int ok = w.ok.count(n) ? w.ok.at(n) : 0;
+    EXPECT_GE(ok, g - before_[n]) << n;
+    EXPECT_LE(ok, g - before_[n] + 1) << n << ": writes beyond the expected";
+  }
+  EXPECT_GT(proxy.accepted(), 0);
+  report("etcd-compaction", "cut off at " + std::to_string(at) + "/50, " + std::to_string(twice) +
+                                " changed twice; converged " + std::to_string(ms(*took)) +
+                                " ms after reconnecting; " + w.summary());
+  expect_quiet(*op_);
+  op_->stop();  // before its proxy goes
+}
+
+// (d) SIGKILL mid-rollout, restarted; then the policy deleted, SIGKILL mid-revert, restarted:
+// every Deployment reverted, the finalizer released, the policy gone.
+TEST_F(Chaos, OperatorKilledMidRolloutAndMidRevert) {
+  baseline(*op_);
+  set_root_ratio("0.2");
+  int at = await_in_flight();
+  op_->kill();
+  auto t0 = Clock::now();
+  op_->start(kPaced);
+  auto restarted = Clock::now() - t0;
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  Writes w = expect_changed(1);
+  report("sigkill-rollout", "killed at " + std::to_string(at) + "/50, ready again in " +
+                                std::to_string(ms(restarted)) + " ms, converged " +
+                                std::to_string(ms(*took)) + " ms after that; " + w.summary());
+
+  before_ = generations(*client_, work_);
+  offset_ = audit_log_size();
+  delete_root_policy();
+  at = await_in_flight();  // reverted ones hold the invariant (the deleting policy selects none)
+  op_->kill();
+  t0 = Clock::now();
+  op_->start(kPaced);
+  restarted = Clock::now() - t0;
+  took = converge();
+  ASSERT_TRUE(took) << why();
+  EXPECT_TRUE(eventually([&] { return !client_->get(kPolicies, root_, "cluster").ok(); }))
+      << "the policy's finalizer was released once every workload was reverted";
+  auto reverted = client_->list(deployments(), work_);
+  ASSERT_TRUE(reverted) << reverted.error().to_string();
+  for (const auto& d : reverted->items) {
+    EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0]["env"],
+              manifest(d["metadata"]["name"]
+                           .get<std::string>())["spec"]["template"]["spec"]["containers"][0]["env"])
+        << "reverted exactly to the manifest";
+  }
+  w = expect_changed(1);
+  report("sigkill-revert", "killed at " + std::to_string(at) + "/50, ready again in " +
+                               std::to_string(ms(restarted)) + " ms, converged " +
+                               std::to_string(ms(*took)) + " ms after that; " + w.summary());
+  expect_quiet(*op_);
+}
+
+// (e) A GitOps tool re-applies every Deployment's manifest (server-side apply, its own field
+// manager, forced, without the operator's entries) over and over while the change rolls out,
+// and once more after: the operator's entries stay, nobody fights.
+TEST_F(Chaos, ConcurrentServerSideApplyByAnotherManager) {
+  const auto argo = [&](int passes) {
+    for (int p = 0; p < passes; ++p) {
+      for (int i = 0; i < kWorkloads; ++i) {
+        auto r = client_->apply(deployments(), work_, name(i), manifest(name(i)),
+                                {"argocd-controller", true, ""});
+        ASSERT_TRUE(r) << r.error().to_string();
+      }
+    }
+  };
+  argo(1);  // Argo CD owns the manifest's fields from the start
+  baseline(*op_);
+  set_root_ratio("0.2");
+  await_in_flight(1);
+  const auto t0 = Clock::now();
+  std::atomic<bool> stop{false};
+  int passes = 0;
+  std::thread writer([&] {
+    while (!stop) {
+      argo(1);
+      ++passes;
+    }
+  });
+  auto took = converge();
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(took) << why();
+  argo(1);
+  EXPECT_TRUE(verdict().holds()) << "a re-apply without them leaves the operator's entries";
+  Writes w = expect_changed(1);
+  report("concurrent-apply", std::to_string(passes) +
+                                 " full re-apply passes during the change; "
+                                 "converged " +
+                                 std::to_string(ms(Clock::now() - t0)) + " ms from its start; " +
+                                 w.summary());
+  expect_quiet(*op_);
+}
+
+// (f) The API server's Priority and Fairness rejects the operator's Deployment writes (429, a
+// priority level of no seats) for a while, then lets them through.
+TEST_F(Chaos, TooManyRequestsFromPriorityAndFairness) {
+  const kube::Resource plcs{"flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations",
+                            false, "PriorityLevelConfiguration"};
+  const kube::Resource schemas{"flowcontrol.apiserver.k8s.io", "v1", "flowschemas", false,
+                               "FlowSchema"};
+  // The default --qps auto (no client-side limit under P&F); 16 workers write at once.
+  baseline(*op_, {"--workers=16"});
+  const std::string pl = ns_ + "-starved";
+  auto r = client_->create(plcs, "",
+                           {{"apiVersion", "flowcontrol.apiserver.k8s.io/v1"},
+                            {"kind", "PriorityLevelConfiguration"},
+                            {"metadata", {{"name", pl}}},
+                            {"spec",
+                             {{"type", "Limited"},
+                              {"limited",
+                               {{"nominalConcurrencyShares", 0},
+                                {"lendablePercent", 0},
+                                {"borrowingLimitPercent", 0},
+                                {"limitResponse", {{"type", "Reject"}}}}}}}});
+  ASSERT_TRUE(r) << r.error().to_string();
+  r = client_->create(
+      schemas, "",
+      {{"apiVersion", "flowcontrol.apiserver.k8s.io/v1"},
+       {"kind", "FlowSchema"},
+       {"metadata", {{"name", pl}}},
+       {"spec",
+        {{"priorityLevelConfiguration", {{"name", pl}}},
+         {"matchingPrecedence", 500},
+         {"rules",
+          json::array(
+              {{{"subjects",
+                 json::array({{{"kind", "User"}, {"user", {{"name", "tracing-operator"}}}}})},
+                {"resourceRules", json::array({{{"verbs", json::array({"patch", "update"})},
+                                                {"apiGroups", json::array({"apps"})},
+                                                {"resources", json::array({"deployments"})},
+                                                {"namespaces", json::array({work_})}}})}}})}}}});
+  ASSERT_TRUE(r) << r.error().to_string();
+  // In force once the API server's P&F configuration controller has digested it.
+  ASSERT_TRUE(eventually([&] {
+    auto fs = client_->get(schemas, "", pl);
+    if (!fs) return false;
+    for (const auto& c : (*fs)["status"].value("conditions", json::array())) {
+      if (c.value("type", "") == "Dangling" && c.value("status", "") == "False") return true;
+    }
+    return false;
+  }));
+  set_root_ratio("0.2");
+  // The fault lasts until the API server has rejected 20 of the operator's writes.
+  int rejected = 0;
+  EXPECT_TRUE(eventually([&] {
+    return (rejected = writes_since(offset_, work_).by_code[429]) >= 20;
+  })) << "the priority level let the writes through: "
+      << writes_since(offset_, work_).summary();
+  const int converged_meanwhile = verdict().converged();
+  EXPECT_TRUE(client_->remove(schemas, "", pl).ok());
+  EXPECT_TRUE(client_->remove(plcs, "", pl).ok());
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  Writes w = expect_changed(1);
+  report("429", std::to_string(rejected) + " writes answered 429 while " +
+                    std::to_string(converged_meanwhile) + "/50 got through; converged " +
+                    std::to_string(ms(*took)) + " ms after the FlowSchema went; " + w.summary());
+  expect_quiet(*op_);
+}
+
+// (g) Two replicas with leader election; the leader is SIGKILLed mid-change.
+TEST_F(Chaos, LeaderFailoverMidChange) {
+  const std::vector<std::string> election = {"--qps=10",
+                                             "--burst=5",
+                                             "--leader-elect",
+                                             "--leader-election-lease-duration=6s",
+                                             "--leader-election-renew-deadline=3s",
+                                             "--leader-election-retry-period=1s"};
+  extra_.push_back(std::make_unique<OperatorProcess>(root_, log_path(".b")));
+  OperatorProcess& b = *extra_.back();
+  baseline(*op_, election);
+  b.start(election);
+  const auto leader = [&]() -> OperatorProcess* {
+    const bool a_leads = op_->running() && op_->metric("tracing_operator_leader") == 1;
+    const bool b_leads = b.running() && b.metric("tracing_operator_leader") == 1;
+    if (a_leads == b_leads) return nullptr;
+    return a_leads ? op_.get() : &b;
+  };
+  ASSERT_TRUE(eventually([&] { return leader() == op_.get(); }));
+  offset_ = audit_log_size();
+  set_root_ratio("0.2");
+  const int at = await_in_flight();
+  op_->kill();
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(eventually([&] { return leader() == &b; }, 20s));
+  const auto takeover = Clock::now() - t0;
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  Writes w = expect_changed(1);
+  report("leader-failover", "leader killed at " + std::to_string(at) + "/50; standby led after " +
+                                std::to_string(ms(takeover)) + " ms; converged " +
+                                std::to_string(ms(*took)) + " ms after that; " + w.summary());
+  expect_quiet(b);
+}
+
+}  // namespace
+}  // namespace tracing::testing::chaos

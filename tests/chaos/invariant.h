@@ -1,0 +1,50 @@
+// The chaos suite's oracle. The invariant: every Deployment of a namespace carries exactly what
+// the operator's pure decision library (controllers/decision.h: candidates, effective_config,
+// desired_env) computes from the TracingPolicies in the cluster — its OTEL_* env entries, owned by
+// the operator's field manager and by nobody else's Apply, and its bookkeeping annotations —
+// compared here field by field from the raw objects, not by the operator's own up_to_date().
+// And the operator's writes, counted from the API server's audit log.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/integration/operator_fixture.h"
+
+namespace tracing::testing::chaos {
+
+struct Verdict {
+  int workloads = 0;
+  // One line per workload that does not hold the invariant (the first difference found).
+  std::vector<std::string> mismatches;
+  bool holds() const { return workloads > 0 && mismatches.empty(); }
+  int converged() const { return workloads - static_cast<int>(mismatches.size()); }
+};
+
+// Checks every Deployment of `ns` against the desired state computed from every TracingPolicy of
+// the cluster (root namespace `root`) and `ns`'s labels, as of now. `expected_workloads`: fewer
+// Deployments than this is a mismatch (something was lost).
+Verdict check(kube::Client& admin, const std::string& ns, const std::string& root,
+              int expected_workloads);
+
+// The operator's writes (create/update/patch/delete by user tracing-operator) in the audit log
+// after byte `offset`.
+struct Writes {
+  // Deployments of the namespace given: per name, writes the API server answered 2xx, and all
+  // (including those answered with an error or cut off).
+  std::map<std::string, int> ok;
+  std::map<std::string, int> all;
+  // Every write by resource ("deployments", "events", "tracingpolicies/status"...) and by code.
+  std::map<std::string, int> by_resource;
+  std::map<int, int> by_code;
+  int ok_total() const;
+  int all_total() const;
+  std::string summary() const;
+};
+Writes writes_since(size_t offset, const std::string& ns);
+
+// metadata.generation of every Deployment of `ns`, by name.
+std::map<std::string, int64_t> generations(kube::Client& admin, const std::string& ns);
+
+}  // namespace tracing::testing::chaos
