@@ -2,12 +2,15 @@
 // ratio edited) or a revert (the root policy deleted) in flight, and a fault: the API server
 // restarted, watch connections cut, etcd compacted under a cut-off watch, the operator SIGKILLed,
 // another field manager re-applying the Deployments, 429s from the API server's own Priority and
-// Fairness, a leader killed with a standby waiting. After each: the invariant (invariant.h) holds
-// for every Deployment within 30 s of the fault's end, every Deployment changed exactly once
-// (metadata.generation), the operator's writes counted from the audit log are the expected ones,
-// and once it is idle it writes nothing more. Measurements go to stderr as "[ chaos ] ..." lines.
+// Fairness, a leader killed with a standby waiting, its service account token rotated. After each:
+// the invariant (invariant.h) holds for every Deployment within 30 s of the fault's end, every
+// Deployment changed exactly once (metadata.generation), the operator's writes counted from the
+// audit log are the expected ones, and once it is idle it writes nothing more. Measurements go to
+// stderr as "[ chaos ] ..." lines.
 
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -129,7 +132,7 @@ class Chaos : public OperatorTest {
     for (const auto& [n, g] : after) {
       EXPECT_EQ(g, before_[n] + changes) << n << ": generation " << before_[n] << " -> " << g;
     }
-    Writes w = writes_since(offset_, work_);
+    Writes w = writes_since(offset_, work_, user_);
     for (int i = 0; i < kWorkloads; ++i) {
       const int ok = w.ok.count(name(i)) ? w.ok.at(name(i)) : 0;
       EXPECT_GE(ok, changes) << name(i);
@@ -141,7 +144,7 @@ class Chaos : public OperatorTest {
   void expect_quiet(const OperatorProcess& op) {
     const size_t from = audit_log_size();
     ASSERT_TRUE(op.wait_idle(0, 60s)) << "the operator did not settle";
-    Writes w = writes_since(from, work_);
+    Writes w = writes_since(from, work_, user_);
     EXPECT_EQ(w.all_total(), 0) << "writes to Deployments after convergence: " << w.summary();
     EXPECT_TRUE(verdict().holds());
   }
@@ -153,6 +156,9 @@ class Chaos : public OperatorTest {
   Verdict last_;
   std::map<std::string, int64_t> before_;
   size_t offset_ = 0;
+  // Whose writes count: the operator's identity (its client certificate's, unless a scenario
+  // runs it as a service account).
+  std::string user_ = "tracing-operator";
   std::vector<std::unique_ptr<OperatorProcess>> extra_;
 };
 
@@ -444,6 +450,154 @@ TEST_F(Chaos, LeaderFailoverMidChange) {
                                 std::to_string(ms(takeover)) + " ms; converged " +
                                 std::to_string(ms(*took)) + " ms after that; " + w.summary());
   expect_quiet(b);
+}
+
+// The "jti" claim of a service account token (a JWT): the audit log names the credential of
+// each request as "JTI=<jti>" in user.extra authentication.kubernetes.io/credential-id.
+std::string jti_of(const std::string& jwt) {
+  const size_t a = jwt.find('.'), b = jwt.find('.', a + 1);
+  if (a == std::string::npos || b == std::string::npos) return "";
+  std::string bits;
+  int n = 0, acc = 0;
+  for (char ch : jwt.substr(a + 1, b - a - 1)) {
+    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52
+            : ch == '-'              ? 62
+            : ch == '_'              ? 63
+                                     : -1;
+    if (v < 0) break;
+    acc = (acc << 6) | v;
+    if ((n += 6) >= 8) bits += static_cast<char>((acc >> (n -= 8)) & 0xff);
+  }
+  auto claims = json::parse(bits, nullptr, false);
+  return claims.is_object() ? claims.value("jti", "") : "";
+}
+
+// (h) The operator runs as a service account with a bound token read from a kubeconfig's
+// tokenFile (no client certificate). Mid-change, the token is rotated as the kubelet does it: a
+// new one minted, written to a temporary file renamed over the old, and the object the old one
+// is bound to deleted, so the API server refuses the old token (401) from then on.
+TEST_F(Chaos, ServiceAccountTokenRotatedMidChange) {
+  // The service account deploy/rbac.yaml binds to the operator's ClusterRole (installed by the
+  // fixture); the Secrets the tokens are bound to are this test's own.
+  const std::string sa_ns = "tracing-system", sa = "tracing-operator";
+  user_ = "system:serviceaccount:" + sa_ns + ":" + sa;
+  const kube::Resource secrets{"", "v1", "secrets", true, "Secret"};
+  const kube::Resource token_requests{"", "v1", "serviceaccounts/" + sa + "/token", true,
+                                      "TokenRequest"};
+  std::vector<std::string> bound;
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() { f(); }
+  } cleanup{[&] {
+    op_->stop();
+    for (const auto& s : bound) {
+      auto r = client_->remove(secrets, sa_ns, s);  // Secret 1 is gone already
+      EXPECT_TRUE(r.ok() || r.error().is_not_found()) << r.error().to_string();
+    }
+  }};
+  // A token bound to a new Secret: valid as long as that Secret exists.
+  const auto mint = [&](int n) -> std::string {
+    const std::string secret = ns_ + "-bound-" + std::to_string(n);
+    auto s = client_->create(secrets, sa_ns,
+                             {{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"metadata", {{"name", secret}, {"namespace", sa_ns}}}});
+    EXPECT_TRUE(s) << s.error().to_string();
+    if (!s) return "";
+    bound.push_back(secret);
+    auto t = client_->create(
+        token_requests, sa_ns,
+        {{"apiVersion", "authentication.k8s.io/v1"},
+         {"kind", "TokenRequest"},
+         {"spec",
+          {{"audiences", json::array({"https://kubernetes.default.svc.cluster.local"})},
+           {"expirationSeconds", 3600},
+           {"boundObjectRef",
+            {{"kind", "Secret"},
+             {"apiVersion", "v1"},
+             {"name", secret},
+             {"uid", (*s)["metadata"]["uid"]}}}}}});
+    EXPECT_TRUE(t) << t.error().to_string();
+    return t ? (*t)["status"].value("token", "") : "";
+  };
+  const std::string token_file = log_path(".token");
+  const auto write_token = [&](const std::string& token) {
+    const std::string tmp = token_file + ".tmp";
+    { std::ofstream(tmp) << token; }
+    ASSERT_EQ(std::rename(tmp.c_str(), token_file.c_str()), 0);
+  };
+  const std::string token1 = mint(1);
+  ASSERT_FALSE(token1.empty());
+  write_token(token1);
+  {
+    std::ifstream in(cp_path("pki/operator.kubeconfig"));
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string kubeconfig = std::regex_replace(
+        text.str(), std::regex("    client-certificate-data: .*\n    client-key-data: .*\n"),
+        "    tokenFile: " + token_file + "\n");
+    ASSERT_NE(kubeconfig.find("tokenFile"), std::string::npos);
+    ASSERT_EQ(kubeconfig.find("client-key-data"), std::string::npos);
+    std::ofstream(log_path(".kubeconfig")) << kubeconfig;
+  }
+  op_->set_kubeconfig(log_path(".kubeconfig"));
+  // 3 requests a second: the 45 writes left at 5/50 take ~19 s, longer than the up to 10 s for
+  // which the API server keeps accepting a token it has authenticated before (kube-apiserver
+  // caches a successful token authentication for 10 s), so writes are still in flight once
+  // token 1 is refused.
+  baseline(*op_, {"--qps=3", "--burst=1"});
+  set_root_ratio("0.2");
+  const int at = await_in_flight();
+  const auto t0 = Clock::now();
+  const std::string token2 = mint(2);
+  ASSERT_FALSE(token2.empty());
+  write_token(token2);
+  ASSERT_TRUE(client_->remove(secrets, sa_ns, bound[0]).ok());
+  // The fault is in force once the API server refuses token 1.
+  kube::ClusterConfig with_token1 = config_;
+  with_token1.client_cert_pem.clear();
+  with_token1.client_key_pem.clear();
+  with_token1.token = token1;
+  auto old_client = make_client(with_token1);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = old_client->get(kube::resources::namespaces(), "", "default");
+        return !r && r.error().code == 401;
+      },
+      30s))
+      << "token 1 still accepted after its Secret was deleted";
+  const auto refused = Clock::now();
+  const size_t fault_end = audit_log_size();
+  auto took = converge();
+  ASSERT_TRUE(took) << why();
+  Writes w = expect_changed(1);
+  // The rotation was exercised: a write (a Deployment's or an Event's, whichever came first)
+  // sent with token 1 after it was refused, answered 401, not applied, and sent again at once
+  // with the token file re-read (so still one 2xx per Deployment); and the operator's writes
+  // moved from token 1's credential to token 2's.
+  const std::string cred1 = "JTI=" + jti_of(token1), cred2 = "JTI=" + jti_of(token2);
+  EXPECT_GT(w.unauthorized, 0) << "no write was refused: the rotation was not exercised; "
+                               << w.summary();
+  // One 401 per request in flight when token 1 was refused: the operator's requests share one
+  // transport, whose 401 makes the next request re-read the file. Without that re-read every
+  // write would be refused until the periodic re-read, 60 s after the last.
+  EXPECT_LE(w.unauthorized, 5) << w.summary();
+  EXPECT_GE(w.by_credential[cred1], at) << "the first writes of the change used token 1";
+  EXPECT_GT(w.by_credential[cred2], 0) << "no write with token 2";
+  EXPECT_EQ(w.last_credential, cred2);
+  Writes after = writes_since(fault_end, work_, user_);
+  EXPECT_EQ(after.by_credential.count(cred1), 0u) << "token 1 used after it was refused";
+  report("token-rotation",
+         "rotated at " + std::to_string(at) + "/50; token 1 refused " +
+             std::to_string(ms(refused - t0)) + " ms after its Secret was deleted; converged " +
+             std::to_string(ms(*took)) +
+             " ms after that; writes with token 1: " + std::to_string(w.by_credential[cred1]) +
+             ", with token 2: " + std::to_string(w.by_credential[cred2]) + "; " + w.summary());
+  expect_quiet(*op_);
+  EXPECT_EQ(writes_since(fault_end, work_, user_).unauthorized, after.unauthorized)
+      << "401s after convergence";
 }
 
 }  // namespace

@@ -201,26 +201,40 @@ std::string Writes::summary() const {
   for (const auto& [r, n] : by_resource) out << " " << r << "=" << n;
   out << "; by code:";
   for (const auto& [c, n] : by_code) out << " " << c << "=" << n;
+  if (unauthorized > 0) out << "; refused 401: " << unauthorized;
   return out.str();
 }
 
-Writes writes_since(size_t offset, const std::string& ns) {
+Writes writes_since(size_t offset, const std::string& ns, const std::string& user) {
   std::ifstream in(cp_path("audit.log"), std::ios::binary);
   in.seekg(static_cast<std::streamoff>(offset));
   Writes w;
+  std::set<std::string> refused;  // audit IDs of 401s (logged at ResponseStarted only)
   std::string line;
   while (std::getline(in, line)) {
     auto ev = json::parse(line, nullptr, false);
-    if (!ev.is_object() || ev.value("stage", "") != "ResponseComplete") continue;
+    if (!ev.is_object()) continue;
     const std::string verb = ev.value("verb", "");
-    if (ev["user"].value("username", "") != kManager ||
-        (verb != "create" && verb != "update" && verb != "patch" && verb != "delete")) {
+    if (verb != "create" && verb != "update" && verb != "patch" && verb != "delete") continue;
+    const json& ref = ev.value("objectRef", json::object());
+    const int code = ev.value("responseStatus", json::object()).value("code", 0);
+    if (code == 401) {
+      if (refused.insert(ev.value("auditID", "")).second) ++w.unauthorized;
       continue;
     }
-    const json& ref = ev.value("objectRef", json::object());
+    if (ev.value("stage", "") != "ResponseComplete") continue;
+    const json& who = ev.value("user", json::object());
+    if (who.value("username", "") != user) continue;
+    std::string credential;
+    const json& extra = who.value("extra", json::object());
+    if (auto id = extra.find("authentication.kubernetes.io/credential-id");
+        id != extra.end() && id->is_array() && !id->empty() && (*id)[0].is_string()) {
+      credential = (*id)[0].get<std::string>();
+    }
+    ++w.by_credential[credential];
+    w.last_credential = credential;
     std::string resource = ref.value("resource", "");
     if (!ref.value("subresource", "").empty()) resource += "/" + ref.value("subresource", "");
-    const int code = ev.value("responseStatus", json::object()).value("code", 0);
     ++w.by_resource[resource];
     ++w.by_code[code];
     if (resource == "deployments" && ref.value("namespace", "") == ns) {

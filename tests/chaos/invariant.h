@@ -28,8 +28,9 @@ struct Verdict {
 Verdict check(kube::Client& admin, const std::string& ns, const std::string& root,
               int expected_workloads);
 
-// The operator's writes (create/update/patch/delete by user tracing-operator) in the audit log
-// after byte `offset`.
+// The operator's writes (create/update/patch/delete by `user`: tracing-operator, the client
+// certificate's, or a service account's system:serviceaccount:<ns>:<name>) in the audit log after
+// byte `offset`.
 struct Writes {
   // Deployments of the namespace given: per name, writes the API server answered 2xx, and all
   // (including those answered with an error or cut off).
@@ -38,11 +39,21 @@ struct Writes {
   // Every write by resource ("deployments", "events", "tracingpolicies/status"...) and by code.
   std::map<std::string, int> by_resource;
   std::map<int, int> by_code;
+  // Every write by the credential that authenticated it (a service account token's
+  // "JTI=<jti>" from user.extra authentication.kubernetes.io/credential-id, "" when none), and
+  // the credential of the last one.
+  std::map<std::string, int> by_credential;
+  std::string last_credential;
+  // Writes of any resource the API server refused with 401: the credential was not accepted, so
+  // the audit event names no user (counted whoever sent them), and it is logged at stage
+  // ResponseStarted, not ResponseComplete.
+  int unauthorized = 0;
   int ok_total() const;
   int all_total() const;
   std::string summary() const;
 };
-Writes writes_since(size_t offset, const std::string& ns);
+Writes writes_since(size_t offset, const std::string& ns,
+                    const std::string& user = "tracing-operator");
 
 // metadata.generation of every Deployment of `ns`, by name.
 std::map<std::string, int64_t> generations(kube::Client& admin, const std::string& ns);
