@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
@@ -399,7 +400,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   // An override fight: a variable the operator took over was taken back by another manager.
   // Retaken a bounded number of times, then backed off (override_guard.h), reported.
   std::vector<Conflict> retaking;
-  bool backed_off_now = false;
+  std::set<std::pair<std::string, std::string>> backing_off;  // (container, variable)
   for (const Conflict& r : d.desired.retaken) {
     auto& env = d.desired.env[r.container];
     auto it =
@@ -411,16 +412,16 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       retaking.push_back(r);
       continue;
     }
-    if (started) backed_off_now = true;
+    if (started) backing_off.emplace(r.container, r.variable);
   }
-  if (backed_off_now) {
+  if (!backing_off.empty()) {
     d = decide(w);  // now without the variables backed off
     for (const auto& contest : d.contested) {
+      if (!backing_off.count({contest.container, contest.variable})) continue;
       std::string msg = "override: true fights " + contest.manager + " over " + contest.variable +
                         " (container " + contest.container + "): taken back " +
                         std::to_string(contest.takebacks) +
-                        " times; the operator stops retaking "
-                        "it until " +
+                        " times; the operator stops retaking it until " +
                         format_rfc3339(contest.until) + " and leaves " + contest.manager +
                         "'s value (back-off " + std::to_string(contest.backoffs) + ")";
       spdlog::warn("{}: {}", key, msg);
