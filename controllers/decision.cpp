@@ -436,6 +436,10 @@ DesiredEnv desired_env(const EffectiveConfig& c, const Workload& w) {
             continue;
           }
           out.force = true;
+          if (original && !owners.count(naming::kFieldManager) && !others.empty() &&
+              current->entry != v.entry) {
+            out.retaken.push_back({ct.name, v.name, others.front()});
+          }
           out.overridden[ct.name][v.name] =
               original ? *original
                        : json{{"entry", current->entry},

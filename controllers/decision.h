@@ -144,6 +144,11 @@ struct DesiredEnv {
   json overridden = json::object();
   // True when the apply must be forced (override takes at least one variable).
   bool force = false;
+  // Variables override had taken over (an original is recorded) that another manager has taken
+  // back since: it owns the value now, the operator does not, and the value differs from the
+  // desired one. `reason` is that manager. The entries are in `env` (retaken) unless the
+  // reconciler's back-off (override_guard.h) holds them.
+  std::vector<Conflict> retaken;
   // Pod-template annotations the operator owns (§7: dapr.io/config when it points the workload
   // at the operator's Configuration, the Dapr tracing hash with restartOnChange).
   Labels template_annotations;

@@ -51,6 +51,7 @@ struct Flags {
   std::chrono::seconds resync_period{600};
   std::chrono::seconds health_stall_after{900};
   int max_concurrent_reverts = 25;
+  std::chrono::seconds override_backoff{30};
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -79,6 +80,9 @@ const char* kUsage = R"(Usage: tracing-operator [flags]
   --resync-period D               queue every workload and policy again this often; 0 = never (10m)
   --max-concurrent-reverts N     reverts rolling at once when the policy that governed sets no
                                  rollout.maxConcurrent or is gone; 0 = no bound (25)
+  --override-backoff D           an override: true variable another manager keeps taking back is
+                                 retaken twice, then left alone for D, doubling each time it is
+                                 taken back again (at most 15m) (30s)
   --health-stall-after D         /healthz fails when a reconcile or a watch loop is stuck this long (15m)
   --log-format json|text         (default text)
   --log-level debug|info|warn|error  (default info)
@@ -169,6 +173,16 @@ std::optional<std::string> parse_flags(int argc, char** argv, Flags& f) {
               "\" is not a duration of at least 3s (e.g. 15m)";
       } else if (!err) {
         f.health_stall_after = *d;
+      }
+    } else if (name == "override-backoff") {
+      std::string text;
+      err = need(text);
+      auto d = err ? std::nullopt : tracing::controllers::parse_duration(text);
+      if (!err && (!d || d->count() < 1)) {
+        err =
+            "flag --override-backoff: \"" + text + "\" is not a duration of at least 1s (e.g. 30s)";
+      } else if (!err) {
+        f.override_backoff = *d;
       }
     } else if (name == "resync-period") {
       std::string text;
@@ -412,6 +426,7 @@ int main(int argc, char** argv) {
   options.instance = identity;
   options.resync_period = flags.resync_period;
   options.max_concurrent_reverts = flags.max_concurrent_reverts;
+  options.override_backoff = flags.override_backoff;
   options.health_stall_after = flags.health_stall_after;
   tracing::controllers::Manager manager(client, options);
   std::atomic<bool> leading{false};

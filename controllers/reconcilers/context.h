@@ -16,6 +16,7 @@
 
 #include "controllers/api/policy.h"
 #include "controllers/decision.h"
+#include "controllers/override_guard.h"
 #include "controllers/reconcilers/reports.h"
 #include "operator/kube/client.h"
 #include "operator/runtime/event_recorder.h"
@@ -139,6 +140,8 @@ struct Context {
   int max_concurrent_reverts = 25;
   // Changes whenever a namespace's labels do (decisions read them).
   std::atomic<uint64_t> namespace_labels_version{0};
+  // override fights backed off (--override-backoff is its base), read by the workload decisions.
+  OverrideGuard overrides{};
 
   Labels namespace_labels(const std::string& ns) const;
   // A namespace being deleted takes no new objects: passes that create skip it.

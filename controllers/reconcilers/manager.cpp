@@ -99,6 +99,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       dapr_reconciler_(ctx_, workload_reconciler_),
       busy_since_(new std::atomic<int64_t>[options_.workers + 2]()) {
   ctx_.max_concurrent_reverts = options_.max_concurrent_reverts;
+  ctx_.overrides.set_base(options_.override_backoff);
   runtime::WorkQueue* queues[] = {&workload_queue_, &policy_queue_, &cluster_queue_};
   for (int i = 0; i < 3; ++i) {
     queues[i]->set_latency_observer([h = &queue_seconds_[i]](auto d) { h->observe(d); });

@@ -35,6 +35,8 @@ struct ManagerOptions {
   std::chrono::milliseconds resync_period{std::chrono::minutes(10)};
   // Context::max_concurrent_reverts (--max-concurrent-reverts).
   int max_concurrent_reverts = 25;
+  // The first back-off of an override fight (--override-backoff, override_guard.h).
+  std::chrono::milliseconds override_backoff = std::chrono::seconds(30);
 };
 
 class Manager {

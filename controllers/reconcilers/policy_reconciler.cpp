@@ -188,7 +188,8 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
          old_degraded.value("message", "") != degraded.value("message", ""))) {
       ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", degraded.value("message", ""));
     }
-    for (const char* reason : {"NameConflict", "SharedServiceName", "UntrustedRecord"}) {
+    for (const char* reason :
+         {"NameConflict", "SharedServiceName", "UntrustedRecord", "OverrideContested"}) {
       if (degraded_reason(status) == reason && degraded_reason(old_status) != reason) {
         for (const auto& c : status["conditions"]) {
           if (c["type"] == "Degraded") {
@@ -296,8 +297,8 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
   int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
-  int rolling = 0, rollout_failed = 0, held = 0, untrusted = 0;
-  std::string held_reason, untrusted_msg;
+  int rolling = 0, rollout_failed = 0, held = 0, untrusted = 0, contested = 0;
+  std::string held_reason, untrusted_msg, contested_msg;
   json conflicts = json::array();
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     auto f = workloads_.facts(d);
@@ -321,6 +322,12 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     if (f->up_to_date) ++configured;
     if (!f->untrusted.empty() && untrusted++ == 0) untrusted_msg = f->untrusted;
     if (!f->conflicts.empty()) ++conflicted;
+    if (!f->contested.empty() && contested++ == 0) {
+      const auto& c = f->contested.front();
+      contested_msg = c.workload + " " + c.variable + " (container " + c.container +
+                      ") taken back by " + c.manager + " " + std::to_string(c.takebacks) +
+                      " times; not retaken until " + format_rfc3339(c.until);
+    }
     for (const auto& c : f->conflicts) {
       if (conflicts.size() >= kMaxConflicts) break;
       conflicts.push_back({{"workload", f->key},
@@ -348,6 +355,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                    {"pending", pending},
                    {"conflicted", conflicted},
                    {"optedOut", opted_out},
+                   {"contested", contested},
                    {"held", held}}}};
   if (eff) {
     status["effective"] = {{"sampler", eff->effective_sampler()},
@@ -416,6 +424,14 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                            " workloads carry bookkeeping the operator cannot trust, which it "
                            "will not replay (remove the annotation to clear this): " +
                            untrusted_msg,
+                       generation)
+       : contested > 0
+           ? condition("Degraded", true, "OverrideContested",
+                       std::to_string(contested) +
+                           " workloads fight override: true with another field manager, which "
+                           "keeps writing its own value back; the operator backs off and leaves "
+                           "that value meanwhile (see status.conflicts): " +
+                           contested_msg,
                        generation)
            : condition("Degraded", conflicted > 0, conflicted > 0 ? "Conflict" : "AsExpected",
                        conflicted > 0 ? std::to_string(conflicted) +

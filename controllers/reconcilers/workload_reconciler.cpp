@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
@@ -165,6 +166,25 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
   if (d.config && !d.opted_out) {
     d.desired = desired_env(*d.config, w);
     decide_dapr(w, d);
+    // An override fight backed off: the other manager's value stays (override_guard.h).
+    for (const Conflict& r : d.desired.retaken) {
+      auto& env = d.desired.env[r.container];
+      auto it = std::find_if(env.begin(), env.end(),
+                             [&](const EnvVar& e) { return e.name == r.variable; });
+      if (it == env.end()) continue;
+      auto contest =
+          ctx_.overrides.backed_off(w.key(), r.container, r.variable, it->entry.dump(), now);
+      if (!contest) continue;
+      env.erase(it);
+      d.desired.conflicts.push_back({r.container, r.variable,
+                                     "override contested: " + contest->manager + " took it back " +
+                                         std::to_string(contest->takebacks) + " times; left with " +
+                                         contest->manager + "'s value until " +
+                                         format_rfc3339(contest->until) + " (back-off " +
+                                         std::to_string(contest->backoffs) + ")"});
+      if (!d.retake_at || contest->until < *d.retake_at) d.retake_at = contest->until;
+      d.contested.push_back(std::move(*contest));
+    }
   }
   if (d.config && d.config->mode == "remote") {
     const std::string& decider = d.config->ratio_policy();
@@ -181,8 +201,12 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     const RecordPtr& deployment) const {
   const std::string key = deployment->key();
   // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
-  Stamp stamp{deployment->resource_version, ctx_.policy_cache.version(),
-              ctx_.namespace_labels_version.load(), ctx_.dapr_names.version(), ctx_.dapr.served()};
+  Stamp stamp{deployment->resource_version,
+              ctx_.policy_cache.version(),
+              ctx_.namespace_labels_version.load(),
+              ctx_.dapr_names.version(),
+              ctx_.dapr.served(),
+              ctx_.overrides.version()};
   const WallTime now = ctx_.now();
   {
     std::shared_lock g(facts_mu_);
@@ -210,6 +234,9 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     until_earliest(d.root_config->next_change);
     f->root_config = shared(std::move(*d.root_config));
   }
+  until_earliest(d.retake_at);
+  f->contested = d.contested;
+  f->retake_at = d.retake_at;
   if (d.config) {
     until_earliest(d.config->next_change);
     if (!d.opted_out) {
@@ -303,6 +330,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   clear_wait(key);
   if (!obj) {  // deleted: nothing of ours is left to revert
     forget(key);
+    ctx_.overrides.forget(key);
     return Action::await_change();
   }
   if (obj->deleting) return Action::await_change();
@@ -315,8 +343,9 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   // Or waiting for a rollout budget (woken when a rollout ends): asked before deciding anew.
   if (auto f = facts(obj); f->config && !f->opted_out && f->config->unusable.empty()) {
     if (f->up_to_date) {
-      return f->config->next_change ? Action::requeue(until(*f->config->next_change, ctx_.now()))
-                                    : Action::await_change();
+      auto wake = f->config->next_change;
+      if (f->retake_at && (!wake || *f->retake_at < *wake)) wake = f->retake_at;
+      return wake ? Action::requeue(until(*wake, ctx_.now())) : Action::await_change();
     }
     std::string why;
     bool held = false;
@@ -368,9 +397,42 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     return Action::await_change();
   }
 
+  // An override fight: a variable the operator took over was taken back by another manager.
+  // Retaken a bounded number of times, then backed off (override_guard.h), reported.
+  std::vector<Conflict> retaking;
+  std::set<std::pair<std::string, std::string>> backing_off;  // (container, variable)
+  for (const Conflict& r : d.desired.retaken) {
+    auto& env = d.desired.env[r.container];
+    auto it =
+        std::find_if(env.begin(), env.end(), [&](const EnvVar& e) { return e.name == r.variable; });
+    if (it == env.end()) continue;  // held by a back-off already (decide())
+    bool started = false;
+    if (ctx_.overrides.may_retake(key, r.container, r.variable, it->entry.dump(), r.reason,
+                                  ctx_.now(), &started)) {
+      retaking.push_back(r);
+      continue;
+    }
+    if (started) backing_off.emplace(r.container, r.variable);
+  }
+  if (!backing_off.empty()) {
+    d = decide(w);  // now without the variables backed off
+    for (const auto& contest : d.contested) {
+      if (!backing_off.count({contest.container, contest.variable})) continue;
+      std::string msg = "override: true fights " + contest.manager + " over " + contest.variable +
+                        " (container " + contest.container + "): taken back " +
+                        std::to_string(contest.takebacks) +
+                        " times; the operator stops retaking it until " +
+                        format_rfc3339(contest.until) + " and leaves " + contest.manager +
+                        "'s value (back-off " + std::to_string(contest.backoffs) + ")";
+      spdlog::warn("{}: {}", key, msg);
+      ctx_.events.emit(obj->reference(), "Warning", "OverrideContested", "BackOff", msg);
+    }
+    ctx_.policy_queue.add(d.config->governing);
+  }
   const EffectiveConfig& c = *d.config;
-  Action next =
-      c.next_change ? Action::requeue(until(*c.next_change, ctx_.now())) : Action::await_change();
+  std::optional<WallTime> wake = c.next_change;
+  if (d.retake_at && (!wake || *d.retake_at < *wake)) wake = d.retake_at;
+  Action next = wake ? Action::requeue(until(*wake, ctx_.now())) : Action::await_change();
   if (up_to_date(w, d.desired, c.policies)) return next;
   if (!template_up_to_date(w, d.desired)) {
     std::string why;
@@ -409,6 +471,12 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   }
   if ((*applied)["metadata"].value("resourceVersion", "") != obj->resource_version) {
     expect_echo(key, obj->resource_version);
+  }
+  for (const Conflict& r : retaking) {
+    ctx_.overrides.retook(key, r.container, r.variable, ctx_.now());
+    ctx_.events.emit(obj->reference(), "Warning", "OverrideRetaken", "Retake",
+                     r.variable + " (container " + r.container + ") was taken back by " + r.reason +
+                         "; override: true takes it over again");
   }
   std::string note = "OTEL_* settings applied: sampler " + c.effective_sampler() + ", ratio " +
                      c.effective_ratio() + " (" + c.ratio_source() + "), policy " + c.governing;

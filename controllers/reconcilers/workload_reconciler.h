@@ -18,7 +18,11 @@
 //   that rolls the pods waits likewise, in RevertPacer's budget;
 // - bookkeeping annotations are acted on only while the operator owns them
 //   (workload_from_deployment()); an apply refused only because someone else changed one of
-//   them takes it back (forced, so no other field moves) and says so in a Warning event.
+//   them takes it back (forced, so no other field moves) and says so in a Warning event;
+// - a variable `override` took over that another manager takes back is retaken a bounded number
+//   of times, then left with that manager's value for a growing back-off (Context::overrides,
+//   override_guard.h): Warning events OverrideRetaken / OverrideContested on the Deployment, the
+//   variable listed in Facts::contested and conflicts for the policy's status (OverrideContested).
 #pragma once
 
 #include <shared_mutex>
@@ -55,6 +59,10 @@ class WorkloadReconciler {
     // root-namespace candidates alone (nullopt when there are none).
     bool ratio_from_namespace = false;
     std::optional<EffectiveConfig> root_config;
+    // Variables of an override fight the operator backs off from (override_guard.h): left out
+    // of desired.env, listed in desired.conflicts; retake_at is the earliest back-off end.
+    std::vector<OverrideGuard::Contest> contested;
+    std::optional<WallTime> retake_at;
   };
   Decision decide(const Workload& w) const;
 
@@ -76,6 +84,8 @@ class WorkloadReconciler {
     bool template_up_to_date = false;  // when configured: its pod template does
     std::string service;               // OTEL_SERVICE_NAME, when configured
     std::string untrusted;             // the first bookkeeping problem, "" when none
+    std::vector<OverrideGuard::Contest> contested;  // override fights backed off now
+    std::optional<WallTime> retake_at;              // the earliest of their ends
   };
   std::shared_ptr<const Facts> facts(const RecordPtr& deployment) const;
   // Forgets a deleted workload's facts.
@@ -151,6 +161,7 @@ class WorkloadReconciler {
     std::string resource_version;
     uint64_t policies = 0, namespaces = 0, dapr_names = 0;
     bool dapr_served = false;
+    uint64_t overrides = 0;
     bool operator==(const Stamp&) const = default;
   };
   struct CachedFacts {

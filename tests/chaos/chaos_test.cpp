@@ -602,3 +602,144 @@ TEST_F(Chaos, ServiceAccountTokenRotatedMidChange) {
 
 }  // namespace
 }  // namespace tracing::testing::chaos
+
+namespace tracing::testing::chaos {
+namespace {
+
+// An `override: true` fight: Argo CD self-heal (field manager argocd-controller, forced
+// server-side apply) writes its own OTEL_TRACES_SAMPLER back each time it sees the operator's.
+// The operator retakes it twice, then backs off (--override-backoff 3s, doubling), reports it
+// (Degraded OverrideContested, a Warning event naming argocd-controller on the Deployment and on
+// the policy), and once the fighter stops, retakes the variable when its back-off ends.
+class OverrideFight : public OperatorTest {
+ protected:
+  static void report(const std::string& scenario, const std::string& what) {
+    std::cerr << "[ chaos ] " << scenario << ": " << what << "\n";
+  }
+};
+
+TEST_F(OverrideFight, AnotherManagerTakingBackAnOverriddenVariableIsBackedOffAndReported) {
+  const std::string work = make_namespace("w");
+  const json manifest = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "web"}, {"namespace", work}, {"labels", {{"app", "web"}}}}},
+      {"spec",
+       {{"replicas", 0},
+        {"selector", {{"matchLabels", {{"app", "web"}}}}},
+        {"template",
+         {{"metadata", {{"labels", {{"app", "web"}}}}},
+          {"spec",
+           {{"containers",
+             json::array({{{"name", "app"},
+                           {"image", "registry.example/app:1"},
+                           {"env", json::array({{{"name", "LOG_LEVEL"}, {"value", "info"}},
+                                                {{"name", "OTEL_TRACES_SAMPLER"},
+                                                 {"value", "always_off"}}})}}})}}}}}}}};
+  auto argo = [&] {
+    auto r = client_->apply(deployments(), work, "web", manifest, {"argocd-controller", true, ""});
+    EXPECT_TRUE(r) << r.error().to_string();
+  };
+  auto sampler = [&]() -> std::string {
+    auto d = client_->get(deployments(), work, "web");
+    if (!d) return "?";
+    for (const auto& e : (*d)["spec"]["template"]["spec"]["containers"][0].value("env", json{})) {
+      if (e.value("name", "") == "OTEL_TRACES_SAMPLER") return e.value("value", "");
+    }
+    return "";
+  };
+  auto degraded = [&]() -> json {
+    auto p = client_->get(kPolicies, work, "p");
+    if (!p) return json::object();
+    for (const auto& c : (*p).value("status", json::object()).value("conditions", json::array())) {
+      if (c.value("type", "") == "Degraded") return c;
+    }
+    return json::object();
+  };
+  auto warnings = [&](const std::string& regarding, const std::string& reason) {
+    std::vector<std::string> notes;
+    auto list = client_->list(kube::resources::events(), work);
+    if (!list) return notes;
+    for (const auto& e : list->items) {
+      if (e.value("reason", "") == reason && e.value("type", "") == "Warning" &&
+          e.value("regarding", json::object()).value("name", "") == regarding) {
+        notes.push_back(e.value("note", ""));
+      }
+    }
+    return notes;
+  };
+
+  argo();
+  op_->start({"--override-backoff=3s"});
+  apply_policy(work, "p",
+               {{"override", true},
+                {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"sampler", "parentbased_traceidratio"}, {"ratio", "0.5"}}}});
+  ASSERT_TRUE(eventually([&] { return sampler() == "parentbased_traceidratio"; }))
+      << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(0, 30s));
+
+  // The fight: for 15 s, whenever the operator's value is there, Argo CD writes its own back.
+  const size_t offset = audit_log_size();
+  const auto t0 = Clock::now();
+  int takebacks = 0;
+  bool contested_seen = false;
+  std::string contested_value;
+  while (Clock::now() - t0 < 15s) {
+    if (sampler() == "parentbased_traceidratio") {
+      argo();
+      ++takebacks;
+    } else if (!contested_seen && degraded().value("reason", "") == "OverrideContested") {
+      contested_seen = true;
+      contested_value = sampler();  // while backed off: Argo CD's value stays
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto fought = Clock::now() - t0;
+  Writes w = writes_since(offset, work);
+  const int operator_writes = w.ok.count("web") ? w.ok.at("web") : 0;
+  report("override-fight", std::to_string(takebacks) + " take-backs by argocd-controller in " +
+                               std::to_string(ms(fought)) +
+                               " ms; the operator's writes: " + w.summary());
+  // Two retakes, then back-offs of 3 s and 6 s each ended by one retake (the probe), the third
+  // (12 s) outlasting the fight: 4 writes; one more if the machine is slow enough to stretch it.
+  EXPECT_GE(operator_writes, 3) << "the fight happened";
+  EXPECT_LE(operator_writes, 5) << "the operator's writes stay bounded: " << w.summary();
+  EXPECT_EQ(takebacks, operator_writes + 1) << "each retake was taken back once (and the "
+                                               "operator's first value before them)";
+  EXPECT_TRUE(contested_seen) << "Degraded OverrideContested while backed off";
+  EXPECT_EQ(contested_value, "always_off");
+
+  // Reported: the condition and the events name the variable, the workload and the other manager.
+  json cond = degraded();
+  if (cond.value("reason", "") == "OverrideContested") {
+    const std::string msg = cond.value("message", "");
+    EXPECT_NE(msg.find("argocd-controller"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OTEL_TRACES_SAMPLER"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(work + "/web"), std::string::npos) << msg;
+  }
+  auto p = client_->get(kPolicies, work, "p");
+  ASSERT_TRUE(p);
+  auto on_deployment = warnings("web", "OverrideContested");
+  ASSERT_FALSE(on_deployment.empty());
+  EXPECT_NE(on_deployment.front().find("argocd-controller"), std::string::npos)
+      << on_deployment.front();
+  EXPECT_NE(on_deployment.front().find("OTEL_TRACES_SAMPLER"), std::string::npos);
+  auto on_policy = warnings("p", "OverrideContested");
+  ASSERT_FALSE(on_policy.empty());
+  EXPECT_NE(on_policy.front().find("argocd-controller"), std::string::npos) << on_policy.front();
+
+  // The fighter has stopped: when the back-off ends the operator retakes the variable, and the
+  // policy is no longer Degraded.
+  ASSERT_TRUE(eventually([&] { return sampler() == "parentbased_traceidratio"; }, 30s))
+      << op_->log_path();
+  const auto retaken_after = Clock::now() - t0;
+  EXPECT_TRUE(eventually([&] { return degraded().value("status", "") == "False"; }, 30s))
+      << degraded().dump();
+  report("override-fight", "retaken " + std::to_string(ms(retaken_after)) +
+                               " ms after the fight began (it lasted " +
+                               std::to_string(ms(fought)) + " ms)");
+}
+
+}  // namespace
+}  // namespace tracing::testing::chaos

@@ -43,6 +43,11 @@ TEST(OperatorBinary, RefusesABadFlagValueNamingTheFlag) {
   r = run_operator("--qps");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("flag --qps needs a value"), std::string::npos) << r.output;
+  r = run_operator("--override-backoff=0s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("flag --override-backoff: \"0s\" is not a duration of at least 1s"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(OperatorBinary, NamesAMissingKubeconfigInJsonLogLines) {

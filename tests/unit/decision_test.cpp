@@ -692,6 +692,7 @@ TEST(DesiredEnv, OverrideTakesVariablesOverAndRecordsTheOriginals) {
   DesiredEnv d = desired_env(config_for({make_policy("shop", "team", {{"override", true}})}), w);
   EXPECT_TRUE(d.conflicts.empty());
   EXPECT_TRUE(d.force);
+  EXPECT_TRUE(d.retaken.empty()) << "a first takeover is no fight";
   const auto& api = d.env.at("api");
   EXPECT_EQ(value_of(api, "OTEL_SERVICE_NAME"), "task-api");
   EXPECT_EQ(value_of(api, "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://jaeger-collector.shop.svc:4317");
@@ -728,6 +729,19 @@ TEST(DesiredEnv, CarriesARecordedOriginalForward) {
   DesiredEnv again = desired_env(config, w);
   EXPECT_TRUE(again.force);
   EXPECT_EQ(again.overridden, recorded);
+  // That is a take-back of a variable override had taken: listed for the reconciler's back-off.
+  ASSERT_EQ(again.retaken.size(), 1u);
+  EXPECT_EQ(again.retaken[0].container, "api");
+  EXPECT_EQ(again.retaken[0].variable, "OTEL_SERVICE_NAME");
+  EXPECT_EQ(again.retaken[0].reason, "kubectl-edit");
+  EXPECT_EQ(value_of(again.env.at("api"), "OTEL_SERVICE_NAME"), "task-api") << "retaken";
+
+  // Someone writing the operator's own value, or sharing the entry with it, fights nobody.
+  w.containers[0].env = {entry("OTEL_SERVICE_NAME", "task-api")};
+  EXPECT_TRUE(desired_env(config, w).retaken.empty());
+  w.containers[0].env = {entry("OTEL_SERVICE_NAME", "second")};
+  w.env_owners["api"] = {{"OTEL_SERVICE_NAME", {"kubectl-edit", "tracing-operator"}}};
+  EXPECT_TRUE(desired_env(config, w).retaken.empty());
 }
 
 TEST(DesiredEnv, DropsRecordedOriginalsNoLongerOverridden) {
