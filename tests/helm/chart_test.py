@@ -68,6 +68,7 @@ class Defaults(unittest.TestCase):
                 "--qps=auto",
                 "--burst=30",
                 "--max-concurrent-reverts=25",
+                "--override-backoff=30s",
                 "--log-format=json",
                 "--log-level=info",
                 "--metrics-bind-address=:8080",
@@ -182,6 +183,8 @@ class Schema(unittest.TestCase):
     def test_refuses_a_malformed_duration(self):
         err = self.refused("leaderElection.leaseDuration=15sec")
         self.assertIn("leaseDuration", err)
+        err = self.refused("overrideBackoff=30")
+        self.assertIn("overrideBackoff", err)
 
     def test_every_object_in_the_schema_is_closed(self):
         schema = json.loads((CHART / "values.schema.json").read_text())
