@@ -10,6 +10,16 @@ namespace tracing::controllers {
 
 namespace {
 
+// A reconciler's Action as the worker loop's outcome: when to look again, if asked.
+template <typename F>
+runtime::Controller::Reconcile outcome_of(F reconcile) {
+  return [reconcile](const std::string& key) -> runtime::Controller::Outcome {
+    auto r = reconcile(key);
+    if (!r) return r.error();
+    return r->requeue_after;
+  };
+}
+
 // Every watch ends (and reconnects) well within the health bound, so a live informer loop never
 // looks wedged: timeouts from a third of it (5 minutes by default, as client-go's reflector).
 runtime::InformerOptions watching(const ManagerOptions& m) {
@@ -97,13 +107,21 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       policy_reconciler_(ctx_, workload_reconciler_),
       jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_, managed_deployments_),
       dapr_reconciler_(ctx_, workload_reconciler_),
-      busy_since_(new std::atomic<int64_t>[options_.workers + 2]()) {
+      workload_controller_(
+          "workload", workload_queue_, options_.workers,
+          outcome_of([this](const std::string& k) { return workload_reconciler_.reconcile(k); }),
+          kTerminalRetry),
+      policy_controller_("policy", policy_queue_, 1, outcome_of([this](const std::string& k) {
+                           return policy_reconciler_.reconcile(k);
+                         }),
+                         kTerminalRetry),
+      cluster_controller_("cluster", cluster_queue_, 1, outcome_of([this](const std::string& k) {
+                            return k == "dapr" ? dapr_reconciler_.reconcile(k)
+                                               : jaeger_reconciler_.reconcile(k);
+                          }),
+                          kTerminalRetry) {
   ctx_.max_concurrent_reverts = options_.max_concurrent_reverts;
   ctx_.overrides.set_base(options_.override_backoff);
-  runtime::WorkQueue* queues[] = {&workload_queue_, &policy_queue_, &cluster_queue_};
-  for (int i = 0; i < 3; ++i) {
-    queues[i]->set_latency_observer([h = &queue_seconds_[i]](auto d) { h->observe(d); });
-  }
   policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
                             cache_.upsert(*p);
                             policy_queue_.add(runtime::object_key(*p));
@@ -256,86 +274,12 @@ void Manager::start_workers() {
     });
   }
   for (int i = 0; i < options_.workers; ++i) {
-    workers_.emplace_back([this, i] {
-      run_worker(
-          i, workload_queue_,
-          [this](const std::string& k) { return workload_reconciler_.reconcile(k); }, "workload");
-    });
+    workers_.emplace_back([this, i] { workload_controller_.run_worker(i); });
   }
-  workers_.emplace_back([this] {
-    run_worker(
-        options_.workers, policy_queue_,
-        [this](const std::string& k) { return policy_reconciler_.reconcile(k); }, "policy");
-  });
-  workers_.emplace_back([this] {
-    run_worker(
-        options_.workers + 1, cluster_queue_,
-        [this](const std::string& k) {
-          return k == "dapr" ? dapr_reconciler_.reconcile(k) : jaeger_reconciler_.reconcile(k);
-        },
-        "cluster");
-  });
+  workers_.emplace_back([this] { policy_controller_.run_worker(0); });
+  workers_.emplace_back([this] { cluster_controller_.run_worker(0); });
   cluster_queue_.add("jaeger");
   cluster_queue_.add("dapr");
-}
-
-void Manager::run_worker(int slot, runtime::WorkQueue& queue,
-                         const std::function<kube::Result<Action>(const std::string&)>& reconcile,
-                         const char* what) {
-  const int controller = &queue == &workload_queue_ ? 0 : &queue == &policy_queue_ ? 1 : 2;
-  auto& count = controller == 0   ? workload_reconciles_
-                : controller == 1 ? policy_reconciles_
-                                  : jaeger_reconciles_;
-  auto& errors = controller == 0   ? workload_errors_
-                 : controller == 1 ? policy_errors_
-                                   : jaeger_errors_;
-  while (auto key = queue.get()) {
-    reconciles_++;
-    count++;
-    in_flight_++;
-    const auto started = std::chrono::steady_clock::now();
-    busy_since_[slot] = started.time_since_epoch().count();
-    // A reconcile that throws is a bug (JSON of an unexpected shape, say); it must not take the
-    // whole operator down with every other workload: log it loudly and retry with backoff.
-    kube::Result<Action> result = kube::ApiError{0, "InternalError", "not run", {}, std::nullopt};
-    try {
-      result = reconcile(*key);
-    } catch (const std::exception& e) {
-      result = kube::ApiError{
-          500, "InternalError", std::string("reconcile threw: ") + e.what(), {}, std::nullopt};
-    }
-    in_flight_--;
-    busy_since_[slot] = 0;
-    reconcile_seconds_[controller][result ? 0 : 1].observe(std::chrono::steady_clock::now() -
-                                                           started);
-    if (!result) {
-      errors++;
-      const auto& e = result.error();
-      if (e.retryable() || e.code == 0) {
-        spdlog::warn("{} {}: {} (retrying)", what, *key, e.to_string());
-        queue.add_rate_limited(*key);
-      } else if (e.code == 403) {
-        // Forbidden is also what an API server that has just (re)started answers until its
-        // authorizer has synced its RBAC caches (the chaos suite saw half a second of it after
-        // a restart): look again after 1 s, doubling to the minute of the other errors below.
-        const int n = std::min(queue.num_requeues(*key), 6);
-        const auto wait = std::min<std::chrono::steady_clock::duration>(
-            std::chrono::seconds(1 << n), kTerminalRetry);
-        spdlog::error("{} {}: {} (retrying in {} s or more)", what, *key, e.to_string(),
-                      std::chrono::duration_cast<std::chrono::seconds>(wait).count());
-        queue.add_rate_limited(*key, wait);
-      } else {
-        // 400/404/422 fail the same way until someone changes something the operator may not
-        // see (a CRD, an admission webhook): look again, but not often.
-        spdlog::error("{} {}: {} (retrying in a minute or more)", what, *key, e.to_string());
-        queue.add_rate_limited(*key, kTerminalRetry);
-      }
-    } else {
-      queue.forget(*key);
-      if (result->requeue_after) queue.add_after(*key, *result->requeue_after);
-    }
-    queue.done(*key);
-  }
 }
 
 std::vector<std::pair<std::string, const runtime::InformerBase*>> Manager::informers() const {
@@ -350,15 +294,13 @@ bool Manager::ready() const {
 }
 
 std::string Manager::unhealthy() const {
-  using std::chrono::steady_clock;
-  const auto now = steady_clock::now();
-  for (int slot = 0; slot < options_.workers + 2; ++slot) {
-    const int64_t since = busy_since_[slot];
-    if (since == 0) continue;
-    auto running = now - steady_clock::time_point(steady_clock::duration(since));
-    if (running > options_.health_stall_after) {
-      return "worker " + std::to_string(slot) + ": one reconcile running for " +
-             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(running).count()) +
+  for (const auto* c : {&workload_controller_, &policy_controller_, &cluster_controller_}) {
+    auto running = c->longest_running();
+    if (running && running->for_ > options_.health_stall_after) {
+      return c->name() + " worker " + std::to_string(running->slot) +
+             ": one reconcile running for " +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::seconds>(running->for_).count()) +
              " s";
     }
   }
@@ -375,51 +317,11 @@ std::string Manager::unhealthy() const {
 
 std::string Manager::metrics() const {
   runtime::MetricsWriter w;
-  static const char* kControllers[] = {"workload", "policy", "cluster"};
-  const runtime::WorkQueue* queues[] = {&workload_queue_, &policy_queue_, &cluster_queue_};
-  const std::atomic<uint64_t>* runs[] = {&workload_reconciles_, &policy_reconciles_,
-                                         &jaeger_reconciles_};
-  const std::atomic<uint64_t>* fails[] = {&workload_errors_, &policy_errors_, &jaeger_errors_};
-  auto controller = [](int i) { return std::string("controller=\"") + kControllers[i] + "\""; };
-  auto queue = [](int i) { return std::string("queue=\"") + kControllers[i] + "\""; };
-
-  w.family("tracing_operator_reconciles_total", "counter", "Reconciles run, by controller.");
-  for (int i = 0; i < 3; ++i)
-    w.sample("tracing_operator_reconciles_total", controller(i), *runs[i]);
-  w.family("tracing_operator_reconcile_errors_total", "counter",
-           "Reconciles that failed, by controller.");
-  for (int i = 0; i < 3; ++i) {
-    w.sample("tracing_operator_reconcile_errors_total", controller(i), *fails[i]);
-  }
-  w.family("tracing_operator_reconcile_duration_seconds", "histogram",
-           "How long reconciles took, by controller and result (success or error).");
-  for (int i = 0; i < 3; ++i) {
-    for (int r = 0; r < 2; ++r) {
-      w.histogram("tracing_operator_reconcile_duration_seconds",
-                  controller(i) + ",result=\"" + (r == 0 ? "success" : "error") + "\"",
-                  reconcile_seconds_[i][r]);
-    }
-  }
+  runtime::Controller::write_metrics(
+      w, "tracing_operator_", {&workload_controller_, &policy_controller_, &cluster_controller_});
   w.family("tracing_operator_decisions_total", "counter",
            "Workload decisions computed for the passes (made once per change of their inputs).");
   w.sample("tracing_operator_decisions_total", "", workload_reconciler_.decisions());
-  w.family("tracing_operator_reconciles_in_flight", "gauge", "Reconciles running now.");
-  w.sample("tracing_operator_reconciles_in_flight", "", in_flight_.load());
-  w.family("tracing_operator_workqueue_depth", "gauge", "Keys ready in a work queue.");
-  for (int i = 0; i < 3; ++i) {
-    w.sample("tracing_operator_workqueue_depth", queue(i), static_cast<double>(queues[i]->len()));
-  }
-  w.family("tracing_operator_workqueue_waiting", "gauge",
-           "Keys waiting for a requeue deadline (backoff, debug expiry, pacing).");
-  for (int i = 0; i < 3; ++i) {
-    w.sample("tracing_operator_workqueue_waiting", queue(i),
-             static_cast<double>(queues[i]->waiting_len()));
-  }
-  w.family("tracing_operator_workqueue_queue_duration_seconds", "histogram",
-           "How long a key waited in a work queue before a worker took it.");
-  for (int i = 0; i < 3; ++i) {
-    w.histogram("tracing_operator_workqueue_queue_duration_seconds", queue(i), queue_seconds_[i]);
-  }
 
   w.family("tracing_operator_api_requests_total", "counter",
            "Requests sent to the API server, by kind (read or write).");

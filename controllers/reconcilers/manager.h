@@ -18,6 +18,7 @@
 #include "controllers/reconcilers/jaeger_reconciler.h"
 #include "controllers/reconcilers/policy_reconciler.h"
 #include "controllers/reconcilers/workload_reconciler.h"
+#include "operator/runtime/controller.h"
 #include "operator/runtime/metrics.h"
 
 namespace tracing::controllers {
@@ -54,7 +55,10 @@ class Manager {
   void start_workers();
   void stop();
 
-  uint64_t reconciles() const { return reconciles_.load(); }
+  uint64_t reconciles() const {
+    return workload_controller_.reconciles() + policy_controller_.reconciles() +
+           cluster_controller_.reconciles();
+  }
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;
   // /healthz: "" when healthy, else what is wedged: a reconcile running, or an informer loop
@@ -67,9 +71,6 @@ class Manager {
   std::string metrics() const;
 
  private:
-  void run_worker(int slot, runtime::WorkQueue& queue,
-                  const std::function<kube::Result<Action>(const std::string&)>& reconcile,
-                  const char* what);
   void enqueue_workloads_of(const json& policy);
   void enqueue_policies_for_namespace(const std::string& ns);
   void enqueue_cluster();
@@ -98,16 +99,12 @@ class Manager {
   PolicyReconciler policy_reconciler_;
   JaegerReconciler jaeger_reconciler_;
   DaprReconciler dapr_reconciler_;
+  // The worker loops of the three queues: `workers` workload reconciles at once, one policy
+  // reconcile, one cluster pass.
+  runtime::Controller workload_controller_;
+  runtime::Controller policy_controller_;
+  runtime::Controller cluster_controller_;
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> reconciles_{0};
-  std::atomic<uint64_t> workload_reconciles_{0}, policy_reconciles_{0}, jaeger_reconciles_{0};
-  std::atomic<uint64_t> workload_errors_{0}, policy_errors_{0}, jaeger_errors_{0};
-  std::atomic<int> in_flight_{0};
-  // Per worker: when its running reconcile started (steady ticks), 0 when idle.
-  std::unique_ptr<std::atomic<int64_t>[]> busy_since_;
-  // By controller (workload, policy, cluster) and result (success, error); queue wait by queue.
-  runtime::Histogram reconcile_seconds_[3][2];
-  runtime::Histogram queue_seconds_[3];
   std::mutex lifecycle_mu_;  // start_workers() against stop()
   std::thread resync_;
   std::mutex resync_mu_;
