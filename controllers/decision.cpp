@@ -202,6 +202,39 @@ std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
   return out;
 }
 
+std::vector<Candidate> governed_candidates(const Policy& p, const Labels& ns_labels,
+                                           const std::vector<const Policy*>& policies,
+                                           const std::string& root_ns) {
+  Workload w;
+  const bool root = p.ns == root_ns;
+  // A root policy's workload lives in a namespace with no policy of its own: "" names none.
+  w.ns = root ? "" : p.ns;
+  if (p.spec.selector) w.labels = p.spec.selector->match_labels;
+  std::vector<const Policy*> others;
+  others.reserve(policies.size());
+  for (const Policy* q : policies) {
+    if (q != nullptr && q->key() != p.key()) others.push_back(q);
+  }
+  others.push_back(&p);
+  auto all = candidates(w, ns_labels, others, root_ns);
+  // p governs: drop what ranks before it (a more specific policy would govern instead), and
+  // keep p even where its matchExpressions or namespaceSelector's would not match this sketch.
+  const Rank own =
+      root
+          ? (has_selector(p.spec) ? Rank::kRootWithSelector : Rank::kRootWithoutSelector)
+          : (has_selector(p.spec) ? Rank::kNamespaceWithSelector : Rank::kNamespaceWithoutSelector);
+  std::vector<Candidate> out = {{&p, own}};
+  bool after = false;
+  for (const auto& c : all) {
+    if (c.policy == &p) {
+      after = true;
+      continue;
+    }
+    if (after || c.rank > own) out.push_back(c);
+  }
+  return out;
+}
+
 std::string EffectiveConfig::effective_sampler() const {
   if (mode == "remote") return "parentbased_jaeger_remote";
   if (debug && (sampler == "always_on" || sampler == "always_off" ||

@@ -40,6 +40,15 @@ std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
                                   const std::vector<const Policy*>& policies,
                                   const std::string& root_ns);
 
+// The candidates of a workload that `p` governs and that has only the labels p's selector
+// requires (matchLabels), in a namespace with only the labels p's namespaceSelector requires
+// (root policies: a namespace without policies of its own): p and the less specific policies
+// that would fill in the field groups p leaves unset. What a policy's status reports when it
+// governs no workload (§10). `policies` may hold p's own object or a copy of it (by key).
+std::vector<Candidate> governed_candidates(const Policy& p, const Labels& ns_labels,
+                                           const std::vector<const Policy*>& policies,
+                                           const std::string& root_ns);
+
 // A debug bump's life (§5), as recorded in the governing policy's status.
 struct DebugState {
   std::string policy;  // "ns/name" whose bump applies

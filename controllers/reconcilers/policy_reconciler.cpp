@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "controllers/apply_intent.h"
 #include "controllers/naming.h"
 #include "controllers/reconcilers/jaeger_reconciler.h"
@@ -300,6 +302,17 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   int rolling = 0, rollout_failed = 0, held = 0, untrusted = 0, contested = 0;
   std::string held_reason, untrusted_msg, contested_msg;
   json conflicts = json::array();
+  // What the governed workloads receive (§10): each distinct effective sampling and endpoint,
+  // with how many get it, in the order first seen.
+  struct Received {
+    std::string sampler, ratio, source, endpoint;
+    int workloads = 0;
+    bool operator==(const Received& o) const {
+      return sampler == o.sampler && ratio == o.ratio && source == o.source &&
+             endpoint == o.endpoint;
+    }
+  };
+  std::vector<Received> received;
   for (const auto& d : ctx_.deployments_in_scope(p)) {
     auto f = workloads_.facts(d);
     if (!f->config || f->config->governing != key) continue;
@@ -314,6 +327,13 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
       continue;
     }
     if (f->dapr_unavailable) ++dapr_unavailable;
+    {
+      const EffectiveConfig& c = *f->config;
+      Received r{c.effective_sampler(), c.effective_ratio(), c.ratio_source(), c.endpoint};
+      auto it = std::find(received.begin(), received.end(), r);
+      if (it == received.end()) it = received.insert(received.end(), r);
+      ++it->workloads;
+    }
     if (rollout_state(*d) == RolloutState::kFailed) {
       ++rollout_failed;
     } else if (rollout_state(*d) == RolloutState::kRolling) {
@@ -343,10 +363,34 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   const bool paused =
       p.spec.rollout && p.spec.rollout->is_object() && p.spec.rollout->value("paused", false);
 
-  // The policy's own effective sampling, with the debug record this reconcile keeps.
-  Policy self = p;
-  self.debug_status = ds;
-  auto eff = effective_config({Candidate{&self, Rank::kNamespaceWithSelector}}, now);
+  // Reported: what most of the governed workloads receive; with none, what a workload this
+  // policy governed would receive (governed_candidates), with the debug record this reconcile
+  // keeps.
+  std::optional<Received> shown;
+  int governed = 0;
+  for (const auto& r : received) {
+    governed += r.workloads;
+    if (!shown || r.workloads > shown->workloads) shown = r;
+  }
+  if (!shown) {
+    Policy self = p;
+    self.debug_status = ds;
+    auto policies = ctx_.policy_cache.all();
+    std::vector<const Policy*> ptrs;
+    for (const auto& q : policies) ptrs.push_back(q.get());
+    Labels ns_labels;
+    if (p.ns != ctx_.root_namespace) {
+      ns_labels = ctx_.namespace_labels(p.ns);
+    } else if (p.spec.namespace_selector) {
+      ns_labels = p.spec.namespace_selector->match_labels;
+    }
+    auto eff = effective_config(governed_candidates(self, ns_labels, ptrs, ctx_.root_namespace),
+                                now);
+    if (eff) {
+      shown = Received{eff->effective_sampler(), eff->effective_ratio(), eff->ratio_source(),
+                       eff->endpoint, 0};
+    }
+  }
 
   json status = {{"observedGeneration", generation},
                  {"counts",
@@ -357,11 +401,13 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                    {"optedOut", opted_out},
                    {"contested", contested},
                    {"held", held}}}};
-  if (eff) {
-    status["effective"] = {{"sampler", eff->effective_sampler()},
-                           {"ratio", eff->effective_ratio()},
-                           {"source", eff->ratio_source()}};
-    status["jaegerEndpoint"] = eff->endpoint;
+  if (shown) {
+    status["effective"] = {{"sampler", shown->sampler},
+                           {"ratio", shown->ratio},
+                           {"source", shown->source},
+                           {"workloads", shown->workloads},
+                           {"otherWorkloads", governed - shown->workloads}};
+    status["jaegerEndpoint"] = shown->endpoint;
   }
   bool debug_active = false;
   if (ds && p.spec.debug) {

@@ -167,6 +167,66 @@ TEST_F(Operator, ClusterWideRatioChangeReachesEveryNamespaceButANamespacePolicyK
   EXPECT_EQ(var(b, "worker", "OTEL_TRACES_SAMPLER_ARG"), "0.5");
 }
 
+TEST_F(Operator, StatusReportsWhatTheGovernedWorkloadsReceiveMergedWithTheRoot) {
+  std::string b = make_namespace("b");
+  workload(b, "api", {{"app", "api"}});
+  workload(b, "web", {{"app", "web"}});
+  workload(b, "worker", {{"app", "worker"}});
+  op_->start();
+  apply_policy(root_, "cluster",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.1"}}}});
+  // A root policy for the workers only: less specific than team-b, it fills in their sampling.
+  apply_policy(root_, "workers",
+               {{"selector", {{"matchLabels", {{"app", "worker"}}}}},
+                {"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.7"}}}});
+  // team-b governs all three and sets only propagators: the rest comes from the roots.
+  apply_policy(b, "team-b", {{"propagators", {"tracecontext", "b3"}}});
+  // A policy that governs nothing reports what a workload it governed would receive.
+  apply_policy(b, "idle",
+               {{"selector", {{"matchLabels", {{"app", "nothing"}}}}}, {"propagators", {"b3"}}});
+  ASSERT_TRUE(wait_var(b, "api", "OTEL_PROPAGATORS", "tracecontext,b3"));
+  ASSERT_TRUE(wait_var(b, "worker", "OTEL_TRACES_SAMPLER_ARG", "0.7"));
+  ASSERT_TRUE(wait_var(b, "web", "OTEL_TRACES_SAMPLER_ARG", "0.1"));
+
+  auto effective = [&](const std::string& ns, const std::string& name) {
+    json s = status_of(ns, name);
+    return json{{"effective", s.value("effective", json::object())},
+                {"jaegerEndpoint", s.value("jaegerEndpoint", "")}};
+  };
+  auto reported = [](const std::string& ratio, int workloads, int others) {
+    return json{{"effective",
+                 {{"sampler", "traceidratio"},
+                  {"ratio", ratio},
+                  {"source", "base"},
+                  {"workloads", workloads},
+                  {"otherWorkloads", others}}},
+                {"jaegerEndpoint", "http://collector.obs.svc:4317"}};
+  };
+  // api and web receive 0.1, worker 0.7: the most received is reported, the rest counted.
+  const json team_b = reported("0.1", 2, 1);
+  EXPECT_TRUE(eventually([&] { return effective(b, "team-b") == team_b; }))
+      << effective(b, "team-b").dump();
+  const json idle = reported("0.1", 0, 0);
+  EXPECT_TRUE(eventually([&] { return effective(b, "idle") == idle; }))
+      << effective(b, "idle").dump();
+  // The roots govern nothing here (team-b does): what they would give.
+  const json workers = reported("0.7", 0, 0);
+  EXPECT_TRUE(eventually([&] { return effective(root_, "workers") == workers; }))
+      << effective(root_, "workers").dump();
+
+  // A root policy naming its Jaeger's namespace reports that Jaeger's collector.
+  apply_policy(root_, "cluster",
+               {{"jaeger", {{"mode", "external"}, {"namespace", "observability"}}},
+                {"sampling", {{"sampler", "traceidratio"}, {"ratio", "0.1"}}}});
+  ASSERT_TRUE(wait_var(b, "web", "OTEL_EXPORTER_OTLP_ENDPOINT",
+                       "http://jaeger-collector.observability.svc:4317"));
+  EXPECT_TRUE(eventually([&] {
+    return status_of(root_, "cluster").value("jaegerEndpoint", "") ==
+           "http://jaeger-collector.observability.svc:4317";
+  })) << status_of(root_, "cluster").dump();
+}
+
 TEST_F(Operator, EachPrecedenceRankAndThePriorityNameTieBreak) {
   std::string shop = make_namespace("shop", {{"tier", "prod"}});
   workload(shop, "task-api", {{"app", "task-api"}});

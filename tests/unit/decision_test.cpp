@@ -106,6 +106,62 @@ TEST(Candidates, OrdersBySpecificityNamespaceSelectorFirstRootWithoutLast) {
   EXPECT_EQ(config_for(ps).governing, "shop/d-ns-sel");
 }
 
+TEST(GovernedCandidates, ARootPolicysJaegerNamespaceIsTheOneItsWorkloadsReportTo) {
+  std::vector<Policy> ps = {make_policy(
+      kRoot, "root", {{"jaeger", {{"mode", "managed"}, {"namespace", "observability"}}}})};
+  auto cs = governed_candidates(ps[0], {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"tracing-system/root"}));
+  auto c = effective_config(cs, kNow);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->endpoint, "http://jaeger-collector.observability.svc:4317");
+  // What a workload it governs receives, by the workload path.
+  EXPECT_EQ(config_for(ps).endpoint, "http://jaeger-collector.observability.svc:4317");
+}
+
+TEST(GovernedCandidates, ANamespacePolicySettingOnlyPropagatorsTakesTheRestFromTheRoot) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "root",
+                  {{"sampling", {{"sampler", "parentbased_traceidratio"}, {"ratio", "0.25"}}}}),
+      make_policy("shop", "props", {{"propagators", {"b3"}}}),
+  };
+  auto cs = governed_candidates(ps[1], {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/props", "tracing-system/root"}));
+  auto c = effective_config(cs, kNow);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->effective_ratio(), "0.25");
+  EXPECT_EQ(c->sampling_policy, "tracing-system/root");
+  EXPECT_EQ(c->endpoint, "http://jaeger-collector.tracing-system.svc:4317");
+  EXPECT_EQ(*c, config_for(ps)) << "the same as a workload in shop gets";
+}
+
+TEST(GovernedCandidates, LeavesOutMoreSpecificPoliciesAndKeepsThoseThatFillIn) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "all", {{"sampling", {{"ratio", "0.5"}}}}),
+      make_policy("shop", "api", {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}}),
+      make_policy("shop", "api-and-tier",
+                  {{"selector", {{"matchLabels", {{"app", "task-api"}}}}}, {"priority", 5}}),
+  };
+  // "api-and-tier" outranks "api" on the same workloads: a workload "api" governs has not it.
+  auto cs = governed_candidates(ps[1], {}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"shop/api", "shop/all"}));
+  EXPECT_EQ(effective_config(cs, kNow)->effective_ratio(), "0.5");
+}
+
+TEST(GovernedCandidates, ARootPolicysNamespaceSelectorDecidesWhichOtherRootsFillIn) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "prod",
+                  {{"namespaceSelector", {{"matchLabels", {{"tier", "prod"}}}}},
+                   {"selector", {{"matchLabels", {{"app", "web"}}}}}}),
+      make_policy(kRoot, "dev-default",
+                  {{"namespaceSelector", {{"matchLabels", {{"tier", "dev"}}}}},
+                   {"sampling", {{"ratio", "1"}}}}),
+      make_policy(kRoot, "default", {{"sampling", {{"ratio", "0.05"}}}}),
+  };
+  auto cs = governed_candidates(ps[0], {{"tier", "prod"}}, pointers(ps), kRoot);
+  EXPECT_EQ(keys(cs), (std::vector<std::string>{"tracing-system/prod", "tracing-system/default"}));
+  EXPECT_EQ(effective_config(cs, kNow)->effective_ratio(), "0.05");
+}
+
 TEST(Candidates, BreaksTiesByHigherPriorityThenSmallerName) {
   std::vector<Policy> ps = {
       make_policy("shop", "alpha", json::object()),
