@@ -139,9 +139,10 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
           " workloads it configured are kept as they are until the spec is fixed or the "
           "policy deleted";
     }
-    json conditions =
-        json::array({condition("Ready", false, "InvalidSpec", message, generation),
-                     condition("Degraded", true, "InvalidSpec", message, generation)});
+    json conditions = json::array({condition("Ready", false, "InvalidSpec", message, generation),
+                                   condition("Degraded", true, "InvalidSpec", message, generation),
+                                   condition("Reconciling", false, "InvalidSpec", "", generation),
+                                   condition("Stalled", true, "InvalidSpec", message, generation)});
     stamp_transitions(conditions, old_status, format_rfc3339(now));
     status = {{"observedGeneration", generation}, {"conditions", conditions}};
   } else {
@@ -158,6 +159,11 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
         if (c["type"] == "Degraded") {
           c = condition("Degraded", true, "InvalidSpec", message, generation);
         }
+        if (c["type"] == "Reconciling") {
+          c = condition("Reconciling", false, "InvalidSpec", "", generation);
+        }
+        if (c["type"] == "Stalled")
+          c = condition("Stalled", true, "InvalidSpec", message, generation);
       }
       stamp_transitions(status["conditions"], old_status, format_rfc3339(now));
     }
@@ -190,8 +196,8 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
          old_degraded.value("message", "") != degraded.value("message", ""))) {
       ctx_.events.emit(object, "Warning", "InvalidSpec", "Validate", degraded.value("message", ""));
     }
-    for (const char* reason :
-         {"NameConflict", "SharedServiceName", "UntrustedRecord", "OverrideContested"}) {
+    for (const char* reason : {"NameConflict", "SharedServiceName", "UntrustedRecord",
+                               "OverrideContested", "RolloutFailed"}) {
       if (degraded_reason(status) == reason && degraded_reason(old_status) != reason) {
         for (const auto& c : status["conditions"]) {
           if (c["type"] == "Degraded") {
@@ -271,10 +277,20 @@ kube::Status PolicyReconciler::write_deletion_status(const json& object, size_t 
                     : condition("Degraded", true, "DeletionHeld",
                                 "the deletion is held up by " + std::to_string(held.size()) +
                                     " workload(s): " + held_msg,
+                                generation),
+       condition("Reconciling", held.empty(), held.empty() ? "Deleting" : "DeletionHeld", progress,
+                 generation),
+       held.empty() ? condition("Stalled", false, "AsExpected", "", generation)
+                    : condition("Stalled", true, "DeletionHeld",
+                                "the deletion is held up by " + std::to_string(held.size()) +
+                                    " workload(s): " + held_msg,
                                 generation)});
   for (const auto& c : old_status.value("conditions", json::array())) {
     std::string type = c.value("type", "");
-    if (type != "Ready" && type != "Progressing" && type != "Degraded") conditions.push_back(c);
+    if (type != "Ready" && type != "Progressing" && type != "Degraded" && type != "Reconciling" &&
+        type != "Stalled") {
+      conditions.push_back(c);
+    }
   }
   stamp_transitions(conditions, old_status, format_rfc3339(ctx_.now()));
   json status = old_status;
@@ -384,8 +400,8 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     } else if (p.spec.namespace_selector) {
       ns_labels = p.spec.namespace_selector->match_labels;
     }
-    auto eff = effective_config(governed_candidates(self, ns_labels, ptrs, ctx_.root_namespace),
-                                now);
+    auto eff =
+        effective_config(governed_candidates(self, ns_labels, ptrs, ctx_.root_namespace), now);
     if (eff) {
       shown = Received{eff->effective_sampler(), eff->effective_ratio(), eff->ratio_source(),
                        eff->endpoint, 0};
@@ -485,6 +501,26 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                             "status.conflicts; spec.override takes them over)"
                                       : "",
                        generation)});
+  // kstatus (what Flux and kpt wait on): Stalled while Degraded for a reason that needs someone
+  // to act (everything but workloads setting their own variables, the policy's expected
+  // steady state), Reconciling while workloads are pending or rolling and it is not stalled.
+  json degraded;
+  for (const auto& c : conditions) {
+    if (c["type"] == "Degraded") degraded = c;
+  }
+  const bool stalled =
+      degraded.value("status", "") == "True" && degraded.value("reason", "") != "Conflict";
+  conditions.push_back(condition(
+      "Reconciling", !stalled && (pending > 0 || rolling > 0),
+      paused && pending > 0 ? "Paused"
+      : pending > 0         ? "Configuring"
+      : rolling > 0         ? "RollingOut"
+                            : "Idle",
+      std::to_string(pending) + " workloads pending, " + std::to_string(rolling) + " rolling",
+      generation));
+  conditions.push_back(condition("Stalled", stalled,
+                                 stalled ? degraded.value("reason", "") : "AsExpected",
+                                 stalled ? degraded.value("message", "") : "", generation));
   if (dapr_unavailable > 0) {
     conditions.push_back(condition(
         "DaprUnavailable", true, "DaprUnavailable",

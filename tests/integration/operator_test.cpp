@@ -134,6 +134,16 @@ TEST_F(Operator, ConfiguresExactlyTheOtelVariablesOnMatchingDeploymentsOnly) {
   EXPECT_EQ(status["effective"]["sampler"], "parentbased_traceidratio");
   EXPECT_EQ(status["effective"]["ratio"], "0.25");
   EXPECT_EQ(status["effective"]["source"], "base");
+  // For kstatus: not stalled; reconciling exactly while Progressing (here the Deployment's pods
+  // never become ready: no kubelet), at the spec's generation.
+  json by_type;
+  for (const auto& c : status["conditions"]) by_type[c["type"].get<std::string>()] = c;
+  EXPECT_EQ(by_type["Stalled"]["status"], "False") << by_type.dump();
+  EXPECT_EQ(by_type["Reconciling"]["status"], by_type["Progressing"]["status"]);
+  EXPECT_EQ(by_type["Reconciling"]["reason"], by_type["Progressing"]["reason"]);
+  EXPECT_EQ(by_type["Reconciling"]["observedGeneration"],
+            get_policy(ns_, "task-api")["metadata"]["generation"]);
+  EXPECT_EQ(status["conditions"].size(), 6u) << status["conditions"].dump();
   std::string table = kubectl("get tp -n " + ns_);
   EXPECT_NE(table.find("SAMPLER"), std::string::npos) << table;
   EXPECT_NE(table.find("EFFECTIVE"), std::string::npos) << table;
@@ -988,6 +998,27 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   int with_new_ratio = 0;
   for (const auto& n : names) with_new_ratio += var(ns_, n, "OTEL_TRACES_SAMPLER_ARG") == "0.4";
   EXPECT_LE(with_new_ratio, 2) << "no rollout starts after one failed";
+  // For kstatus (Flux, kpt): stalled, not reconciling; and a Warning Event on the policy.
+  auto condition_of = [&](const std::string& type) {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == type) return json{{"status", c["status"]}, {"reason", c["reason"]}};
+    }
+    return json::object();
+  };
+  EXPECT_EQ(condition_of("Stalled"), (json{{"status", "True"}, {"reason", "RolloutFailed"}}));
+  EXPECT_EQ(condition_of("Reconciling").value("status", ""), "False");
+  EXPECT_TRUE(eventually([&] {
+    auto list = client_->list(kube::resources::events(), ns_);
+    if (!list) return false;
+    for (const auto& e : list->items) {
+      if (e.value("reason", "") == "RolloutFailed" && e.value("type", "") == "Warning" &&
+          e.value("regarding", json::object()).value("kind", "") == "TracingPolicy" &&
+          e.value("regarding", json::object()).value("name", "") == "p") {
+        return true;
+      }
+    }
+    return false;
+  })) << "a Warning event RolloutFailed on the policy";
 
   // Recovered, but paused: nothing new starts; unpaused: the wave completes.
   set_rollout_status(*client_, ns_, "w00");
@@ -1001,6 +1032,10 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
            before + kWorkloads;
   }));
   for (const auto& n : names) EXPECT_NE(var(ns_, n, "OTEL_TRACES_SAMPLER_ARG"), "0.5") << n;
+  EXPECT_TRUE(eventually([&] {
+    return condition_of("Reconciling") == json{{"status", "True"}, {"reason", "Paused"}} &&
+           condition_of("Stalled").value("status", "") == "False";
+  })) << status_of(ns_, "p").dump();
   spec["rollout"]["paused"] = false;
   apply_policy(ns_, "p", spec);
   Wave last;
