@@ -235,6 +235,32 @@ std::vector<Candidate> governed_candidates(const Policy& p, const Labels& ns_lab
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> field_sources(
+    const std::vector<Candidate>& cands) {
+  auto key_of = [&](auto sets) {
+    const Policy* p = first_setting(cands, sets);
+    return p ? p->key() : std::string();
+  };
+  std::string attributes;
+  for (const Candidate& c : cands) {
+    if (c.policy->spec.resource_attributes.empty()) continue;
+    attributes += (attributes.empty() ? "" : ",") + c.policy->key();
+  }
+  return {
+      {"containers", key_of([](const PolicySpec& s) { return s.containers.has_value(); })},
+      {"serviceName",
+       key_of([](const PolicySpec& s) { return s.service_name_from_label.has_value(); })},
+      {"exporter", key_of([](const PolicySpec& s) { return s.exporter.has_value(); })},
+      {"sampling", key_of([](const PolicySpec& s) { return s.sampling.has_value(); })},
+      {"propagators", key_of([](const PolicySpec& s) { return s.propagators.has_value(); })},
+      {"resourceAttributes", attributes},
+      {"override", key_of([](const PolicySpec& s) { return s.override_env.has_value(); })},
+      {"dapr", key_of([](const PolicySpec& s) { return s.dapr.has_value(); })},
+      {"jaeger", key_of([](const PolicySpec& s) { return s.jaeger.has_value(); })},
+      {"rollout", key_of([](const PolicySpec& s) { return s.rollout.has_value(); })},
+  };
+}
+
 std::string EffectiveConfig::effective_sampler() const {
   if (mode == "remote") return "parentbased_jaeger_remote";
   if (debug && (sampler == "always_on" || sampler == "always_off" ||

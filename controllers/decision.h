@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "controllers/api/policy.h"
@@ -48,6 +49,14 @@ std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
 std::vector<Candidate> governed_candidates(const Policy& p, const Labels& ns_labels,
                                            const std::vector<const Policy*>& policies,
                                            const std::string& root_ns);
+
+// Which candidate's value is in force for each field group (§3), most specific first: "ns/name"
+// by group (containers, serviceName, exporter, sampling, propagators, override, dapr, jaeger,
+// rollout; resourceAttributes: every candidate that sets any, comma-separated), "" where none
+// sets it (the defaults apply). What `kubectl tracing why` shows; effective_config() merges by
+// the same rule.
+std::vector<std::pair<std::string, std::string>> field_sources(
+    const std::vector<Candidate>& candidates);
 
 // A debug bump's life (§5), as recorded in the governing policy's status.
 struct DebugState {

@@ -916,9 +916,6 @@ bool play_deployment_controller(kube::Client& c, const std::string& ns, int tota
           ++now_rolling;
           if (seen[name]++ == 0) {
             wave.started.push_back(name);
-            fprintf(stderr, "DBG %s gen %d status %s\n", name.c_str(),
-                    d["metadata"].value("generation", 0),
-                    d.value("status", json::object()).dump().c_str());
           }
           if (name == fail) {
             set_rollout_status(c, ns, name, /*failed=*/true);

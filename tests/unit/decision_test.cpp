@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -104,6 +105,33 @@ TEST(Candidates, OrdersBySpecificityNamespaceSelectorFirstRootWithoutLast) {
   EXPECT_EQ(cs[2].rank, Rank::kRootWithSelector);
   EXPECT_EQ(cs[3].rank, Rank::kRootWithoutSelector);
   EXPECT_EQ(config_for(ps).governing, "shop/d-ns-sel");
+}
+
+TEST(FieldSources, NameTheCandidateEachGroupComesFromAndEmptyForTheDefaults) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "root",
+                  {{"exporter", {{"endpoint", "http://c:4317"}}},
+                   {"sampling", {{"ratio", "0.1"}}},
+                   {"resourceAttributes", {{"team", "a"}}}}),
+      make_policy("shop", "ns",
+                  {{"sampling", {{"ratio", "0.5"}}}, {"resourceAttributes", {{"tier", "b"}}}}),
+  };
+  auto cs = candidates(task_api(), {}, pointers(ps), kRoot);
+  std::map<std::string, std::string> got;
+  for (const auto& [group, from] : field_sources(cs)) got[group] = from;
+  EXPECT_EQ(got, (std::map<std::string, std::string>{
+                     {"containers", ""},
+                     {"serviceName", ""},
+                     {"exporter", "tracing-system/root"},
+                     {"sampling", "shop/ns"},
+                     {"propagators", ""},
+                     {"resourceAttributes", "shop/ns,tracing-system/root"},
+                     {"override", ""},
+                     {"dapr", ""},
+                     {"jaeger", ""},
+                     {"rollout", ""},
+                 }));
+  EXPECT_EQ(config_for(ps).sampling_policy, got["sampling"]) << "effective_config agrees";
 }
 
 TEST(GovernedCandidates, ARootPolicysJaegerNamespaceIsTheOneItsWorkloadsReportTo) {

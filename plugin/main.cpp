@@ -1,0 +1,448 @@
+// kubectl-tracing: the operator's decisions, for people (SPEC §13). A kubectl plugin by name:
+// `kubectl tracing status`. It reads the cluster with the operator's own client and computes
+// with the operator's pure decision library (controllers/decision.h), so what it says a workload
+// receives is what the operator would write; it writes only the policy edits it is asked for.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "controllers/api/duration.h"
+#include "controllers/api/policy.h"
+#include "controllers/api/time.h"
+#include "controllers/api/workload.h"
+#include "controllers/apply_intent.h"
+#include "controllers/decision.h"
+#include "controllers/naming.h"
+#include "operator/kube/client.h"
+#include "operator/kube/config.h"
+#include "operator/kube/http.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace tracing::controllers;
+namespace kube = tracing::kube;
+namespace naming = tracing::naming;
+
+constexpr const char* kUsage = R"(kubectl tracing: what the tracing operator decides, and why
+
+Usage:
+  kubectl tracing status [-n NS | -A] [-o table|json]
+      per workload: the governing policy, effective sampler and ratio (base or a debug bump and
+      its countdown), whether it carries them (configured, pending, held, opted-out), conflicts,
+      its rollout
+  kubectl tracing why DEPLOYMENT [-n NS] [-o table|json]
+      the policies that apply, which one each field group comes from, what the operator writes
+  kubectl tracing bump POLICY --ratio R --for D [--reason TEXT] [-n NS]
+      a debug bump (spec.debug): sampling at R for D (e.g. 15m), then back by itself
+  kubectl tracing pause POLICY [-n NS]      spec.rollout.paused: true (no new rollouts)
+  kubectl tracing resume POLICY [-n NS]     spec.rollout.paused: false
+
+Options (as kubectl's): --kubeconfig FILE, --context NAME, -n/--namespace NS,
+  --root-namespace NS (the operator's, default tracing-system)
+)";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::string kubeconfig, context, ns, output = "table", root_ns = "tracing-system";
+  bool all_namespaces = false;
+  std::string ratio, for_, reason;
+};
+
+[[noreturn]] void fail(const std::string& message, int code = 1) {
+  std::cerr << "error: " << message << "\n";
+  std::exit(code);
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto next = [&]() -> std::string {
+      if (has_value) return value;
+      if (i + 1 >= argc) fail("flag " + arg + " needs a value", 2);
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (arg == "--kubeconfig") {
+      a.kubeconfig = next();
+    } else if (arg == "--context") {
+      a.context = next();
+    } else if (arg == "-n" || arg == "--namespace") {
+      a.ns = next();
+    } else if (arg == "-A" || arg == "--all-namespaces") {
+      a.all_namespaces = true;
+    } else if (arg == "-o" || arg == "--output") {
+      a.output = next();
+      if (a.output != "table" && a.output != "json") {
+        fail("flag -o: \"" + a.output + "\" is not table or json", 2);
+      }
+    } else if (arg == "--root-namespace") {
+      a.root_ns = next();
+    } else if (arg == "--ratio") {
+      a.ratio = next();
+    } else if (arg == "--for") {
+      a.for_ = next();
+    } else if (arg == "--reason") {
+      a.reason = next();
+    } else if (!arg.empty() && arg[0] == '-') {
+      fail("unknown flag " + arg + " (see --help)", 2);
+    } else if (a.command.empty()) {
+      a.command = arg;
+    } else {
+      a.positional.push_back(arg);
+    }
+  }
+  if (a.command.empty()) {
+    std::cerr << kUsage;
+    std::exit(2);
+  }
+  return a;
+}
+
+std::string short_duration(std::chrono::seconds s) {
+  if (s.count() <= 0) return "0s";
+  std::string out;
+  auto h = s.count() / 3600, m = s.count() % 3600 / 60, sec = s.count() % 60;
+  if (h) out += std::to_string(h) + "h";
+  if (m) out += std::to_string(m) + "m";
+  if (sec || out.empty()) out += std::to_string(sec) + "s";
+  return out;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], r[i].size());
+    }
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 3, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+// The cluster as the decision reads it: every policy, the namespaces' labels.
+class Cluster {
+ public:
+  Cluster(kube::Client& client, std::string root_ns) : client_(client), root_ns_(root_ns) {
+    auto list = client_.list(tracing_policies(), "");
+    if (!list) fail("listing TracingPolicies: " + list.error().to_string());
+    for (const auto& item : list->items) {
+      ParseResult r = parse_policy(item);
+      if (r.policy) policies_.push_back(std::make_unique<Policy>(std::move(*r.policy)));
+    }
+    for (const auto& p : policies_) ptrs_.push_back(p.get());
+    auto namespaces = client_.list(kube::resources::namespaces(), "");
+    if (!namespaces) fail("listing namespaces: " + namespaces.error().to_string());
+    for (const auto& n : namespaces->items) {
+      Labels labels;
+      const json& meta = n["metadata"];
+      if (meta.contains("labels") && meta["labels"].is_object()) {
+        for (const auto& [k, v] : meta["labels"].items()) {
+          if (v.is_string()) labels[k] = v.get<std::string>();
+        }
+      }
+      ns_labels_[meta.value("name", "")] = labels;
+    }
+  }
+
+  static kube::Resource tracing_policies() {
+    return {naming::kGroup, naming::kVersion, naming::kPlural, true, naming::kKind};
+  }
+
+  std::vector<Candidate> candidates_of(const Workload& w) const {
+    auto it = ns_labels_.find(w.ns);
+    return candidates(w, it == ns_labels_.end() ? Labels{} : it->second, ptrs_, root_ns_);
+  }
+
+ private:
+  kube::Client& client_;
+  std::string root_ns_;
+  std::vector<std::unique_ptr<Policy>> policies_;
+  std::vector<const Policy*> ptrs_;
+  std::map<std::string, Labels> ns_labels_;
+};
+
+// What one workload receives and whether it carries it.
+struct Verdict {
+  Workload workload;
+  std::vector<Candidate> candidates;
+  std::optional<EffectiveConfig> config;
+  DesiredEnv desired;
+  std::string state;  // configured | pending | held | opted-out | not-governed
+  std::string rollout;
+};
+
+Verdict judge(const Cluster& cluster, const json& deployment, WallTime now) {
+  Verdict v;
+  v.workload = workload_from_deployment(deployment);
+  const Workload& w = v.workload;
+  switch (rollout_state(deployment)) {
+    case RolloutState::kComplete:
+      v.rollout = "complete";
+      break;
+    case RolloutState::kRolling:
+      v.rollout = "rolling";
+      break;
+    case RolloutState::kFailed:
+      v.rollout = "failed";
+      break;
+  }
+  auto inject = w.annotations.find(naming::kInjectAnnotation);
+  const bool opted_out = inject != w.annotations.end() && inject->second == "false";
+  v.candidates = cluster.candidates_of(w);
+  v.config = effective_config(v.candidates, now);
+  if (!v.config) {
+    v.state = "not-governed";
+    return v;
+  }
+  if (opted_out) {
+    v.state = "opted-out";
+    return v;
+  }
+  if (!v.config->unusable.empty()) {
+    v.state = "held";
+    return v;
+  }
+  v.desired = desired_env(*v.config, w);
+  bool carried = true;
+  for (const auto& [container, entries] : v.desired.env) {
+    const Container* live = nullptr;
+    for (const auto& c : w.containers) {
+      if (c.name == container) live = &c;
+    }
+    for (const auto& e : entries) {
+      bool found = false;
+      for (const auto& l : live ? live->env : std::vector<EnvVar>{}) {
+        if (l.name == e.name) found = l.entry == e.entry;
+      }
+      carried = carried && found;
+    }
+  }
+  v.state = carried ? "configured" : "pending";
+  return v;
+}
+
+json verdict_json(const Verdict& v, WallTime now) {
+  json out = {{"namespace", v.workload.ns},
+              {"name", v.workload.name},
+              {"state", v.state},
+              {"rollout", v.rollout}};
+  if (!v.config) return out;
+  const EffectiveConfig& c = *v.config;
+  out["governing"] = c.governing;
+  out["policies"] = c.policies;
+  out["sampler"] = c.effective_sampler();
+  out["ratio"] = c.effective_ratio();
+  out["source"] = c.ratio_source();
+  out["ratioFrom"] = c.ratio_policy();
+  out["endpoint"] = c.endpoint;
+  if (c.debug) {
+    out["debug"] = {{"policy", c.debug->policy},
+                    {"ratio", c.debug->ratio},
+                    {"expiresAt", format_rfc3339(c.debug->expires_at)},
+                    {"remaining", short_duration(std::chrono::duration_cast<std::chrono::seconds>(
+                                      c.debug->expires_at - now))}};
+  }
+  if (!c.unusable.empty()) out["held"] = c.unusable;
+  json conflicts = json::array();
+  for (const auto& x : v.desired.conflicts) {
+    conflicts.push_back(
+        {{"container", x.container}, {"variable", x.variable}, {"reason", x.reason}});
+  }
+  out["conflicts"] = conflicts;
+  return out;
+}
+
+kube::Client& connect(const Args& a) {
+  auto config = kube::load_config(a.kubeconfig, kube::kServiceAccountDir, a.context);
+  if (!config) fail(config.error().message);
+  // The program name is the field manager the API server records for the policy edits.
+  auto transport = kube::make_http_transport(*config, "kubectl-tracing/0.1");
+  if (!transport) fail(transport.error().message);
+  kube::ClientOptions options;
+  options.qps = 0;
+  static std::unique_ptr<kube::Client> client;
+  client = std::make_unique<kube::Client>(*transport, options);
+  return *client;
+}
+
+std::string namespace_of(const Args& a) {
+  if (!a.ns.empty()) return a.ns;
+  auto config = kube::load_config(a.kubeconfig, kube::kServiceAccountDir, a.context);
+  return config ? config->ns : "default";
+}
+
+int status(const Args& a) {
+  kube::Client& client = connect(a);
+  Cluster cluster(client, a.root_ns);
+  const WallTime now = std::chrono::system_clock::now();
+  auto list = client.list(kube::resources::deployments(), a.all_namespaces ? "" : namespace_of(a));
+  if (!list) fail("listing Deployments: " + list.error().to_string());
+  json items = json::array();
+  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "DEPLOYMENT", "POLICY", "SAMPLER",
+                                                 "RATIO", "SOURCE", "DEBUG", "STATE", "CONFLICTS",
+                                                 "ROLLOUT"}};
+  for (const auto& d : list->items) {
+    Verdict v = judge(cluster, d, now);
+    if (v.state == "not-governed") continue;
+    json j = verdict_json(v, now);
+    items.push_back(j);
+    rows.push_back({j["namespace"], j["name"], j.value("governing", "-"), j.value("sampler", "-"),
+                    j.value("ratio", "-"), j.value("source", "-"),
+                    j.contains("debug") ? j["debug"]["remaining"].get<std::string>() : "-",
+                    j["state"], std::to_string(j.value("conflicts", json::array()).size()),
+                    j["rollout"]});
+  }
+  if (a.output == "json") {
+    std::cout << json{{"workloads", items}}.dump(2) << "\n";
+  } else if (items.empty()) {
+    std::cout << "No workloads governed by a TracingPolicy.\n";
+  } else {
+    print_table(rows);
+  }
+  return 0;
+}
+
+std::string rank_name(Rank r) {
+  switch (r) {
+    case Rank::kNamespaceWithSelector:
+      return "namespace policy with a selector";
+    case Rank::kNamespaceWithoutSelector:
+      return "namespace policy";
+    case Rank::kRootWithSelector:
+      return "root policy with a selector";
+    case Rank::kRootWithoutSelector:
+      return "root policy";
+  }
+  return "";
+}
+
+int why(const Args& a) {
+  if (a.positional.size() != 1) fail("why takes one DEPLOYMENT", 2);
+  kube::Client& client = connect(a);
+  Cluster cluster(client, a.root_ns);
+  const std::string ns = namespace_of(a);
+  auto d = client.get(kube::resources::deployments(), ns, a.positional[0]);
+  if (!d) fail("Deployment " + ns + "/" + a.positional[0] + ": " + d.error().to_string());
+  const WallTime now = std::chrono::system_clock::now();
+  Verdict v = judge(cluster, *d, now);
+  json out = verdict_json(v, now);
+  json cands = json::array();
+  for (const auto& c : v.candidates) {
+    cands.push_back({{"policy", c.policy->key()},
+                     {"rank", rank_name(c.rank)},
+                     {"priority", c.policy->spec.priority}});
+  }
+  out["candidates"] = cands;
+  json sources = json::object();
+  for (const auto& [group, from] : field_sources(v.candidates)) sources[group] = from;
+  out["fieldSources"] = sources;
+  json writes = json::object();
+  for (const auto& [container, entries] : v.desired.env) {
+    for (const auto& e : entries) writes[container][e.name] = e.entry.value("value", "");
+  }
+  if (v.state != "opted-out" && v.state != "held") out["writes"] = writes;
+  if (a.output == "json") {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "Deployment " << ns << "/" << a.positional[0] << ": " << v.state;
+  if (v.state == "not-governed") {
+    std::cout << " (no TracingPolicy selects it)\n";
+    return 0;
+  }
+  std::cout << ", rollout " << v.rollout << "\n\nPolicies that apply, most specific first:\n";
+  for (const auto& c : cands) {
+    std::cout << "  " << c["policy"].get<std::string>() << "  (" << c["rank"].get<std::string>()
+              << ", priority " << c["priority"] << ")\n";
+  }
+  std::cout << "\nEach field group comes from:\n";
+  for (const auto& [group, from] : field_sources(v.candidates)) {
+    std::cout << "  " << group << ": " << (from.empty() ? "(default)" : from) << "\n";
+  }
+  std::cout << "\nEffective: sampler " << out.value("sampler", "") << ", ratio "
+            << out.value("ratio", "") << " (" << out.value("source", "") << ", from "
+            << out.value("ratioFrom", "") << "), exporting to " << out.value("endpoint", "")
+            << "\n";
+  if (out.contains("debug")) {
+    std::cout << "Debug bump of " << out["debug"]["policy"].get<std::string>() << " ends in "
+              << out["debug"]["remaining"].get<std::string>() << "\n";
+  }
+  if (out.contains("held"))
+    std::cout << "Kept as it is: " << out["held"].get<std::string>() << "\n";
+  if (!v.desired.env.empty()) {
+    std::cout << "\nThe operator writes:\n";
+    for (const auto& [container, entries] : v.desired.env) {
+      for (const auto& e : entries) {
+        std::cout << "  " << container << ": " << e.name << "=" << e.entry.value("value", "")
+                  << "\n";
+      }
+    }
+  }
+  for (const auto& x : v.desired.conflicts) {
+    std::cout << "Conflict: " << x.container << " sets " << x.variable << " itself (" << x.reason
+              << "); left alone unless the policy sets override: true\n";
+  }
+  return 0;
+}
+
+int patch_policy(const Args& a, const json& patch, const std::string& what) {
+  if (a.positional.size() != 1) fail(a.command + " takes one POLICY", 2);
+  kube::Client& client = connect(a);
+  const std::string ns = namespace_of(a);
+  auto r = client.patch(Cluster::tracing_policies(), ns, a.positional[0], patch,
+                        kube::PatchType::kMerge);
+  if (!r) fail("TracingPolicy " + ns + "/" + a.positional[0] + ": " + r.error().to_string());
+  std::cout << "tracingpolicy.tracing.rollout.dev/" << a.positional[0] << " " << what << "\n";
+  return 0;
+}
+
+int bump(const Args& a) {
+  if (a.ratio.empty() || a.for_.empty()) fail("bump needs --ratio R and --for D", 2);
+  if (!parse_duration(a.for_)) fail("--for: \"" + a.for_ + "\" is not a duration (e.g. 15m)", 2);
+  json debug = {{"ratio", a.ratio}, {"duration", a.for_}, {"until", nullptr}};
+  debug["reason"] = a.reason.empty() ? json(nullptr) : json(a.reason);
+  return patch_policy(a, {{"spec", {{"debug", debug}}}}, "bumped to " + a.ratio + " for " + a.for_);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse_args(argc, argv);
+  if (a.command == "status") return status(a);
+  if (a.command == "why") return why(a);
+  if (a.command == "bump") return bump(a);
+  if (a.command == "pause") {
+    return patch_policy(a, {{"spec", {{"rollout", {{"paused", true}}}}}}, "paused");
+  }
+  if (a.command == "resume") {
+    return patch_policy(a, {{"spec", {{"rollout", {{"paused", false}}}}}}, "resumed");
+  }
+  fail("unknown command \"" + a.command + "\" (see --help)", 2);
+}
