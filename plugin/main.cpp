@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/http.h"
+#include "plugin/yaml_json.h"
 
 namespace {
 
@@ -43,6 +45,9 @@ Usage:
       the policies that apply, which one each field group comes from, what the operator writes
   kubectl tracing bump POLICY --ratio R --for D [--reason TEXT] [-n NS]
       a debug bump (spec.debug): sampling at R for D (e.g. 15m), then back by itself
+  kubectl tracing diff -f FILE [-n NS] [-o table|json]
+      what applying the TracingPolicy in FILE (YAML or JSON) would change, workload by workload,
+      computed as the operator would; nothing is written
   kubectl tracing pause POLICY [-n NS]      spec.rollout.paused: true (no new rollouts)
   kubectl tracing resume POLICY [-n NS]     spec.rollout.paused: false
 
@@ -55,7 +60,7 @@ struct Args {
   std::vector<std::string> positional;
   std::string kubeconfig, context, ns, output = "table", root_ns = "tracing-system";
   bool all_namespaces = false;
-  std::string ratio, for_, reason;
+  std::string ratio, for_, reason, file;
 };
 
 [[noreturn]] void fail(const std::string& message, int code = 1) {
@@ -103,6 +108,8 @@ Args parse_args(int argc, char** argv) {
       a.for_ = next();
     } else if (arg == "--reason") {
       a.reason = next();
+    } else if (arg == "-f" || arg == "--filename") {
+      a.file = next();
     } else if (!arg.empty() && arg[0] == '-') {
       fail("unknown flag " + arg + " (see --help)", 2);
     } else if (a.command.empty()) {
@@ -149,15 +156,17 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 // The cluster as the decision reads it: every policy, the namespaces' labels.
 class Cluster {
  public:
-  Cluster(kube::Client& client, std::string root_ns) : client_(client), root_ns_(root_ns) {
-    auto list = client_.list(tracing_policies(), "");
+  Cluster(kube::Client& client, std::string root_ns) : root_ns_(root_ns) {
+    auto list = client.list(tracing_policies(), "");
     if (!list) fail("listing TracingPolicies: " + list.error().to_string());
     for (const auto& item : list->items) {
       ParseResult r = parse_policy(item);
-      if (r.policy) policies_.push_back(std::make_unique<Policy>(std::move(*r.policy)));
+      if (!r.policy) continue;
+      objects_[r.policy->key()] = item;
+      policies_.push_back(std::make_shared<const Policy>(std::move(*r.policy)));
     }
     for (const auto& p : policies_) ptrs_.push_back(p.get());
-    auto namespaces = client_.list(kube::resources::namespaces(), "");
+    auto namespaces = client.list(kube::resources::namespaces(), "");
     if (!namespaces) fail("listing namespaces: " + namespaces.error().to_string());
     for (const auto& n : namespaces->items) {
       Labels labels;
@@ -180,10 +189,29 @@ class Cluster {
     return candidates(w, it == ns_labels_.end() ? Labels{} : it->second, ptrs_, root_ns_);
   }
 
+  // The stored object of the policy `key`, or null.
+  const json* object(const std::string& key) const {
+    auto it = objects_.find(key);
+    return it == objects_.end() ? nullptr : &it->second;
+  }
+
+  // This cluster with `p` in place of the policy of the same key (or added).
+  Cluster with(std::shared_ptr<const Policy> p) const {
+    Cluster c = *this;
+    c.policies_.clear();
+    for (const auto& q : policies_) {
+      if (q->key() != p->key()) c.policies_.push_back(q);
+    }
+    c.policies_.push_back(std::move(p));
+    c.ptrs_.clear();
+    for (const auto& q : c.policies_) c.ptrs_.push_back(q.get());
+    return c;
+  }
+
  private:
-  kube::Client& client_;
   std::string root_ns_;
-  std::vector<std::unique_ptr<Policy>> policies_;
+  std::map<std::string, json> objects_;
+  std::vector<std::shared_ptr<const Policy>> policies_;
   std::vector<const Policy*> ptrs_;
   std::map<std::string, Labels> ns_labels_;
 };
@@ -412,6 +440,100 @@ int why(const Args& a) {
   return 0;
 }
 
+// What the operator writes into `v`'s containers: "container/VAR" → value; empty when it writes
+// nothing (not governed, opted out, held: its own entries then go or stay as they are).
+std::map<std::string, std::string> writes_of(const Verdict& v) {
+  std::map<std::string, std::string> out;
+  if (v.state != "configured" && v.state != "pending") return out;
+  for (const auto& [container, entries] : v.desired.env) {
+    for (const auto& e : entries) out[container + "/" + e.name] = e.entry.value("value", "");
+  }
+  return out;
+}
+
+int diff(const Args& a, const std::string& file) {
+  json object;
+  try {
+    object = file.size() > 5 && file.substr(file.size() - 5) == ".json"
+                 ? json::parse(std::ifstream(file))
+                 : tracing::yaml::load_yaml_file(file);
+  } catch (const std::exception& e) {
+    fail(file + ": " + e.what());
+  }
+  if (!object.is_object() || object.value("kind", "") != naming::kKind) {
+    fail(file + ": not a TracingPolicy");
+  }
+  if (!object["metadata"].contains("namespace")) object["metadata"]["namespace"] = namespace_of(a);
+  kube::Client& client = connect(a);
+  Cluster before(client, a.root_ns);
+  // The stored status carries a running debug bump on: the same debug spec keeps its clock.
+  const std::string key =
+      object["metadata"].value("namespace", "") + "/" + object["metadata"].value("name", "");
+  if (const json* live = before.object(key); live && live->contains("status")) {
+    object["status"] = (*live)["status"];
+  }
+  ParseResult r = parse_policy(object);
+  if (!r.policy) fail(file + ": " + r.error);
+  Cluster after = before.with(std::make_shared<const Policy>(std::move(*r.policy)));
+  auto list = client.list(kube::resources::deployments(), "");
+  if (!list) fail("listing Deployments: " + list.error().to_string());
+  const WallTime now = std::chrono::system_clock::now();
+  json changes = json::array();
+  for (const auto& d : list->items) {
+    Verdict was = judge(before, d, now), will = judge(after, d, now);
+    auto old_writes = writes_of(was), new_writes = writes_of(will);
+    const std::string old_gov = was.config ? was.config->governing : "";
+    const std::string new_gov = will.config ? will.config->governing : "";
+    if (old_writes == new_writes && old_gov == new_gov) continue;
+    json vars = json::array();
+    for (const auto& [k, v] : new_writes) {
+      auto it = old_writes.find(k);
+      if (it == old_writes.end()) {
+        vars.push_back({{"variable", k}, {"to", v}});
+      } else if (it->second != v) {
+        vars.push_back({{"variable", k}, {"from", it->second}, {"to", v}});
+      }
+    }
+    for (const auto& [k, v] : old_writes) {
+      if (!new_writes.count(k)) vars.push_back({{"variable", k}, {"from", v}});
+    }
+    changes.push_back({{"namespace", was.workload.ns},
+                       {"name", was.workload.name},
+                       {"governing", {{"from", old_gov}, {"to", new_gov}}},
+                       {"variables", vars}});
+  }
+  if (a.output == "json") {
+    std::cout << json{{"policy", key}, {"workloads", changes}}.dump(2) << "\n";
+    return 0;
+  }
+  if (changes.empty()) {
+    std::cout << "Applying " << key << " changes no workload.\n";
+    return 0;
+  }
+  for (const auto& c : changes) {
+    std::cout << c["namespace"].get<std::string>() << "/" << c["name"].get<std::string>();
+    const auto& g = c["governing"];
+    if (g["from"] != g["to"]) {
+      std::cout << "  (governed by " << (g["from"] == "" ? "none" : g["from"].get<std::string>())
+                << " -> " << (g["to"] == "" ? "none" : g["to"].get<std::string>()) << ")";
+    }
+    std::cout << "\n";
+    for (const auto& v : c["variables"]) {
+      const std::string var = v["variable"];
+      if (!v.contains("from")) {
+        std::cout << "  + " << var << "=" << v["to"].get<std::string>() << "\n";
+      } else if (!v.contains("to")) {
+        std::cout << "  - " << var << "=" << v["from"].get<std::string>() << "\n";
+      } else {
+        std::cout << "  ~ " << var << ": " << v["from"].get<std::string>() << " -> "
+                  << v["to"].get<std::string>() << "\n";
+      }
+    }
+  }
+  std::cout << changes.size() << " workload(s) would change.\n";
+  return 0;
+}
+
 int patch_policy(const Args& a, const json& patch, const std::string& what) {
   if (a.positional.size() != 1) fail(a.command + " takes one POLICY", 2);
   kube::Client& client = connect(a);
@@ -438,6 +560,10 @@ int main(int argc, char** argv) {
   if (a.command == "status") return status(a);
   if (a.command == "why") return why(a);
   if (a.command == "bump") return bump(a);
+  if (a.command == "diff") {
+    if (a.file.empty()) fail("diff needs -f FILE", 2);
+    return diff(a, a.file);
+  }
   if (a.command == "pause") {
     return patch_policy(a, {{"spec", {{"rollout", {{"paused", true}}}}}}, "paused");
   }

@@ -12,7 +12,7 @@
 
 #include "controllers/naming.h"
 #include "tests/integration/fixture.h"
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 namespace tracing::testing {
 namespace {
@@ -40,7 +40,7 @@ bool condition_is_true(const json& object, const std::string& type) {
 // Reads a file with ADD_FAILURE instead of an exception; null when it cannot.
 json load_or_fail(const std::string& path) {
   try {
-    return load_yaml_file(path);
+    return yaml::load_yaml_file(path);
   } catch (const std::exception& e) {
     ADD_FAILURE() << e.what();
     return nullptr;

@@ -17,7 +17,7 @@
 #include "controllers/dapr.h"
 #include "controllers/naming.h"
 #include "tests/integration/fixture.h"
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 namespace tracing::testing {
 namespace {
@@ -98,7 +98,7 @@ class DaprCrd : public ClusterTest {
     int installed = 0;
     for (const YAML::Node& doc : docs) {
       if (!doc || doc.IsNull()) continue;
-      const json crd = yaml_to_json(doc);
+      const json crd = yaml::yaml_to_json(doc);
       const std::string name = crd["metadata"]["name"];
       auto applied =
           client_->apply(custom_resource_definitions(), "", name, crd, {"tracing-tests", true, ""});

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 extern char** environ;
 
@@ -43,7 +43,7 @@ std::vector<json> load_yaml_documents(const std::string& path) {
   std::vector<json> out;
   for (const auto& doc : YAML::LoadAllFromFile(path)) {
     if (doc.IsNull()) continue;
-    out.push_back(yaml_to_json(doc));
+    out.push_back(yaml::yaml_to_json(doc));
   }
   return out;
 }

@@ -1,6 +1,8 @@
 // kubectl-tracing (SPEC §13) against the real API server and the operator's own process: what
 // the plugin says a workload receives is checked against what the operator then writes (an
 // independent oracle: the Deployment's env), and its edits against the policy as stored.
+#include <fstream>
+
 #include "tests/integration/operator_fixture.h"
 
 namespace tracing::testing {
@@ -111,6 +113,34 @@ TEST_F(KubectlTracing, StatusAndWhyTellWhatEachWorkloadReceivesAndTheOperatorWri
   }
   EXPECT_EQ(said, written);
   EXPECT_EQ(said.count("OTEL_TRACES_SAMPLER_ARG"), 1u) << why.dump();
+
+  // diff -f: what applying a file would change, checked against what the operator then does.
+  const std::string file = log_path("-team.yaml");
+  {
+    std::ofstream out(file);
+    out << "apiVersion: tracing.rollout.dev/v1alpha1\nkind: TracingPolicy\n"
+        << "metadata: {name: team}\n"
+        << "spec:\n  selector: {matchLabels: {app: api}}\n  sampling: {ratio: \"0.6\"}\n";
+  }
+  const std::string version =
+      (*client_->get(kPolicies, ns_, "team"))["metadata"]["resourceVersion"];
+  json diff = plugin_json("diff -f " + file + " -n " + ns_);
+  EXPECT_EQ(
+      diff,
+      (json{{"policy", ns_ + "/team"},
+            {"workloads",
+             json::array({{{"namespace", ns_},
+                           {"name", "api"},
+                           {"governing", {{"from", ns_ + "/team"}, {"to", ns_ + "/team"}}},
+                           {"variables", json::array({{{"variable", "app/OTEL_TRACES_SAMPLER_ARG"},
+                                                       {"from", "0.5"},
+                                                       {"to", "0.6"}}})}}})}}));
+  EXPECT_EQ((*client_->get(kPolicies, ns_, "team"))["metadata"]["resourceVersion"], version)
+      << "diff writes nothing";
+  std::string out = kubectl("apply --server-side -n " + ns_ + " -f " + file);
+  EXPECT_TRUE(eventually([&] { return env_of(ns_, "api")["OTEL_TRACES_SAMPLER_ARG"] == "0.6"; }))
+      << out;
+  EXPECT_EQ(env_of(ns_, "web")["OTEL_TRACES_SAMPLER_ARG"], "0.1") << "as diff said: unchanged";
 
   std::string table = plugin("why batch -n " + ns_);
   EXPECT_NE(table.find("not-governed"), std::string::npos) << table;

@@ -15,7 +15,7 @@
 #include "controllers/naming.h"
 #include "tests/integration/kubelet_env.h"
 #include "tests/integration/operator_fixture.h"
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 namespace tracing::testing {
 namespace {
@@ -56,7 +56,7 @@ class SpecSafety : public OperatorTest {
 
   void TearDown() override {
     if (op_) op_->stop();
-    if (stale_crd_) install_schema(load_yaml_file(kCrdFile), /*stale=*/false);
+    if (stale_crd_) install_schema(yaml::load_yaml_file(kCrdFile), /*stale=*/false);
     OperatorTest::TearDown();
   }
 
@@ -64,7 +64,7 @@ class SpecSafety : public OperatorTest {
   // CRDs): the API server then accepts what this operator's parser refuses. Here: resource
   // attribute keys with '/' (the rule on spec.resourceAttributes is missing).
   void install_stale_crd() {
-    json crd = load_yaml_file(kCrdFile);
+    json crd = yaml::load_yaml_file(kCrdFile);
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
        ["resourceAttributes"]
            .erase("x-kubernetes-validations");

@@ -13,7 +13,7 @@
 #include "controllers/decision.h"
 #include "controllers/naming.h"
 #include "tests/integration/kubelet_env.h"
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 namespace tracing::controllers {
 namespace {
@@ -24,7 +24,7 @@ const std::string kCatalogue = std::string(TRACING_SOURCE_DIR) + "/tests/catalog
 
 json entries(const std::string& file) {
   try {
-    json all = testing::load_yaml_file(kCatalogue + file);
+    json all = yaml::load_yaml_file(kCatalogue + file);
     if (all.is_array()) return all;
     ADD_FAILURE() << file << ": expected a YAML list";
   } catch (const std::exception& e) {

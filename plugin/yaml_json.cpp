@@ -1,4 +1,4 @@
-#include "tests/integration/yaml_json.h"
+#include "plugin/yaml_json.h"
 
 #include <charconv>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string_view>
 
-namespace tracing::testing {
+namespace tracing::yaml {
 
 namespace {
 
@@ -164,4 +164,4 @@ nlohmann::json load_yaml_file(const std::string& path) {
   }
 }
 
-}  // namespace tracing::testing
+}  // namespace tracing::yaml
