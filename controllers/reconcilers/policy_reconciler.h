@@ -7,6 +7,8 @@
 //   nothing else selects it); only the operator's own annotation counts (managedFields), so a
 //   copy or an edit of it by someone else holds nothing up. Meanwhile status says how many are
 //   left, and Degraded (reason DeletionHeld) names those waiting on a paused or failed rollout;
+//   the finalizer is released once per version of the policy: a reconcile reading the version
+//   it was released from (the store not caught up yet) sends nothing;
 // - a debug bump's start is recorded in status.debug the first time the operator sees that
 //   debug spec, so a restart does not extend it; the reconcile requeues itself at the expiry;
 // - status (counts over the workloads it governs, conditions, effective sampling, conflicts) is
@@ -18,6 +20,10 @@
 //   managed Jaeger, SPEC §6) or UntrustedRecord (a taken-over Dapr Configuration's record of its
 //   previous settings is not the operator's); a Warning Event marks each turn to one of them.
 #pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "controllers/reconcilers/context.h"
 #include "controllers/reconcilers/workload_reconciler.h"
@@ -37,8 +43,16 @@ class PolicyReconciler {
   json compute_status(const json& object, const Policy& p, const std::optional<DebugStatus>& ds,
                       WallTime now) const;
 
+  // Whether this process released `key`'s finalizer from the version `rv` of the policy: the
+  // store still shows that version (its watch event has not come yet), so reading it again
+  // would send the same release again. Forgets a release once the store has moved on.
+  bool released_from(const std::string& key, const std::string& rv);
+
   Context& ctx_;
   const WorkloadReconciler& workloads_;
+  // Policies whose finalizer this process released → the resourceVersion released from.
+  std::mutex released_mu_;
+  std::map<std::string, std::string> released_;
 };
 
 }  // namespace tracing::controllers
