@@ -104,7 +104,7 @@ std::string degraded_reason(const json& status) {
 kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.policies.store().get(key);
   if (!obj) {
-    released_from(key, "");  // gone: forget its release
+    released(key, "");  // gone: forget its release
     return Action::await_change();
   }
   const json& object = *obj;
@@ -209,20 +209,20 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   return Action::await_change();
 }
 
-bool PolicyReconciler::released_from(const std::string& key, const std::string& rv) {
+bool PolicyReconciler::released(const std::string& key, const std::string& uid) {
   std::lock_guard lock(released_mu_);
   auto it = released_.find(key);
   if (it == released_.end()) return false;
-  if (!rv.empty() && it->second == rv) return true;
+  if (!uid.empty() && it->second == uid) return true;
   released_.erase(it);
   return false;
 }
 
 kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::string& key) {
-  const std::string rv = object["metadata"].value("resourceVersion", "");
-  // Released already, from this very version: the store lags behind the release, and its watch
-  // event brings this key back.
-  if (released_from(key, rv)) return Action::await_change();
+  const std::string uid = object["metadata"].value("uid", "");
+  // Released already: the store shows a version from before the release (the echo of a status
+  // write can arrive first), and the release's own echo brings this key back.
+  if (released(key, uid)) return Action::await_change();
   if (!has_finalizer(object)) return Action::await_change();
   // Workloads still carrying this policy's settings: re-decide them (this policy is no longer a
   // candidate while it is deleting) and look again when they have moved.
@@ -257,9 +257,9 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
                              object["metadata"]["name"].get<std::string>(), intent,
                              {naming::kFieldManager, false, ""});
   if (!r && !r.error().is_not_found()) return r.error();
-  if (!rv.empty()) {
+  if (!uid.empty()) {
     std::lock_guard lock(released_mu_);
-    released_[key] = rv;
+    released_[key] = uid;
   }
   spdlog::info("policy {}: every workload reverted, finalizer removed", key);
   return Action::await_change();
