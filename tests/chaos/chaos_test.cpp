@@ -955,26 +955,30 @@ TEST_F(ChaosManaged, OperatorKilledMidFinalizeDeletesItsJaegerAndDaprObjectsAndG
             (*lookalike_config)["metadata"]["resourceVersion"]);
   EXPECT_EQ((*lm)["metadata"]["resourceVersion"], (*lookalike_map)["metadata"]["resourceVersion"]);
 
-  // The writes. A write in flight when the operator is killed may be applied although the
-  // audit log answers it 504 (the API server's context is cancelled with the connection), and
-  // may be sent again by the next process if that one read the object before it was applied:
-  // each object at most once more, and at most one such write per worker (4) and kill in all.
-  // Otherwise: one write per Deployment (its revert: generation + 1 exactly); one delete of each
-  // of the operator's objects; the user's Configuration restored and released (a merge patch
-  // each); the policy's three finalizers released (revert, managed-jaeger, dapr-configuration)
-  // and its status saying how many Deployments are left (at most once per revert); nothing else.
+  // The writes: one per Deployment (its revert: generation + 1 exactly); one delete of each of
+  // the operator's objects; the user's Configuration restored and released (a merge patch each);
+  // the policy's three finalizers released (revert, managed-jaeger, dapr-configuration) and its
+  // status saying how many Deployments are left (at most once per revert); nothing else. Beyond
+  // that, each object at most once more, for at most one write per worker (4) and kill in all:
+  // - a write in flight when the operator is killed may be applied although the audit log
+  //   answers it 504 (the API server's context is cancelled with the connection), and may be
+  //   sent again by the next process;
+  // - known, not fixed: one process sometimes writes a Deployment a second time 0.3-0.5 s after
+  //   the first, changing nothing (seen for one Deployment in about half the runs, during the
+  //   baseline rollout too, so not the kills' doing). Counted in the report as "twice".
   constexpr int kKills = 2, kInFlight = 4 * kKills;
   for (const auto& [n, g] : generations(*client_, work_)) {
     EXPECT_EQ(g, before_[n] + 1) << n << ": generation " << before_[n] << " -> " << g;
   }
   Writes w = writes_since(offset_, work_, user_);
-  int cut_or_resent = 0;
+  int cut_or_resent = 0, twice = 0;
   for (int i = 0; i < kWorkloads; ++i) {
     const int all = w.all.count(name(i)) ? w.all.at(name(i)) : 0;
     const int ok = w.ok.count(name(i)) ? w.ok.at(name(i)) : 0;
     EXPECT_GE(all, 1) << name(i);
     EXPECT_LE(all, 2) << name(i) << ": writes beyond the expected";
     if (all > 1 || ok < all) ++cut_or_resent;
+    if (ok > 1) ++twice;
   }
   std::map<std::string, int> expected_deletes;
   for (const auto& o : ours) {
@@ -1018,7 +1022,8 @@ TEST_F(ChaosManaged, OperatorKilledMidFinalizeDeletesItsJaegerAndDaprObjectsAndG
          "killed at " + at_kill1 + "; ready again in " + std::to_string(ms(restarted1)) +
              " ms; killed again at " + at_kill2 + "; ready again in " +
              std::to_string(ms(restarted)) + " ms, finalized " + std::to_string(ms(took)) +
-             " ms after that; writes to " + kUserConfig + ": " + std::to_string(user_writes) +
+             " ms after that; Deployments written twice: " + std::to_string(twice) +
+             "; writes to " + kUserConfig + ": " + std::to_string(user_writes) +
              ", finalizers released: " + std::to_string(finalizer_writes) +
              ", status: " + std::to_string(status_writes) + "; " + w.summary());
   expect_quiet(*op_);
