@@ -105,7 +105,10 @@ std::string degraded_reason(const json& status) {
 
 kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.policies.store().get(key);
-  if (!obj) return Action::await_change();
+  if (!obj) {
+    released(key, "");  // gone: forget its release
+    return Action::await_change();
+  }
   const json& object = *obj;
   if (object["metadata"].contains("deletionTimestamp")) return finalize(object, key);
 
@@ -214,7 +217,20 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   return Action::await_change();
 }
 
+bool PolicyReconciler::released(const std::string& key, const std::string& uid) {
+  std::lock_guard lock(released_mu_);
+  auto it = released_.find(key);
+  if (it == released_.end()) return false;
+  if (!uid.empty() && it->second == uid) return true;
+  released_.erase(it);
+  return false;
+}
+
 kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::string& key) {
+  const std::string uid = object["metadata"].value("uid", "");
+  // Released already: the store shows a version from before the release (the echo of a status
+  // write can arrive first), and the release's own echo brings this key back.
+  if (released(key, uid)) return Action::await_change();
   if (!has_finalizer(object)) return Action::await_change();
   // Workloads still carrying this policy's settings: re-decide them (this policy is no longer a
   // candidate while it is deleting) and look again when they have moved.
@@ -249,6 +265,10 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
                              object["metadata"]["name"].get<std::string>(), intent,
                              {naming::kFieldManager, false, ""});
   if (!r && !r.error().is_not_found()) return r.error();
+  if (!uid.empty()) {
+    std::lock_guard lock(released_mu_);
+    released_[key] = uid;
+  }
   spdlog::info("policy {}: every workload reverted, finalizer removed", key);
   return Action::await_change();
 }

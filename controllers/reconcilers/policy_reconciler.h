@@ -7,6 +7,9 @@
 //   nothing else selects it); only the operator's own annotation counts (managedFields), so a
 //   copy or an edit of it by someone else holds nothing up. Meanwhile status says how many are
 //   left, and Degraded (reason DeletionHeld) names those waiting on a paused or failed rollout;
+//   the finalizer is released once per policy (uid) and process: a deleting policy never gets
+//   it back, so a reconcile reading a version from before the release (the store not caught up
+//   yet, e.g. the echo of an earlier status write arriving first) sends nothing;
 // - a debug bump's start is recorded in status.debug the first time the operator sees that
 //   debug spec, so a restart does not extend it; the reconcile requeues itself at the expiry;
 // - status (counts over the workloads it governs, conditions, effective sampling, conflicts) is
@@ -18,6 +21,10 @@
 //   managed Jaeger, SPEC §6) or UntrustedRecord (a taken-over Dapr Configuration's record of its
 //   previous settings is not the operator's); a Warning Event marks each turn to one of them.
 #pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "controllers/reconcilers/context.h"
 #include "controllers/reconcilers/workload_reconciler.h"
@@ -37,8 +44,15 @@ class PolicyReconciler {
   json compute_status(const json& object, const Policy& p, const std::optional<DebugStatus>& ds,
                       WallTime now) const;
 
+  // Whether this process has released the finalizer of policy `key` with uid `uid`; an empty
+  // uid forgets `key` (the policy is gone).
+  bool released(const std::string& key, const std::string& uid);
+
   Context& ctx_;
   const WorkloadReconciler& workloads_;
+  // Policies whose finalizer this process released → their uid.
+  std::mutex released_mu_;
+  std::map<std::string, std::string> released_;
 };
 
 }  // namespace tracing::controllers

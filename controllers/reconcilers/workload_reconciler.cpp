@@ -271,31 +271,31 @@ std::shared_ptr<const EffectiveConfig> WorkloadReconciler::shared(EffectiveConfi
   return made;
 }
 
-void WorkloadReconciler::expect_echo(const std::string& key, const std::string& written_from) {
+void WorkloadReconciler::expect_echo(const std::string& key, const DeploymentRecord& written_from,
+                                     int64_t produced) {
   std::lock_guard g(echo_mu_);
-  echo_[key] = written_from;
+  echo_[key] = Echo{written_from.resource_version, written_from.uid, produced};
 }
 
-bool WorkloadReconciler::awaiting_echo(const std::string& key,
-                                       const std::string& resource_version) {
+bool WorkloadReconciler::awaiting_echo(const std::string& key, const DeploymentRecord& d) {
   std::lock_guard g(echo_mu_);
   auto it = echo_.find(key);
   if (it == echo_.end()) return false;
-  if (it->second == resource_version) return true;
+  if (it->second.before(d)) return true;
   echo_.erase(it);  // the store has moved past the version written from
   return false;
 }
 
 std::vector<std::string> WorkloadReconciler::unechoed_writes() const {
-  std::vector<std::pair<std::string, std::string>> expected;
+  std::vector<std::pair<std::string, Echo>> expected;
   {
     std::lock_guard g(echo_mu_);
     expected.assign(echo_.begin(), echo_.end());
   }
   std::vector<std::string> out;
-  for (const auto& [key, written_from] : expected) {
+  for (const auto& [key, echo] : expected) {
     RecordPtr d = ctx_.deployments.store().get(key);
-    if (d && d->resource_version == written_from) out.push_back(key);
+    if (d && echo.before(*d)) out.push_back(key);
   }
   return out;
 }
@@ -313,7 +313,7 @@ void WorkloadReconciler::status_changed(const std::string& key, const std::strin
   // and deciding on it would repeat the write (the chaos suite saw a revert sent twice).
   std::lock_guard e(echo_mu_);
   auto echo = echo_.find(key);
-  if (echo != echo_.end() && echo->second == from) echo->second = to;
+  if (echo != echo_.end() && echo->second.written_from == from) echo->second.written_from = to;
 }
 
 void WorkloadReconciler::forget(const std::string& key) const {
@@ -334,7 +334,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     return Action::await_change();
   }
   if (obj->deleting) return Action::await_change();
-  if (awaiting_echo(key, obj->resource_version)) {
+  if (awaiting_echo(key, *obj)) {
     // The operator changed this Deployment from the version the store still shows: deciding
     // on it again would repeat that write. The watch event of the change wakes it.
     return Action::await_change();
@@ -388,7 +388,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       return generation.error();
     }
     if (rolls) reverts_.started(key, *generation);
-    if (*generation > 0) expect_echo(key, obj->resource_version);
+    if (*generation > 0) expect_echo(key, *obj, *generation);
     ctx_.events.emit(obj->reference(), "Normal", "TracingReverted", "Revert",
                      d.opted_out ? "opted out: OTEL_* settings removed, original env restored"
                                  : "no TracingPolicy selects this workload any more: original "
@@ -470,7 +470,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     if (!applied) return applied.error();
   }
   if ((*applied)["metadata"].value("resourceVersion", "") != obj->resource_version) {
-    expect_echo(key, obj->resource_version);
+    expect_echo(key, *obj, (*applied)["metadata"].value("generation", int64_t{0}));
   }
   for (const Conflict& r : retaking) {
     ctx_.overrides.retook(key, r.container, r.variable, ctx_.now());

@@ -117,8 +117,12 @@ class WorkloadReconciler {
   // A write changed the Deployment from `written_from`: until the store shows a newer version,
   // reconciles of `key` are skipped (a wake-up before the write's own watch event would decide on
   // the old version and write again; controller-runtime's "expectations").
-  void expect_echo(const std::string& key, const std::string& written_from);
-  bool awaiting_echo(const std::string& key, const std::string& resource_version);
+  // `produced`: the generation the write gave the Deployment (0: unknown or unchanged); a store
+  // version of the same object (uid) below it is from before the write, whatever its
+  // resourceVersion (a status update of the version written from can reach the store before the
+  // write's echo is expected, so status_changed() could not carry the expectation over to it).
+  void expect_echo(const std::string& key, const DeploymentRecord& written_from, int64_t produced);
+  bool awaiting_echo(const std::string& key, const DeploymentRecord& d);
   void clear_wait(const std::string& key);
   // The budget the revert of `w` belongs to.
   RevertPacer::Budget revert_budget(const Workload& w) const;
@@ -179,7 +183,17 @@ class WorkloadReconciler {
   mutable std::shared_mutex facts_mu_;
   mutable std::unordered_map<std::string, CachedFacts> facts_;
   mutable std::mutex echo_mu_;
-  mutable std::unordered_map<std::string, std::string> echo_;  // key → version written from
+  struct Echo {
+    std::string written_from;  // resourceVersion
+    std::string uid;
+    int64_t produced = 0;  // generation
+    // Whether `d` (the store's version) is still from before the write.
+    bool before(const DeploymentRecord& d) const {
+      return d.resource_version == written_from ||
+             (produced > 0 && d.uid == uid && d.generation < produced);
+    }
+  };
+  mutable std::unordered_map<std::string, Echo> echo_;  // by key
   mutable std::mutex waits_mu_;
   std::map<std::string, std::pair<std::string, bool>> waits_;  // key → (why, held)
 };

@@ -6,6 +6,7 @@
 
 #include "controllers/api/policy.h"
 #include "controllers/api/workload.h"
+#include "controllers/dapr.h"
 #include "controllers/decision.h"
 
 namespace tracing::testing::chaos {
@@ -17,6 +18,8 @@ using controllers::Policy;
 constexpr const char* kManager = "tracing-operator";
 constexpr const char* kPoliciesKey = "tracing.rollout.dev/policies";
 constexpr const char* kBookkeepingPrefix = "tracing.rollout.dev/";
+constexpr const char* kDaprConfig = "dapr.io/config";
+constexpr const char* kDaprHash = "tracing.rollout.dev/dapr-tracing-hash";
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -79,13 +82,30 @@ std::string annotation(const json& obj, const std::string& key) {
 // The first way `d` differs from the desired state, or "".
 std::string differs(const json& d, const std::vector<const Policy*>& policies,
                     const controllers::Labels& ns_labels, const std::string& root,
-                    controllers::WallTime now) {
+                    controllers::WallTime now, bool dapr_served) {
   const controllers::Workload w = controllers::workload_from_deployment(d);
   auto cands = controllers::candidates(w, ns_labels, policies, root);
   auto config = controllers::effective_config(cands, now);
   controllers::DesiredEnv desired;
   if (config) desired = controllers::desired_env(*config, w);
   const Owned owned = owned_by(d, kManager);
+  // §7, with controllers/dapr.h's pure functions: a workload naming its own Configuration
+  // (dapr.io/config the operator did not write) keeps pointing there, any other is pointed at
+  // the policy's; with restartOnChange the hash follows the tracing settings.
+  if (config && dapr_served) {
+    const auto settings = controllers::dapr_settings(config->dapr);
+    const controllers::DaprTracing tracing = controllers::dapr_tracing(*config);
+    if (controllers::dapr_managed(settings, true, w.template_annotations) &&
+        !tracing.endpoint_address.empty()) {
+      const bool named_by_user =
+          !controllers::referenced_configuration(w.template_annotations).empty() &&
+          !owned.template_annotations.count(kDaprConfig);
+      if (!named_by_user) desired.template_annotations[kDaprConfig] = settings.configuration_name;
+      if (settings.restart_on_change) {
+        desired.template_annotations[kDaprHash] = controllers::tracing_hash(tracing);
+      }
+    }
+  }
 
   std::string want_policies = config ? join(config->policies) : "";
   std::string have_policies = annotation(d, kPoliciesKey);
@@ -112,6 +132,16 @@ std::string differs(const json& d, const std::vector<const Policy*>& policies,
   for (const auto& [k, v] : desired.template_annotations) {
     if (template_annotations.value(k, "") != v) {
       return "pod-template annotation " + k + " is not \"" + v + "\"";
+    }
+  }
+  for (const auto& k : owned.template_annotations) {
+    if (!desired.template_annotations.count(k)) {
+      return "pod-template annotation " + k + " still owned by the operator";
+    }
+  }
+  for (const auto& [k, _] : desired.template_annotations) {
+    if (!owned.template_annotations.count(k)) {
+      return "pod-template annotation " + k + " not owned by the operator";
     }
   }
   for (const auto& c : d["spec"]["template"]["spec"]["containers"]) {
@@ -150,7 +180,7 @@ std::string differs(const json& d, const std::vector<const Policy*>& policies,
 }  // namespace
 
 Verdict check(kube::Client& admin, const std::string& ns, const std::string& root,
-              int expected_workloads) {
+              int expected_workloads, bool dapr_served) {
   Verdict v;
   auto policy_list = admin.list(kPolicies, "");
   auto ns_obj = admin.get(kube::resources::namespaces(), "", ns);
@@ -173,7 +203,7 @@ Verdict check(kube::Client& admin, const std::string& ns, const std::string& roo
   const auto now = std::chrono::system_clock::now();
   for (const auto& d : deployments->items) {
     ++v.workloads;
-    std::string why = differs(d, ptrs, ns_labels, root, now);
+    std::string why = differs(d, ptrs, ns_labels, root, now, dapr_served);
     if (!why.empty()) v.mismatches.push_back(d["metadata"].value("name", "") + ": " + why);
   }
   if (v.workloads < expected_workloads) {
@@ -237,6 +267,12 @@ Writes writes_since(size_t offset, const std::string& ns, const std::string& use
     if (!ref.value("subresource", "").empty()) resource += "/" + ref.value("subresource", "");
     ++w.by_resource[resource];
     ++w.by_code[code];
+    if (resource != "events") {
+      const std::string object =
+          verb + " " + resource + " " + ref.value("namespace", "") + "/" + ref.value("name", "");
+      ++w.by_object[object];
+      if (code >= 200 && code < 300) ++w.ok_by_object[object];
+    }
     if (resource == "deployments" && ref.value("namespace", "") == ns) {
       const std::string name = ref.value("name", "");
       ++w.all[name];
@@ -244,6 +280,31 @@ Writes writes_since(size_t offset, const std::string& ns, const std::string& use
     }
   }
   return w;
+}
+
+std::vector<std::string> labelled_objects(kube::Client& admin,
+                                          const std::vector<std::string>& namespaces,
+                                          bool dapr_served) {
+  std::vector<kube::Resource> kinds = {kube::resources::config_maps(),
+                                       {"", "v1", "services", true, "Service"},
+                                       kube::resources::deployments()};
+  if (dapr_served) kinds.push_back(kDaprConfigurations);
+  kube::ListOptions lo;
+  lo.label_selector = "app.kubernetes.io/managed-by=tracing-operator";
+  std::vector<std::string> out;
+  for (const auto& ns : namespaces) {
+    for (const auto& r : kinds) {
+      auto list = admin.list(r, ns, lo);
+      if (!list) {
+        out.push_back("cannot list " + r.kind + " in " + ns + ": " + list.error().to_string());
+        continue;
+      }
+      for (const auto& o : list->items) {
+        out.push_back(r.kind + " " + ns + "/" + o["metadata"].value("name", ""));
+      }
+    }
+  }
+  return out;
 }
 
 std::map<std::string, int64_t> generations(kube::Client& admin, const std::string& ns) {

@@ -24,9 +24,13 @@ struct Verdict {
 
 // Checks every Deployment of `ns` against the desired state computed from every TracingPolicy of
 // the cluster (root namespace `root`) and `ns`'s labels, as of now. `expected_workloads`: fewer
-// Deployments than this is a mismatch (something was lost).
+// Deployments than this is a mismatch (something was lost). With `dapr_served` (Dapr's
+// Configuration API is installed), the pod-template annotations of §7 are part of the desired
+// state too: dapr.io/config pointing at the policy's Configuration unless the workload names its
+// own, and the tracing hash with restartOnChange — each owned by the operator exactly when
+// desired (the names are assumed free: no user's Configuration takes the operator's name).
 Verdict check(kube::Client& admin, const std::string& ns, const std::string& root,
-              int expected_workloads);
+              int expected_workloads, bool dapr_served = false);
 
 // The operator's writes (create/update/patch/delete by `user`: tracing-operator, the client
 // certificate's, or a service account's system:serviceaccount:<ns>:<name>) in the audit log after
@@ -38,6 +42,10 @@ struct Writes {
   std::map<std::string, int> all;
   // Every write by resource ("deployments", "events", "tracingpolicies/status"...) and by code.
   std::map<std::string, int> by_resource;
+  // Every write to anything but Events, by verb and object ("<verb> <resource> <ns>/<name>", the
+  // resource with its subresource): all, and those answered 2xx.
+  std::map<std::string, int> by_object;
+  std::map<std::string, int> ok_by_object;
   std::map<int, int> by_code;
   // Every write by the credential that authenticated it (a service account token's
   // "JTI=<jti>" from user.extra authentication.kubernetes.io/credential-id, "" when none), and
@@ -54,6 +62,13 @@ struct Writes {
 };
 Writes writes_since(size_t offset, const std::string& ns,
                     const std::string& user = "tracing-operator");
+
+// "<Kind> <ns>/<name>" of every object in `namespaces` that carries the operator's managed-by
+// label (its proof of creation or a lookalike's): ConfigMaps, Services, Deployments, and Dapr
+// Configurations when `dapr_served`.
+std::vector<std::string> labelled_objects(kube::Client& admin,
+                                          const std::vector<std::string>& namespaces,
+                                          bool dapr_served);
 
 // metadata.generation of every Deployment of `ns`, by name.
 std::map<std::string, int64_t> generations(kube::Client& admin, const std::string& ns);
