@@ -152,6 +152,63 @@ std::string record_shape_error(const json& record) {
 
 }  // namespace
 
+json configuration_view(json&& c) {
+  static const std::string kPrefix = "tracing.rollout.dev/";
+  static const std::string kFieldPrefix = "f:" + kPrefix;
+  auto starts = [](const std::string& s, const std::string& prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
+  };
+  json view = json::object();
+  if (!c.is_object()) return view;
+  for (const char* k : {"apiVersion", "kind"}) {
+    if (auto it = c.find(k); it != c.end()) view[k] = std::move(*it);
+  }
+  json md = json::object();
+  if (auto m = c.find("metadata"); m != c.end() && m->is_object()) {
+    for (const char* k :
+         {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "labels"}) {
+      if (auto it = m->find(k); it != m->end()) md[k] = std::move(*it);
+    }
+    if (auto a = m->find("annotations"); a != m->end() && a->is_object()) {
+      json kept = json::object();
+      for (auto& [k, v] : a->items()) {
+        if (starts(k, kPrefix)) kept[k] = std::move(v);
+      }
+      if (!kept.empty()) md["annotations"] = std::move(kept);
+    }
+    if (auto mf = m->find("managedFields"); mf != m->end() && mf->is_array()) {
+      json entries = json::array();
+      for (auto& e : *mf) {
+        const json* fields = member_or_null(e, "fieldsV1");
+        if (!fields) continue;
+        json f = json::object();
+        if (const json* fm = member_or_null(*fields, "f:metadata")) {
+          if (const json* fa = member_or_null(*fm, "f:annotations"); fa && fa->is_object()) {
+            for (const auto& [k, v] : fa->items()) {
+              if (starts(k, kFieldPrefix)) f["f:metadata"]["f:annotations"][k] = v;
+            }
+          }
+        }
+        if (const json* fs = member_or_null(*fields, "f:spec")) {
+          if (const json* ft = member_or_null(*fs, "f:tracing")) f["f:spec"]["f:tracing"] = *ft;
+        }
+        if (f.empty()) continue;
+        json entry = {{"fieldsV1", std::move(f)}};
+        for (const char* k : {"manager", "operation"}) {
+          if (auto it = e.find(k); it != e.end()) entry[k] = std::move(*it);
+        }
+        entries.push_back(std::move(entry));
+      }
+      if (!entries.empty()) md["managedFields"] = std::move(entries);
+    }
+  }
+  view["metadata"] = std::move(md);
+  if (const json* spec = member_or_null(c, "spec")) {
+    if (const json* t = member_or_null(*spec, "tracing")) view["spec"]["tracing"] = *t;
+  }
+  return view;
+}
+
 PreviousRecord previous_record(const json& configuration) {
   PreviousRecord r;
   const std::string field = std::string("f:") + naming::kDaprPreviousAnnotation;

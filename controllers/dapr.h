@@ -124,6 +124,15 @@ struct PreviousRecord {
 };
 PreviousRecord previous_record(const json& configuration);
 
+// What the Dapr pass reads of a Configuration, for its informer's store (a relist of many
+// Configurations keeps this, not the objects): apiVersion, kind, metadata.{name, namespace, uid,
+// resourceVersion, deletionTimestamp, labels}, only the tracing.rollout.dev/* annotations,
+// spec.tracing, and of managedFields each entry's manager and operation with only its fields
+// under those annotations and spec.tracing (entries holding none of them are dropped).
+// ownership_of(), previous_record(), previous_tracing() and json_subset() against an intent give
+// the same answers on the view as on the whole object.
+json configuration_view(json&& configuration);
+
 // Step 1 of giving back (see the top of this file): the JSON merge patch that puts back what
 // `recorded` (previous_tracing()'s value) says about the fields the operator took over —
 // {"spec":{"tracing":{"samplingRate": <recorded or null>, "otel": <recorded's endpointAddress,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "controllers/dapr.h"
 #include "controllers/naming.h"
 
 namespace tracing::controllers {
@@ -115,6 +116,136 @@ bool DaprDiscovery::served() {
     checked_ = now;
   }  // on an error keep the last answer and ask again next time
   return served_;
+}
+
+bool DaprDiscovery::refresh() {
+  auto r = client_.is_served("dapr.io", "v1alpha1", "configurations");
+  std::lock_guard<std::mutex> g(mu_);
+  if (r) {
+    served_ = *r;
+    checked_ = std::chrono::steady_clock::now();
+  }
+  return served_;
+}
+
+DaprConfigurations::DaprConfigurations(kube::Client& client, runtime::InformerOptions options,
+                                       std::function<void()> on_change)
+    : client_(client), options_(std::move(options)), on_change_(std::move(on_change)) {
+  options_.project = [](json&& c) { return configuration_view(std::move(c)); };
+}
+
+DaprConfigurations::~DaprConfigurations() { follow(false); }
+
+bool DaprConfigurations::follow(bool served) {
+  std::shared_ptr<runtime::Informer> stopped;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (served == (informer_ != nullptr)) return false;
+    if (!served) {
+      stopped = std::move(informer_);
+      expected_.clear();
+    } else {
+      informer_ = std::make_shared<runtime::Informer>(client_, dapr_configurations(), options_);
+      // What the pass reads changed, unless it is the operator's own write coming back.
+      auto changed = [this](const runtime::ObjectPtr& now, const std::string& key) {
+        if (!is_echo(key, now)) on_change_();
+      };
+      informer_->add_handlers(
+          {[changed](const runtime::ObjectPtr& c) { changed(c, runtime::object_key(*c)); },
+           [changed](const runtime::ObjectPtr& old_c, const runtime::ObjectPtr& c) {
+             json a = *old_c, b = *c;
+             a["metadata"].erase("resourceVersion");
+             b["metadata"].erase("resourceVersion");
+             if (a == b) return;  // nothing the pass reads
+             changed(c, runtime::object_key(*c));
+           },
+           [changed](const runtime::ObjectPtr& c) { changed(nullptr, runtime::object_key(*c)); }});
+      informer_->start();
+      spdlog::info("Dapr's Configuration API is served: watching Configurations");
+    }
+  }
+  if (stopped) {
+    stopped->stop();  // outside the lock: its handlers take it
+    spdlog::info("Dapr's Configuration API is not served any more: Configurations not watched");
+  }
+  return true;
+}
+
+std::shared_ptr<const runtime::Informer> DaprConfigurations::informer() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return informer_;
+}
+
+void DaprConfigurations::writing(const std::string& key, const std::string& from) {
+  std::lock_guard<std::mutex> g(mu_);
+  expected_[key] = {from, std::nullopt, {}, std::chrono::steady_clock::now()};
+}
+
+void DaprConfigurations::wrote(const std::string& key, const std::string& to) { settle(key, to); }
+
+void DaprConfigurations::not_written(const std::string& key) { settle(key, std::nullopt); }
+
+void DaprConfigurations::settle(const std::string& key, const std::optional<std::string>& to) {
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = expected_.find(key);
+    if (it == expected_.end()) return;
+    Expectation& e = it->second;
+    bool echoed = false;
+    for (const auto& rv : e.held) {
+      if (to && rv == *to) {
+        echoed = true;
+      } else {
+        changed = true;  // someone else's version, or a write that did not happen
+      }
+    }
+    if (!to || echoed || *to == e.from) {
+      expected_.erase(it);  // nothing more will come of it
+    } else {
+      e.to = to;
+      e.held.clear();
+    }
+  }
+  if (changed) on_change_();
+}
+
+bool DaprConfigurations::is_echo(const std::string& key, const runtime::ObjectPtr& now) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = expected_.find(key);
+  if (it == expected_.end()) return false;
+  Expectation& e = it->second;
+  const std::string rv = now ? (*now)["metadata"].value("resourceVersion", "") : "";
+  if (!e.to) {  // in flight: told apart when it returns
+    e.held.push_back(rv);
+    return true;
+  }
+  if (rv == *e.to) {
+    expected_.erase(it);
+    return true;
+  }
+  if (rv != e.from) expected_.erase(it);  // moved past what was written from
+  return false;
+}
+
+std::set<std::string> DaprConfigurations::unechoed() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::set<std::string> out;
+  if (!informer_) return out;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = expected_.begin(); it != expected_.end();) {
+    runtime::ObjectPtr c = informer_->store().get(it->first);
+    const std::string rv = c ? (*c)["metadata"].value("resourceVersion", "") : "";
+    const bool pending =
+        (!it->second.to || rv == it->second.from) && now - it->second.at < std::chrono::seconds(30);
+    if (pending) {
+      out.insert(it->first);
+      ++it;
+    } else {
+      it = expected_.erase(it);
+    }
+  }
+  return out;
 }
 
 TakenDaprNames::State TakenDaprNames::state(const std::string& ns, const std::string& name) const {

@@ -74,11 +74,13 @@ class PolicyCache {
 };
 
 // Whether the API server serves Dapr's Configuration API, asked at most every 30 s (Dapr may be
-// installed or removed while the operator runs).
+// installed or removed while the operator runs; Manager asks again every 10 s).
 class DaprDiscovery {
  public:
   explicit DaprDiscovery(kube::Client& client) : client_(client) {}
   bool served();
+  // Asks now (on an error keeps the last answer).
+  bool refresh();
 
  private:
   kube::Client& client_;
@@ -87,16 +89,69 @@ class DaprDiscovery {
   bool served_ = false;
 };
 
+// The Dapr Configurations, watched while the API server serves them: an informer whose store
+// holds each one's configuration_view() (controllers/dapr.h), started when DaprDiscovery says
+// served and stopped (its store dropped) when it says not. The Dapr pass reads the store instead
+// of listing, and any change of what it reads brings the pass back (`on_change`), except the
+// echo of the operator's own write.
+//
+// Echoes: after a create, apply, patch or delete the store shows the version written from until
+// the write's watch event arrives. writing() before each write and wrote() (or not_written())
+// after it record it; an event that arrives while the write is in flight is held back and
+// counted as the echo if its version is the one written, else it brings the pass back. unechoed()
+// names the objects whose write the store does not show yet, so that the pass decides nothing on
+// them (it would create again, take its own object for someone else's, or release a finalizer an
+// object still lists) and looks again shortly. An expectation the store never meets as written (a
+// relist skipped the version) ends when the store moves past the version written from, or after
+// 30 s.
+class DaprConfigurations {
+ public:
+  DaprConfigurations(kube::Client& client, runtime::InformerOptions options,
+                     std::function<void()> on_change);
+  ~DaprConfigurations();
+  // Starts the informer (served) or stops it and drops its store (not served). Idempotent,
+  // thread-safe. Returns whether it changed anything.
+  bool follow(bool served);
+  // The informer while it runs (nullptr otherwise): its store, sync state and counters.
+  std::shared_ptr<const runtime::Informer> informer() const;
+  // The operator is about to write `key`, whose version is `from` ("": to create it) ...
+  void writing(const std::string& key, const std::string& from);
+  // ... and wrote it, to version `to` ("": it deleted it); or did not change it.
+  void wrote(const std::string& key, const std::string& to);
+  void not_written(const std::string& key);
+  std::set<std::string> unechoed() const;
+
+ private:
+  struct Expectation {
+    std::string from;
+    std::optional<std::string> to;  // unknown while the write is in flight
+    std::vector<std::string> held;  // versions of the events held back meanwhile
+    std::chrono::steady_clock::time_point at;
+  };
+  // Ends the write of `key`; brings the pass back for events held back that were not its echo.
+  void settle(const std::string& key, const std::optional<std::string>& to);
+  // Whether the event leaving `now` (nullptr: deleted) in the store is the echo of the
+  // operator's write of `key`; forgets expectations met or passed.
+  bool is_echo(const std::string& key, const runtime::ObjectPtr& now);
+
+  kube::Client& client_;
+  runtime::InformerOptions options_;
+  std::function<void()> on_change_;
+  mutable std::mutex mu_;
+  std::shared_ptr<runtime::Informer> informer_;
+  mutable std::map<std::string, Expectation> expected_;
+};
+
 // Which Dapr Configuration names ("ns/name") are taken by someone else's Configuration — one
 // without the operator's proof of creation (controllers/ownership.h) — as the Dapr pass last
-// listed them; a name the user freed stays taken until the operator's own is created there. The
-// operator points no workload at a taken name (§8): the decision reads this for every workload,
-// so it is a lookup, not a request. Configurations are not watched: it is as fresh as the pass's
-// last list (before the workers start, then every minute, every 10 s while a name is taken).
+// read them in DaprConfigurations' store; a name the user freed stays taken until the operator's
+// own is created there. The operator points no workload at a taken name (§8): the decision reads
+// this for every workload, so it is a lookup, not a request. Configurations are watched: a user
+// freeing or taking a name brings the Dapr pass back at once.
 class TakenDaprNames {
  public:
   enum class State {
-    kUnknown,  // the Dapr pass has not listed the Configurations yet (since this process started)
+    kUnknown,  // the Dapr pass has not read the Configurations yet (since this process started)
     kFree,     // absent, or the operator's own
     kTaken,    // someone else's
   };
@@ -130,6 +185,7 @@ struct Context {
   runtime::WorkQueue& workload_queue;
   runtime::WorkQueue& policy_queue;
   DaprDiscovery& dapr;
+  DaprConfigurations& dapr_configs;
   // Written by the Jaeger and Dapr passes, read for the policies' status. Last, with defaults,
   // so that Context's aggregate initialization need not name them.
   PolicyReports reports{};
@@ -151,6 +207,8 @@ struct Context {
 };
 
 kube::Resource tracing_policies();
+// dapr.io/v1alpha1 configurations.
+kube::Resource dapr_configurations();
 
 }  // namespace tracing::controllers
 

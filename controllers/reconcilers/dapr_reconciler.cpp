@@ -17,10 +17,8 @@ kube::Resource dapr_configurations() {
 
 namespace {
 
-constexpr auto kResync = std::chrono::seconds(60);
-// How soon to look again while a name the operator wants is taken: Configurations are not
-// watched, so the user's deleting theirs raises no event.
-constexpr auto kConflictRecheck = std::chrono::seconds(10);
+// How soon to look again while a write of the operator's has not reached the store.
+constexpr auto kEchoRecheck = std::chrono::milliseconds(200);
 
 struct Want {
   WorkloadReconciler::DaprTarget target;
@@ -38,16 +36,17 @@ std::string annotation(const json& object, const char* key) {
 void DaprReconciler::publish_taken_names() {
   std::set<std::string> taken;
   if (ctx_.dapr.served()) {
-    auto list = ctx_.client.list(dapr_configurations(), "");
-    if (!list) {
-      spdlog::warn("Dapr: cannot list the Configurations yet ({}); the first pass will",
-                   list.error().to_string());
+    auto informer = ctx_.dapr_configs.informer();
+    if (!informer || !informer->has_synced()) {
+      spdlog::warn(
+          "Dapr: the Configurations are not in the informer's store yet; the first pass "
+          "will read them");
       return;
     }
     const std::set<std::string> uids = existing_policy_uids(ctx_);
-    for (const auto& c : list->items) {
-      if (!ownership_of(c, naming::kDaprConfigurationKind, uids).ours) {
-        taken.insert(runtime::object_key(c));
+    for (const auto& c : informer->store().list()) {
+      if (!ownership_of(*c, naming::kDaprConfigurationKind, uids).ours) {
+        taken.insert(runtime::object_key(*c));
       }
     }
   }
@@ -70,9 +69,14 @@ void DaprReconciler::publish_taken_names() {
 kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::map<std::string, Want> wanted;  // "ns/name" → target
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
+  std::optional<WallTime> next_change;  // when a decision's samplingRate changes by itself
   for (const auto& d : ctx_.deployments.store().list()) {
     auto decision = workloads_.facts(d);
     const std::string& wkey = decision->key;
+    if (decision->config && decision->config->next_change &&
+        (!next_change || *decision->config->next_change < *next_change)) {
+      next_change = decision->config->next_change;
+    }
     if (decision->config && !decision->config->unusable.empty()) {
       held = wkey;  // kept as it is: its Configuration is neither written nor removed
       continue;
@@ -102,18 +106,26 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
       for (const auto& w : want.workloads) ctx_.workload_queue.add(w);
     }
   };
-  if (!ctx_.dapr.served()) {
-    publish({});  // no Configuration can exist
-    return Action::requeue(kResync);
+  const bool served = ctx_.dapr.served();
+  ctx_.dapr_configs.follow(served);
+  if (!served) {
+    publish({});                    // no Configuration can exist
+    return Action::await_change();  // Manager looks for the API every 10 s
   }
-
-  auto live_list = ctx_.client.list(dapr_configurations(), "");
-  if (!live_list) return live_list.error();
+  auto informer = ctx_.dapr_configs.informer();
+  if (!informer || !informer->has_synced()) {
+    return kube::ApiError{
+        0, "NotSynced", "the Dapr Configurations informer has not synced yet", {}, std::nullopt};
+  }
+  // The operator's own writes whose watch event has not come yet: nothing is decided on those
+  // Configurations (the store still shows them as before), and no finalizer is released (one of
+  // them may list its policy), until it has.
+  const std::set<std::string> unechoed = ctx_.dapr_configs.unechoed();
   std::map<std::string, json> live;
-  for (auto& c : live_list->items) {
-    std::string key = runtime::object_key(c);  // before the move: json's operator= takes by value
-    live[key] = std::move(c);
-  }
+  for (auto& [key, c] : informer->store().snapshot()) live[key] = *c;
+  // Every write is bracketed for unechoed(): writing() before, wrote() or not_written() after.
+  auto& writes = ctx_.dapr_configs;
+  auto version = [](const json& c) { return c["metadata"].value("resourceVersion", ""); };
 
   const std::set<std::string> uids = existing_policy_uids(ctx_);
   // Taken: someone else's Configurations; and a name that was taken and is free now, until the
@@ -128,7 +140,6 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     if (!live.count(key) && w != wanted.end() && !w->second.target.takeover) taken.insert(key);
   }
   publish(taken);
-  bool conflicts = false;  // a name the operator wants is taken
   std::optional<kube::ApiError> failure;
   PolicyReports::ByPolicy reports;
   std::set<std::string> seen;  // messages reported in this pass
@@ -149,7 +160,7 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::set<std::string> written;         // keys of the operator's Configurations written
   for (const auto& [key, want] : wanted) {
     const auto& t = want.target;
-    if (ctx_.namespace_terminating(t.ns)) continue;
+    if (ctx_.namespace_terminating(t.ns) || unechoed.count(key)) continue;
     json intent = configuration_intent(t.ns, t.name, t.tracing);
     auto it = live.find(key);
     if (t.takeover) {
@@ -186,9 +197,10 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
       };
       if (it == live.end()) {
         if (!hold()) continue;
+        writes.writing(key, "");
         auto created = ctx_.client.create(dapr_configurations(), t.ns, intent);
+        created ? writes.wrote(key, version(*created)) : writes.not_written(key);
         if (!created && created.error().is_already_exists()) {
-          conflicts = true;
           taken.insert(key);
           publish(taken);
           report(want.owners, "NameConflict",
@@ -210,7 +222,6 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
       }
       Ownership o = ownership_of(it->second, naming::kDaprConfigurationKind, uids);
       if (!o.ours) {
-        conflicts = true;
         report(want.owners, "NameConflict",
                "Dapr Configuration " + key + " exists and is not the operator's (it " + o.why +
                    "): left untouched; set spec.dapr.configurationName to a free name");
@@ -222,8 +233,10 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
       applied_owners.insert(owners->begin(), owners->end());
       written.insert(key);
     }
+    writes.writing(key, version(it->second));
     auto r = ctx_.client.apply(dapr_configurations(), t.ns, t.name, intent,
                                {naming::kFieldManager, true, ""});
+    r ? writes.wrote(key, version(*r)) : writes.not_written(key);
     if (!r) {
       spdlog::warn("Dapr Configuration {}: {}", key, r.error().to_string());
       if (!failure) failure = r.error();
@@ -242,12 +255,14 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     spdlog::debug("Dapr: {} cannot be decided; nothing is deleted or given back", unknown);
   }
   for (const auto& [key, obj] : live) {
-    if (wanted.count(key) || !unknown.empty()) continue;
+    if (wanted.count(key) || !unknown.empty() || unechoed.count(key)) continue;
     const std::string ns = obj["metadata"].value("namespace", "");
     const std::string name = obj["metadata"].value("name", "");
     if (ownership_of(obj, naming::kDaprConfigurationKind, uids).ours) {
       std::string why;
+      writes.writing(key, version(obj));
       auto gone = delete_if_ours(ctx_, dapr_configurations(), ns, name, uids, &why);
+      gone&&* gone ? writes.wrote(key, "") : writes.not_written(key);
       if (!gone) {
         if (!failure) failure = gone.error();
         continue;
@@ -278,26 +293,32 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
     // 2. the operator's ownership and record gone.
     json restore = restore_intent(ns, name, record.record);
     restore["metadata"]["resourceVersion"] = obj["metadata"].value("resourceVersion", "");
+    writes.writing(key, version(obj));
     auto restored = ctx_.client.patch(dapr_configurations(), ns, name, restore,
                                       kube::PatchType::kMerge, "", naming::kFieldManager);
     if (!restored) {
+      writes.not_written(key);
       if (!failure) failure = restored.error();
       continue;
     }
     if (auto release = release_patch(*restored)) {
       auto r =
           ctx_.client.patch(dapr_configurations(), ns, name, *release, kube::PatchType::kMerge);
+      writes.wrote(key, version(r ? *r : *restored));
       if (!r) {
         if (!failure) failure = r.error();
         continue;
       }
+    } else {
+      writes.wrote(key, version(*restored));
     }
     took_over_.erase(key);
     spdlog::info("Dapr Configuration {}: tracing settings given back", key);
   }
 
-  // Release the finalizer of policies no operator's Configuration lists any more.
-  if (!failure) {
+  // Release the finalizer of policies no operator's Configuration lists any more — not while the
+  // store may not show one that does.
+  if (!failure && unechoed.empty()) {
     std::set<std::string> listed = applied_owners;
     for (const auto& [key, obj] : live) {
       if (deleted.count(key) || written.count(key)) continue;
@@ -323,7 +344,14 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   }
   logged_ = std::move(seen);
   if (failure) return *failure;
-  return Action::requeue(conflicts ? kConflictRecheck : kResync);
+  // A name taken needs no timer: the user's deleting their Configuration is an event.
+  if (!unechoed.empty()) return Action::requeue(kEchoRecheck);
+  if (next_change) {
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(*next_change - ctx_.now());
+    return Action::requeue(std::max(d, std::chrono::milliseconds(0)) +
+                           std::chrono::milliseconds(5));
+  }
+  return Action::await_change();
 }
 
 }  // namespace tracing::controllers

@@ -13,12 +13,17 @@
 //   free), updated while it carries the operator's proof of creation (controllers/ownership.h),
 //   and deleted when no workload uses it; a user's Configuration of that name is never written or
 //   deleted, nor are workloads pointed at it (Context::dapr_names, published by every pass): the
-//   policies report NameConflict, and the name is looked at again every 10 s. Policies listed as
+//   policies report NameConflict until the user's goes (its watch event). Policies listed as
 //   its owners hold the finalizer tracing.rollout.dev/dapr-configuration until none of the
 //   operator's Configurations lists them;
+// - reads the Configurations from their informer's store (Context::dapr_configs), never by a
+//   LIST; decides nothing on a Configuration whose write by the operator the store does not show
+//   yet, and releases no finalizer meanwhile (it looks again in 200 ms);
 // - writes only what differs; without the Dapr API nothing is written (policies report
-//   DaprUnavailable); a pass runs on every relevant change and at least once a minute, since
-//   Configurations are not watched.
+//   DaprUnavailable); a pass runs on every change of what it reads (a workload's decision, a
+//   Configuration's tracing, proof or record — the operator's own writes coming back excepted),
+//   when a debug bump changes a samplingRate, on Dapr's API appearing or going, and on the
+//   operator's --resync-period.
 #pragma once
 
 #include "controllers/reconcilers/context.h"
@@ -31,9 +36,10 @@ class DaprReconciler {
   DaprReconciler(Context& ctx, const WorkloadReconciler& workloads)
       : ctx_(ctx), workloads_(workloads) {}
   kube::Result<Action> reconcile(const std::string& key);
-  // Lists the Configurations once and publishes the names taken (Context::dapr_names), so that
-  // the workload decisions know them from their first reconcile: called once, before the workers
-  // start. On an error they stay unknown until the first pass (a workload keeps what it has).
+  // Publishes the names taken (Context::dapr_names) from the Configurations' store, so that the
+  // workload decisions know them from their first reconcile: called once, before the workers
+  // start. When the store has not synced they stay unknown until the first pass (a workload keeps
+  // what it has).
   void publish_taken_names();
 
  private:
@@ -51,7 +57,5 @@ class DaprReconciler {
   std::set<std::string> taken_;
   bool published_ = false;
 };
-
-kube::Resource dapr_configurations();
 
 }  // namespace tracing::controllers

@@ -20,6 +20,10 @@ runtime::Controller::Reconcile outcome_of(F reconcile) {
   };
 }
 
+// How often Manager asks whether Dapr's API is served: one discovery GET, so that installing or
+// removing Dapr starts or stops watching Configurations without a restart.
+constexpr auto kDaprApiRecheck = std::chrono::seconds(10);
+
 // Every watch ends (and reconnects) well within the health bound, so a live informer loop never
 // looks wedged: timeouts from a third of it (5 minutes by default, as client-go's reflector).
 runtime::InformerOptions watching(const ManagerOptions& m) {
@@ -97,12 +101,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       policy_queue_(runtime::SystemClock::instance()),
       cluster_queue_(runtime::SystemClock::instance()),
       dapr_discovery_(client_),
+      dapr_configs_(client_, watching(options_), [this] { enqueue_dapr(); }),
       ctx_{client_,         options_.root_namespace,
            options_.now,    events_,
            deployments_,    policies_,
            namespaces_,     cache_,
            workload_queue_, policy_queue_,
-           dapr_discovery_},
+           dapr_discovery_, dapr_configs_},
       workload_reconciler_(ctx_),
       policy_reconciler_(ctx_, workload_reconciler_),
       jaeger_reconciler_(ctx_, workload_reconciler_, config_maps_, services_, managed_deployments_),
@@ -197,7 +202,16 @@ Manager::~Manager() { stop(); }
 // Coalesces bursts: the Jaeger pass looks at every workload, so it runs at most every 300 ms.
 void Manager::enqueue_cluster() {
   cluster_queue_.add_after("jaeger", std::chrono::milliseconds(300));
-  cluster_queue_.add_after("dapr", std::chrono::milliseconds(300));
+  enqueue_dapr();
+}
+
+void Manager::enqueue_dapr() { cluster_queue_.add_after("dapr", std::chrono::milliseconds(300)); }
+
+void Manager::check_dapr_api() {
+  if (!dapr_configs_.follow(dapr_discovery_.refresh())) return;
+  for (const auto& k : deployments_.store().keys()) workload_queue_.add(k);
+  for (const auto& k : policies_.store().keys()) policy_queue_.add(k);
+  enqueue_cluster();
 }
 
 void Manager::enqueue_workloads_of(const json& policy) {
@@ -227,6 +241,20 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   config_maps_.start();
   services_.start();
+  dapr_configs_.follow(dapr_discovery_.refresh());
+  {
+    std::lock_guard<std::mutex> g(resync_mu_);
+    if (!dapr_api_.joinable() && !resync_stop_) {
+      dapr_api_ = std::thread([this] {
+        std::unique_lock<std::mutex> g(resync_mu_);
+        while (!resync_cv_.wait_for(g, kDaprApiRecheck, [this] { return resync_stop_; })) {
+          g.unlock();
+          check_dapr_api();
+          g.lock();
+        }
+      });
+    }
+  }
   for (runtime::InformerBase* inf : {static_cast<runtime::InformerBase*>(&namespaces_),
                                      static_cast<runtime::InformerBase*>(&policies_),
                                      static_cast<runtime::InformerBase*>(&deployments_),
@@ -246,6 +274,15 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
                                 "TracingPolicy CRD installed (crds/)?",
                             {},
                             std::nullopt};
+    }
+  }
+  // The Dapr Configurations, for the first decisions (Context::dapr_names): waited for a while
+  // only, since the operator works without them (the Dapr pass waits for them itself).
+  if (auto dapr = dapr_configs_.informer()) {
+    const auto until =
+        std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    while (!dapr->wait_for_sync(std::chrono::milliseconds(100)) && !cancelled() &&
+           std::chrono::steady_clock::now() < until) {
     }
   }
   spdlog::info("informers synced: {} deployments, {} policies, {} namespaces",
@@ -282,10 +319,17 @@ void Manager::start_workers() {
   cluster_queue_.add("dapr");
 }
 
-std::vector<std::pair<std::string, const runtime::InformerBase*>> Manager::informers() const {
-  return {{"deployments", &deployments_},  {"managed-deployments", &managed_deployments_},
-          {"tracingpolicies", &policies_}, {"namespaces", &namespaces_},
-          {"configmaps", &config_maps_},   {"services", &services_}};
+std::vector<std::pair<std::string, std::shared_ptr<const runtime::InformerBase>>>
+Manager::informers() const {
+  auto member = [](const runtime::InformerBase& i) {
+    return std::shared_ptr<const runtime::InformerBase>(std::shared_ptr<void>(), &i);
+  };
+  std::vector<std::pair<std::string, std::shared_ptr<const runtime::InformerBase>>> out = {
+      {"deployments", member(deployments_)},  {"managed-deployments", member(managed_deployments_)},
+      {"tracingpolicies", member(policies_)}, {"namespaces", member(namespaces_)},
+      {"configmaps", member(config_maps_)},   {"services", member(services_)}};
+  if (auto dapr = dapr_configs_.informer()) out.emplace_back("dapr-configurations", dapr);
+  return out;
 }
 
 bool Manager::ready() const {
@@ -333,6 +377,13 @@ std::string Manager::metrics() const {
   for (const auto& [key, n] : client_.counts().by_method_and_code()) {
     w.sample("tracing_operator_api_responses_total",
              "method=\"" + key.first + "\",code=\"" + key.second + "\"", static_cast<double>(n));
+  }
+
+  w.family("tracing_operator_api_requests_by_resource_total", "counter",
+           "Requests sent to the API server by verb (a list counts each page) and resource.");
+  for (const auto& [key, n] : client_.counts().by_verb_and_resource()) {
+    w.sample("tracing_operator_api_requests_by_resource_total",
+             "verb=\"" + key.first + "\",resource=\"" + key.second + "\"", static_cast<double>(n));
   }
 
   const auto all = informers();
@@ -416,6 +467,7 @@ void Manager::stop() {
   }
   resync_cv_.notify_all();
   if (resync_.joinable()) resync_.join();
+  if (dapr_api_.joinable()) dapr_api_.join();
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();
@@ -424,6 +476,7 @@ void Manager::stop() {
   namespaces_.stop();
   config_maps_.stop();
   services_.stop();
+  dapr_configs_.follow(false);
 }
 
 }  // namespace tracing::controllers

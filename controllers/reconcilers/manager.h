@@ -74,9 +74,15 @@ class Manager {
   void enqueue_workloads_of(const json& policy);
   void enqueue_policies_for_namespace(const std::string& ns);
   void enqueue_cluster();
+  void enqueue_dapr();
   // Every informer, by the name /metrics and /healthz give it (managed-deployments: the
   // operator's own Deployments; configmaps and services are only the operator's own too).
-  std::vector<std::pair<std::string, const runtime::InformerBase*>> informers() const;
+  // The Dapr Configurations' ("dapr-configurations") only while Dapr's API is served.
+  std::vector<std::pair<std::string, std::shared_ptr<const runtime::InformerBase>>> informers()
+      const;
+  // Asks whether Dapr's API is served, and on a change starts or stops the Configurations'
+  // informer and brings back every workload, policy and pass (their decisions read it).
+  void check_dapr_api();
 
   kube::Client& client_;
   ManagerOptions options_;
@@ -94,6 +100,8 @@ class Manager {
   // Configuration).
   runtime::WorkQueue cluster_queue_;
   DaprDiscovery dapr_discovery_;
+  // Dapr Configurations, watched while Dapr's API is served (asked every 10 s by dapr_api_).
+  DaprConfigurations dapr_configs_;
   Context ctx_;
   WorkloadReconciler workload_reconciler_;
   PolicyReconciler policy_reconciler_;
@@ -107,6 +115,7 @@ class Manager {
   std::vector<std::thread> workers_;
   std::mutex lifecycle_mu_;  // start_workers() against stop()
   std::thread resync_;
+  std::thread dapr_api_;  // check_dapr_api() every 10 s, from start() to stop()
   std::mutex resync_mu_;
   std::condition_variable resync_cv_;
   bool resync_stop_ = false;

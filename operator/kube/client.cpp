@@ -76,6 +76,17 @@ std::map<std::pair<std::string, std::string>, uint64_t> RequestCounts::by_method
   return by_method_and_code_;
 }
 
+void RequestCounts::record_verb(const std::string& verb, const Resource& r) {
+  std::lock_guard<std::mutex> g(mu_);
+  ++by_verb_and_resource_[{verb, r.group.empty() ? r.plural : r.plural + "." + r.group}];
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> RequestCounts::by_verb_and_resource()
+    const {
+  std::lock_guard<std::mutex> g(mu_);
+  return by_verb_and_resource_;
+}
+
 void Client::shut_down() {
   shutdown_.cancel();
   limiter_.close();
@@ -117,15 +128,18 @@ Result<json> Client::send_json(HttpRequest req) {
 }
 
 Result<json> Client::get(const Resource& r, std::string_view ns, std::string_view name) {
+  counts_.record_verb("get", r);
   return send_json({"GET", r.object_path(ns, name)});
 }
 
 Result<json> Client::create(const Resource& r, std::string_view ns, const json& object) {
+  counts_.record_verb("create", r);
   return send_json({"POST", r.collection_path(ns), object.dump(), "application/json"});
 }
 
 Result<json> Client::replace(const Resource& r, std::string_view ns, std::string_view name,
                              const json& object, std::string_view subresource) {
+  counts_.record_verb("update", r);
   std::string path = r.object_path(ns, name);
   if (!subresource.empty()) path += "/" + std::string(subresource);
   return send_json({"PUT", path, object.dump(), "application/json"});
@@ -133,6 +147,7 @@ Result<json> Client::replace(const Resource& r, std::string_view ns, std::string
 
 Status Client::remove(const Resource& r, std::string_view ns, std::string_view name,
                       const DeleteOptions& options) {
+  counts_.record_verb("delete", r);
   json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (!options.precondition_uid.empty()) body["preconditions"]["uid"] = options.precondition_uid;
@@ -161,6 +176,7 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
     } else if (!options.resource_version.empty()) {
       params.emplace_back("resourceVersion", options.resource_version);
     }
+    counts_.record_verb("list", r);
     auto page = send_json({"GET", r.collection_path(ns) + join_query(params)});
     if (!page) {
       // An expired continue token: the snapshot is gone, start the list over (client-go does the
@@ -197,6 +213,7 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
 
 Result<json> Client::apply(const Resource& r, std::string_view ns, std::string_view name,
                            const json& object, const ApplyOptions& options) {
+  counts_.record_verb("patch", r);
   std::vector<std::pair<std::string, std::string>> params{{"fieldManager", options.field_manager}};
   if (options.force) params.emplace_back("force", "true");
   std::string path = r.object_path(ns, name);
@@ -208,6 +225,7 @@ Result<json> Client::apply(const Resource& r, std::string_view ns, std::string_v
 Result<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,
                            const json& patch, PatchType type, std::string_view subresource,
                            std::string_view field_manager) {
+  counts_.record_verb("patch", r);
   std::string path = r.object_path(ns, name);
   if (!subresource.empty()) path += "/" + std::string(subresource);
   if (!field_manager.empty()) path += "?fieldManager=" + url_encode(field_manager);
@@ -253,6 +271,7 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
     return ApiError::shutting_down("watch not started: the client is shut down");
   }
   counts_.reads++;
+  counts_.record_verb("watch", r);
   auto resp = transport_->stream(
       req, [&](std::string_view chunk) { return splitter.feed(chunk, on_line); }, cancel);
   counts_.record("WATCH", resp ? std::to_string(resp->status) : "<error>");

@@ -96,10 +96,15 @@ struct RequestCounts {
   // Requests by HTTP method and outcome: the status code, or "<error>" when none came back.
   void record(const std::string& method, const std::string& code);
   std::map<std::pair<std::string, std::string>, uint64_t> by_method_and_code() const;
+  // Requests by API verb (get, list, watch, create, update, patch, delete; a list counts each
+  // page) and resource ("configurations.dapr.io", "deployments.apps", "namespaces").
+  void record_verb(const std::string& verb, const Resource& r);
+  std::map<std::pair<std::string, std::string>, uint64_t> by_verb_and_resource() const;
 
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> by_method_and_code_;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_verb_and_resource_;
 };
 
 class Client {

@@ -323,8 +323,8 @@ double OperatorProcess::metric(const std::string& series) const {
 
 bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::milliseconds timeout,
                                 bool timed_requeues_expected) const {
-  // The cluster queue's Dapr pass resyncs every minute by design: its waiting key is a timer,
-  // not pending work, so only that queue's ready keys count.
+  // A waiting key of the cluster queue is a timer (a debug bump's next change, a write's echo
+  // awaited), not pending work, so only that queue's ready keys count.
   return eventually(
       [&] {
         return metric("tracing_operator_workqueue_depth{queue=\"workload\"}") == 0 &&

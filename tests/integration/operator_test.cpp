@@ -849,6 +849,43 @@ TEST_F(Operator, WithoutDaprInstalledThePolicyReportsDaprUnavailableAndNothingEl
   EXPECT_EQ(template_annotations(*client_, ns_, "task-api"), json({{"dapr.io/enabled", "true"}}));
 }
 
+// Dapr installed, then removed, while the operator runs: it asks for Dapr's API every 10 s, so
+// within that its Configurations are watched (and the operator's own created), and when the API
+// goes they are watched no more and the policy says DaprUnavailable again; no restart.
+TEST_F(Operator, DaprInstalledOrRemovedWhileTheOperatorRunsIsFollowedWithoutARestart) {
+  uninstall_dapr_crd(*client_);
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start();
+  apply_policy(ns_, "p",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}, {"insecure", true}}},
+                {"sampling", {{"ratio", "0.3"}}}});
+  auto unavailable = [&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "DaprUnavailable") return c.value("status", "") == "True";
+    }
+    return false;
+  };
+  const std::string watched =
+      R"(tracing_operator_informer_objects{resource="dapr-configurations"})";
+  ASSERT_TRUE(eventually(unavailable)) << status_of(ns_, "p").dump();
+  EXPECT_EQ(op_->metric(watched), -1) << "no informer while Dapr's API is not served";
+
+  install_dapr_crd(*client_);
+  ASSERT_TRUE(
+      eventually([&] { return client_->get(kDaprConfigurations, ns_, "tracing").ok(); }, 60s))
+      << "operator log " << op_->log_path();
+  EXPECT_TRUE(eventually([&] { return op_->metric(watched) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return template_annotations(*client_, ns_, "task-api").value("dapr.io/config", "") == "tracing";
+  }));
+  EXPECT_TRUE(eventually([&] { return !unavailable(); }));
+
+  uninstall_dapr_crd(*client_);
+  EXPECT_TRUE(eventually([&] { return op_->metric(watched) == -1; }, 60s))
+      << "operator log " << op_->log_path();
+  EXPECT_TRUE(eventually(unavailable, 60s)) << status_of(ns_, "p").dump();
+}
+
 }  // namespace
 }  // namespace tracing::testing
 

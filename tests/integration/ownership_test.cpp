@@ -398,7 +398,7 @@ TEST_F(Ownership, AWorkloadIsNotPointedAtAUsersDaprConfigurationUntilTheNameIsFr
   EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing"), mine);
   ASSERT_TRUE(wait_degraded(ns_, "p", "NameConflict", {"Dapr Configuration " + ns_ + "/tracing"}));
 
-  // The user deletes theirs (no event reaches the operator: Configurations are not watched).
+  // The user deletes theirs: the watch event frees the name.
   ASSERT_TRUE(client_->remove(kDaprConfigurations, ns_, "tracing"));
   ASSERT_TRUE(eventually([&] {
     json c = get_or_null(kDaprConfigurations, ns_, "tracing");
@@ -484,6 +484,82 @@ TEST_F(Ownership, TheOperatorsOwnDaprConfigurationCarriesItsProofAndGoesWithTheP
   EXPECT_TRUE(wait_gone(kPolicies, ns_, "p"));
 }
 
+// Configurations are watched, never listed by the Dapr pass: however many passes run, the only
+// LIST of Configurations is the informer's own; a user deleting or editing the operator's own
+// Configuration gets it repaired from the watch event — with --resync-period 1h and no timer of
+// the pass's, nothing else explains it within seconds — and the repair's own echo starts no loop
+// of passes.
+TEST_F(Ownership, TheDaprPassReadsWatchedConfigurationsAndRepairsADeletionAtOnce) {
+  install_dapr_crd(*client_);
+  dapr_workload(*client_, ns_, "task-api", {{"dapr.io/enabled", "true"}});
+  op_->start({"--resync-period=1h"});
+  apply_policy(ns_, "p", kDaprPolicy);
+  ASSERT_TRUE(eventually([&] {
+    return get_or_null(kDaprConfigurations, ns_, "tracing").is_object();
+  })) << "operator log "
+      << op_->log_path();
+  ASSERT_TRUE(op_->wait_idle(1));
+  const std::string lists =
+      R"(tracing_operator_api_requests_by_resource_total{verb="list",resource="configurations.dapr.io"})";
+  const std::string informer_lists =
+      R"(tracing_operator_informer_lists_total{resource="dapr-configurations"})";
+  const std::string passes = R"(tracing_operator_reconciles_total{controller="cluster"})";
+
+  // More passes: a label on the workload brings the Jaeger and Dapr passes back.
+  const double passes_before = op_->metric(passes);
+  for (int i = 0; i < 3; ++i) {
+    const double n = op_->metric(passes);
+    ASSERT_TRUE(client_->patch(deployments(), ns_, "task-api",
+                               {{"metadata", {{"labels", {{"touched", std::to_string(i)}}}}}},
+                               kube::PatchType::kMerge));
+    ASSERT_TRUE(eventually([&] { return op_->metric(passes) >= n + 2; }));
+    ASSERT_TRUE(op_->wait_idle(1));
+  }
+  EXPECT_GE(op_->metric(passes), passes_before + 6);
+  EXPECT_EQ(op_->metric(informer_lists), 1);
+  EXPECT_EQ(op_->metric(lists), 1) << "the informer's list only, whatever the passes";
+
+  // Deleted by a user: back at once, as the operator creates it.
+  json before = get_or_null(kDaprConfigurations, ns_, "tracing");
+  ASSERT_TRUE(client_->remove(kDaprConfigurations, ns_, "tracing"));
+  json back;
+  EXPECT_TRUE(eventually(
+      [&] {
+        back = get_or_null(kDaprConfigurations, ns_, "tracing");
+        return back.is_object() && back["metadata"]["uid"] != before["metadata"]["uid"];
+      },
+      10s))
+      << "operator log " << op_->log_path();
+  EXPECT_EQ(back["spec"]["tracing"], before["spec"]["tracing"]);
+  EXPECT_EQ(back["metadata"]["annotations"], before["metadata"]["annotations"]);
+
+  // Edited by a user: its tracing put back at once.
+  ASSERT_TRUE(op_->wait_idle(1));
+  auto edited = client_->patch(kDaprConfigurations, ns_, "tracing",
+                               {{"spec", {{"tracing", {{"samplingRate", "1"}}}}}},
+                               kube::PatchType::kMerge, "", "kubectl-edit");
+  ASSERT_TRUE(edited) << edited.error().to_string();
+  json repaired;
+  EXPECT_TRUE(eventually(
+      [&] {
+        repaired = get_or_null(kDaprConfigurations, ns_, "tracing");
+        return repaired["spec"]["tracing"].value("samplingRate", "") == "0.25";
+      },
+      10s))
+      << repaired.dump();
+
+  // Quiet afterwards: the repair's echo brought no pass that writes, and no loop of passes.
+  ASSERT_TRUE(op_->wait_idle(1));
+  const size_t audit = audit_log_size();
+  const double settled = op_->metric(passes);
+  EXPECT_FALSE(eventually([&] { return op_->metric(passes) > settled; }, 2s))
+      << "passes keep running with nothing changed";
+  EXPECT_EQ(audit_writes_since(audit), 0);
+  EXPECT_EQ(get_or_null(kDaprConfigurations, ns_, "tracing")["metadata"]["resourceVersion"],
+            repaired["metadata"]["resourceVersion"]);
+  EXPECT_EQ(op_->metric(lists), 1);
+}
+
 // The record of a taken-over Configuration's previous tracing is edited by someone else (here:
 // to put a sampling rate of their choosing back when the operator lets go). The operator neither
 // carries nor replays it: it reports the Configuration on the policy and writes nothing to it.
@@ -510,11 +586,7 @@ TEST_F(Ownership, AnEditedDaprTakeoverRecordIsReportedAndNeverReplayed) {
           {{naming::kDaprPreviousAnnotation, R"({"tracing":{"samplingRate":"0.000001"}})"}}}}}},
       kube::PatchType::kMerge, "", "kubectl-edit");
   ASSERT_TRUE(edited) << edited.error().to_string();
-  // Configurations are not watched: the Dapr pass runs once a minute and on any workload change.
-  // A label on the worker brings it now.
-  ASSERT_TRUE(client_->patch(deployments(), ns_, "worker",
-                             {{"metadata", {{"labels", {{"touched", "1"}}}}}},
-                             kube::PatchType::kMerge));
+  // Configurations are watched: the edit itself brings the Dapr pass back.
   ASSERT_TRUE(wait_degraded(ns_, "p", "UntrustedRecord",
                             {"Dapr Configuration " + ns_ + "/worker-config", "kubectl-edit"}));
   ASSERT_TRUE(op_->wait_idle(1));

@@ -465,5 +465,51 @@ TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {
   EXPECT_TRUE(workload_from_deployment(d).annotations.empty());
 }
 
+// ---- configuration_view ----------------------------------------------------------------------
+
+// What the informer keeps: only what the Dapr pass reads, and the same answers from it.
+TEST(ConfigurationView, KeepsOnlyWhatThePassReads) {
+  json c = taken_over(previous_tracing(kUserConfiguration).dump(), "kubectl-edit");
+  c["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+      std::string(4096, 'x');
+  c["metadata"]["annotations"][naming::kOwnersAnnotation] = "{}";
+  c["metadata"]["labels"] = {{naming::kManagedByLabel, "tracing-operator"}};
+  c["metadata"]["uid"] = "0f0e0d0c-0b0a-0908-0706-050403020100";
+  c["metadata"]["resourceVersion"] = "42";
+  json view = configuration_view(json(c));
+  EXPECT_EQ(view["metadata"]["annotations"],
+            json({{naming::kDaprPreviousAnnotation,
+                   c["metadata"]["annotations"][naming::kDaprPreviousAnnotation]},
+                  {naming::kOwnersAnnotation, "{}"}}));
+  EXPECT_EQ(view["metadata"]["labels"], c["metadata"]["labels"]);
+  EXPECT_EQ(view["metadata"]["uid"], c["metadata"]["uid"]);
+  EXPECT_EQ(view["metadata"]["resourceVersion"], "42");
+  EXPECT_EQ(view["spec"], json({{"tracing", c["spec"]["tracing"]}})) << "spec.metric dropped";
+  // kubectl's entry holds only spec.metric: dropped; the others keep their tracing fields.
+  ASSERT_EQ(view["metadata"]["managedFields"].size(), 2u) << view.dump();
+  EXPECT_EQ(view["metadata"]["managedFields"][0]["manager"], naming::kFieldManager);
+  EXPECT_EQ(view["metadata"]["managedFields"][1]["manager"], "kubectl-edit");
+  EXPECT_EQ(view["metadata"]["managedFields"][1]["fieldsV1"], kRecordField);
+
+  PreviousRecord whole = previous_record(c), seen = previous_record(view);
+  EXPECT_EQ(seen.state, whole.state);
+  EXPECT_EQ(seen.why, whole.why);
+  EXPECT_EQ(previous_tracing(view), previous_tracing(c));
+}
+
+TEST(ConfigurationView, GivesTheSameRecordVerdictAsTheWholeObject) {
+  for (const std::string& writer : {std::string(naming::kFieldManager), std::string("kubectl")}) {
+    json c = taken_over(previous_tracing(kUserConfiguration).dump(), writer);
+    PreviousRecord whole = previous_record(c), seen = previous_record(configuration_view(json(c)));
+    EXPECT_EQ(seen.state, whole.state) << writer;
+    EXPECT_EQ(seen.why, whole.why) << writer;
+    EXPECT_EQ(seen.text, whole.text) << writer;
+  }
+  json removed = taken_over("{}");
+  removed["metadata"].erase("annotations");
+  EXPECT_EQ(previous_record(configuration_view(json(removed))).state,
+            PreviousRecord::State::kUntrusted);
+}
+
 }  // namespace
 }  // namespace tracing::controllers
