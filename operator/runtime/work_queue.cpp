@@ -244,8 +244,12 @@ void WorkQueue::done(const std::string& key) {
     if (processing_.empty()) drain_cv_.notify_all();
     return;
   }
+  // Whether the key was added while it was processed, asked before the promotion below: a
+  // deadline of its own that has passed is promoted (and marked dirty) there, and must not
+  // queue it a second time here.
+  const bool added_meanwhile = dirty_.count(key) != 0;
   bool queued = promote_ready_locked(clock_.now());
-  if (dirty_.count(key) != 0) {
+  if (added_meanwhile) {
     // Even while shutting down, as client-go does: a change seen during processing is not lost.
     push_locked(key);
     queued = true;

@@ -57,6 +57,9 @@ class ControllerTest : public ::testing::Test {
         [this](const std::string& key) -> Controller::Outcome {
           std::unique_lock<std::mutex> g(mu_);
           seen_.push_back(key);
+          times_.push_back(
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+                  .count());
           if (steps_.empty()) return Controller::Outcome(std::nullopt);
           Step s = std::move(steps_.front());
           steps_.pop_front();
@@ -87,6 +90,7 @@ class ControllerTest : public ::testing::Test {
   std::mutex mu_;
   std::deque<Step> steps_;
   std::vector<std::string> seen_;
+  std::vector<long> times_;
 };
 
 TEST_F(ControllerTest, ASuccessAskingForALaterLookRequeuesTheKeyAfterThatDelayOnly) {
@@ -130,7 +134,10 @@ TEST_F(ControllerTest, AForbiddenIsLookedAtAgainAfterOneSecondDoublingUpToTheTer
   // 1 s, 2 s, 4 s, … (not the queue's 5 ms backoff), capped at the terminal retry of a minute.
   const std::vector<std::chrono::milliseconds> waits = {1s, 2s, 4s, 8s, 16s, 32s, 60s};
   for (size_t i = 0; i < waits.size(); ++i) {
-    ASSERT_TRUE(eventually([&] { return reconciled_and_waiting(i + 1); })) << i;
+    ASSERT_TRUE(eventually([&] { return reconciled_and_waiting(i + 1); }))
+        << i << " seen " << seen() << " in flight " << controller_->in_flight() << " waiting "
+        << queue_.waiting_len() << " ready " << queue_.len() << " times "
+        << ::testing::PrintToString(times_);
     clock_.advance(waits[i] - 1ms);
     EXPECT_EQ(queue_.len(), 0u) << "retried before " << waits[i].count() << " ms";
     clock_.advance(1ms);

@@ -393,6 +393,23 @@ TEST(WorkQueue, AddRateLimitedWaitsAtLeastTheFloorAndStillCountsTheFailure) {
   q.done("a");
 }
 
+TEST(WorkQueue, ADeadlineThatPassesWhileTheKeyIsProcessedQueuesItOnceAtDone) {
+  FakeClock clock;
+  WorkQueue q(clock, exponential());
+  q.add("a");
+  ASSERT_EQ(q.try_get(), "a");
+  // Requeued with a delay while processing (a worker's error path), the deadline passes before
+  // done(): the key is queued exactly once, never handed to two workers.
+  q.add_after("a", 5ms);
+  clock.advance(5ms);
+  q.done("a");
+  EXPECT_EQ(q.len(), 1u);
+  ASSERT_EQ(q.try_get(), "a");
+  EXPECT_EQ(q.try_get(), std::nullopt) << "queued twice";
+  q.done("a");
+  EXPECT_EQ(q.try_get(), std::nullopt);
+}
+
 TEST(WorkQueue, ForgetResetsBackoff) {
   FakeClock clock;
   WorkQueue q(clock, exponential());
