@@ -84,7 +84,7 @@ void TcpProxy::relay(int client_fd) {
     }
     if (end == std::string::npos || !head.starts_with("CONNECT ")) {
       const char* bad = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n";
-      (void)!::write(client_fd, bad, std::strlen(bad));
+      (void)!::send(client_fd, bad, std::strlen(bad), MSG_NOSIGNAL);
       ::close(client_fd);
       return;
     }
@@ -94,7 +94,7 @@ void TcpProxy::relay(int client_fd) {
       connect_requests_.push_back(head.substr(0, end));
     }
     const char* ok = "HTTP/1.1 200 Connection established\r\n\r\n";
-    if (::write(client_fd, ok, std::strlen(ok)) <= 0) {
+    if (::send(client_fd, ok, std::strlen(ok), MSG_NOSIGNAL) <= 0) {
       ::close(client_fd);
       return;
     }
@@ -114,7 +114,9 @@ void TcpProxy::relay(int client_fd) {
     fds_.insert(client_fd);
     fds_.insert(server_fd);
   }
-  if (!early.empty() && ::write(server_fd, early.data(), early.size()) <= 0) early.clear();
+  if (!early.empty() && ::send(server_fd, early.data(), early.size(), MSG_NOSIGNAL) <= 0) {
+    early.clear();
+  }
   pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
   char buf[16384];
   bool open = true;
@@ -129,7 +131,7 @@ void TcpProxy::relay(int client_fd) {
         }
         ssize_t off = 0;
         while (off < n) {
-          ssize_t w = ::write(fds[1 - i].fd, buf + off, static_cast<size_t>(n - off));
+          ssize_t w = ::send(fds[1 - i].fd, buf + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);
           if (w <= 0) {
             open = false;
             break;
