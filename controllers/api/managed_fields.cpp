@@ -11,7 +11,7 @@ namespace tracing::controllers {
 namespace {
 
 // The name inside a `k:{"name":"app"}` key of fieldsV1, or nullopt.
-std::optional<std::string> key_name(const std::string& key) {
+std::optional<std::string> key_name(std::string_view key) {
   if (key.rfind("k:", 0) != 0) return std::nullopt;
   json k = json::parse(key.substr(2), nullptr, /*allow_exceptions=*/false);
   if (!k.is_object()) return std::nullopt;
@@ -63,8 +63,8 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
       const json* env = container ? member(cfields, "f:env") : nullptr;
       if (!env || !env->is_object()) continue;
       for (const auto& [ekey, efields] : env->items()) {
+        if (!efields.is_object() || !is_read_env_field(ekey)) continue;
         auto var = key_name(ekey);
-        if (!var || !efields.is_object() || !is_read_env_value(*var)) continue;
         if (efields.contains("f:value") || efields.contains("f:valueFrom")) {
           owners[*container][*var].insert(manager->get<std::string>());
         }
@@ -72,6 +72,11 @@ EnvOwners owners_from_managed_fields(const json* managed_fields) {
     }
   }
   return owners;
+}
+
+bool is_read_env_field(std::string_view key) {
+  auto var = key_name(key);
+  return var && is_read_env_value(*var);
 }
 
 }  // namespace tracing::controllers

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "controllers/api/json.h"
 
@@ -28,5 +29,9 @@ inline constexpr const char* kAnnotationOwners = "@annotations";
 // (tracing.rollout.dev/...), where the operator's field manager counts only for an Apply (an
 // Update under its name is recorded as "<field manager> (Update)").
 EnvOwners owners_from_managed_fields(const json* managed_fields);
+
+// Whether `key`, a key of a container's f:env in fieldsV1 (k:{"name":"OTEL_TRACES_SAMPLER"}),
+// names a variable whose owners owners_from_managed_fields() records (is_read_env_value).
+bool is_read_env_field(std::string_view key);
 
 }  // namespace tracing::controllers

@@ -2,6 +2,7 @@
 // skipped, never thrown on (nlohmann exceptions are caught at each public entry point).
 #include "controllers/api/workload.h"
 
+#include <algorithm>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -304,6 +305,78 @@ bool DeploymentRecord::same_but_status(const DeploymentRecord& o) const {
          annotations_ == o.annotations_ && template_labels_ == o.template_labels_ &&
          template_annotations_ == o.template_annotations_ && containers_ == o.containers_ &&
          owners_ == o.owners_ && untrusted_ == o.untrusted_;
+}
+
+// ---- What of a Deployment the record reads ----------------------------------------------------
+
+namespace {
+
+// A step of a field pattern: a key, or a test on the key.
+struct Step {
+  constexpr Step(const char* k) : key(k) {}                 // NOLINT: a pattern reads as keys
+  constexpr Step(bool (*t)(std::string_view)) : test(t) {}  // NOLINT
+  bool matches(std::string_view k) const { return test ? test(k) : k == key; }
+  std::string_view key;
+  bool (*test)(std::string_view) = nullptr;
+};
+
+bool any_key(std::string_view) { return true; }
+// A key of managedFields' f:metadata.f:annotations naming one of the operator's own annotations
+// (what owners_from_managed_fields records under kAnnotationOwners).
+bool own_annotation_field(std::string_view k) { return k.rfind("f:tracing.rollout.dev/", 0) == 0; }
+// A key of f:annotations naming an annotation the operator reads (kTemplateAnnotationOwners).
+bool read_annotation_field(std::string_view k) {
+  return k.rfind("f:", 0) == 0 && is_read_annotation(k.substr(2));
+}
+
+// Every member workload_from_deployment() and record_deployment() read (and
+// owners_from_managed_fields() of metadata.managedFields), as paths of keys; array levels add
+// none. A pattern's last step is kept whole.
+const std::vector<std::vector<Step>>& deployment_reads() {
+  static const std::vector<std::vector<Step>> reads = {
+      {"metadata", "name"},
+      {"metadata", "namespace"},
+      {"metadata", "uid"},
+      {"metadata", "resourceVersion"},
+      {"metadata", "generation"},
+      {"metadata", "deletionTimestamp"},
+      {"metadata", "labels"},
+      {"metadata", "annotations", is_read_annotation},
+      {"metadata", "managedFields", "manager"},
+      {"metadata", "managedFields", "operation"},
+      {"metadata", "managedFields", "fieldsV1", "f:metadata", "f:annotations",
+       own_annotation_field},
+      {"metadata", "managedFields", "fieldsV1", "f:spec", "f:template", "f:metadata",
+       "f:annotations", read_annotation_field},
+      {"metadata", "managedFields", "fieldsV1", "f:spec", "f:template", "f:spec", "f:containers",
+       any_key, "f:env", is_read_env_field, "f:value"},
+      {"metadata", "managedFields", "fieldsV1", "f:spec", "f:template", "f:spec", "f:containers",
+       any_key, "f:env", is_read_env_field, "f:valueFrom"},
+      {"spec", "replicas"},
+      {"spec", "template", "metadata", "labels"},
+      {"spec", "template", "metadata", "annotations", is_read_annotation},
+      {"spec", "template", "spec", "containers", "name"},
+      {"spec", "template", "spec", "containers", "env"},
+      {"status", "observedGeneration"},
+      {"status", "replicas"},
+      {"status", "updatedReplicas"},
+      {"status", "availableReplicas"},
+      {"status", "conditions", "type"},
+      {"status", "conditions", "reason"},
+  };
+  return reads;
+}
+
+}  // namespace
+
+bool is_read_deployment_field(std::span<const std::string> path) {
+  for (const auto& pattern : deployment_reads()) {
+    const size_t n = std::min(path.size(), pattern.size());
+    bool on_it = true;  // `path` leads to what `pattern` names, or lies inside it
+    for (size_t i = 0; i < n && on_it; ++i) on_it = pattern[i].matches(path[i]);
+    if (on_it) return true;
+  }
+  return false;
 }
 
 }  // namespace tracing::controllers

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,6 +143,15 @@ class DeploymentRecord {
 
 // The informer's projection of a Deployment: its record.
 DeploymentRecord record_deployment(const json& deployment);
+
+// Whether the record can read the member of a Deployment at `path` (the keys from the
+// Deployment's root down to it; array levels add none, as in the informer's field filters):
+// whatever workload_from_deployment() and record_deployment() read is kept, so a Deployment
+// parsed with only these members has the record of the whole object. What it drops is most of
+// a Deployment: the last-applied-configuration annotation, other managers' fields, the pod
+// spec but the containers' names and env, most of the status. The informer parses list pages
+// and watch events with it, so no whole Deployment is ever built.
+bool is_read_deployment_field(std::span<const std::string> path);
 
 // Reads a Deployment. The operator's bookkeeping annotations are kept only
 // when managedFields show the operator's field manager owns them: anyone who can edit the

@@ -41,8 +41,10 @@ runtime::BasicInformerOptions<DeploymentRecord> deployment_options(
   o.min_watch_timeout_seconds = base.min_watch_timeout_seconds;
   o.label_selector = kNotManagedBySelector;
   o.project = [](json&& d) { return record_deployment(d); };
-  // A page of whole Deployments is parsed before any is projected (~75 KiB each with their
-  // managedFields): pages of 100 bound that to ~8 MiB, at 100 requests per 10,000.
+  // Parsed with only what the record reads (a few KiB of DOM of a ~10 KB Deployment, where the
+  // whole one takes ~75 KiB), each projected as soon as it is parsed. Pages of 100 bound the
+  // response body held to ~1 MB, at 100 requests per 10,000.
+  o.fields = is_read_deployment_field;
   o.list_page_size = 100;
   return o;
 }

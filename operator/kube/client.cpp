@@ -21,8 +21,9 @@ std::string join_query(const std::vector<std::pair<std::string, std::string>>& p
 
 bool is_write(const std::string& method) { return method != "GET"; }
 
-Result<json> parse_body(const HttpResponse& resp) {
-  auto j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+Result<json> parse_body(const HttpResponse& resp, const FilteredParse* filter = nullptr) {
+  auto j = filter ? parse_filtered(resp.body, *filter)
+                  : json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return ApiError{resp.status,
                     "InvalidResponse",
@@ -120,11 +121,11 @@ Result<HttpResponse> Client::send(HttpRequest req) {
   }
 }
 
-Result<json> Client::send_json(HttpRequest req) {
+Result<json> Client::send_json(HttpRequest req, const FilteredParse* filter) {
   auto resp = send(std::move(req));
   if (!resp) return resp.error();
   if (resp->status < 200 || resp->status >= 300) return error_of(*resp);
-  return parse_body(*resp);
+  return parse_body(*resp, filter);
 }
 
 Result<json> Client::get(const Resource& r, std::string_view ns, std::string_view name) {
@@ -164,6 +165,11 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
                                 const ListOptions& options) {
   ObjectList out;
   std::string cont;
+  // Items are filtered and, with `each`, handed over one by one while a page is parsed: a page
+  // of large objects is never held whole.
+  FilteredParse filter{{"items"}, options.fields, nullptr};
+  if (options.each) filter.each = [&](json&& item) { options.each(std::move(item)); };
+  const bool filtered = options.fields || options.each;
   for (int restarts = 0;;) {
     std::vector<std::pair<std::string, std::string>> params;
     if (!options.label_selector.empty())
@@ -177,7 +183,8 @@ Result<ObjectList> Client::list(const Resource& r, std::string_view ns,
       params.emplace_back("resourceVersion", options.resource_version);
     }
     counts_.record_verb("list", r);
-    auto page = send_json({"GET", r.collection_path(ns) + join_query(params)});
+    auto page = send_json({"GET", r.collection_path(ns) + join_query(params)},
+                          filtered ? &filter : nullptr);
     if (!page) {
       // An expired continue token: the snapshot is gone, start the list over (client-go does the
       // same, falling back to a fresh list).
@@ -254,7 +261,7 @@ Status Client::watch(const Resource& r, std::string_view ns, const WatchOptions&
   LineSplitter splitter;
   std::optional<ApiError> in_stream_error;
   auto on_line = [&](std::string_view line) {
-    DecodedWatchLine decoded = decode_watch_line(line);
+    DecodedWatchLine decoded = decode_watch_line(line, options.fields);
     if (auto* error = std::get_if<ApiError>(&decoded)) {
       in_stream_error = std::move(*error);
       return false;

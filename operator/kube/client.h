@@ -23,6 +23,7 @@
 
 #include "operator/kube/error.h"
 #include "operator/kube/http.h"
+#include "operator/kube/json_filter.h"
 #include "operator/kube/rate_limiter.h"
 #include "operator/kube/resource.h"
 #include "operator/kube/watch_event.h"
@@ -56,8 +57,13 @@ struct ListOptions {
   // ObjectList::items, so that a list of many large objects never holds more than one page of
   // them whole (an informer's records); `on_restart` is called when an expired continue token
   // makes the list start over (what was handed over so far is then stale).
+  // With `each`, items are handed over while their page is parsed, not after: when the page
+  // then turns out not to be JSON the list fails, and what it handed over is to be dropped.
   std::function<void(nlohmann::json&&)> each;
   std::function<void()> on_restart;
+  // What of each item to keep (json_filter.h): the rest is skipped while the page is parsed,
+  // never built. Empty: everything.
+  FieldFilter fields;
 };
 
 struct ObjectList {
@@ -73,6 +79,8 @@ struct WatchOptions {
   std::string field_selector;
   int timeout_seconds = 290;  // below 295, see kubernetes#6513
   bool allow_bookmarks = true;
+  // What of each event's object to keep (json_filter.h); an ERROR event's Status is kept whole.
+  FieldFilter fields;
 };
 
 struct ApplyOptions {
@@ -149,7 +157,7 @@ class Client {
 
  private:
   Result<HttpResponse> send(HttpRequest req);
-  Result<json> send_json(HttpRequest req);
+  Result<json> send_json(HttpRequest req, const FilteredParse* filter = nullptr);
 
   std::shared_ptr<HttpTransport> transport_;
   const std::chrono::seconds request_timeout_;

@@ -2,9 +2,10 @@
 
 namespace tracing::kube {
 
-DecodedWatchLine decode_watch_line(std::string_view line) {
+DecodedWatchLine decode_watch_line(std::string_view line, const FieldFilter& fields) {
   using json = nlohmann::json;
-  auto ev = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  auto ev = fields ? parse_filtered(line, {{"object"}, fields, nullptr})
+                   : json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!ev.is_object() || !ev.contains("type") || !ev["type"].is_string() ||
       !ev.contains("object")) {
     return ApiError{200,
@@ -24,6 +25,7 @@ DecodedWatchLine decode_watch_line(std::string_view line) {
   } else if (type == "BOOKMARK") {
     event.type = EventType::kBookmark;
   } else if (type == "ERROR") {
+    if (fields) return decode_watch_line(line);  // the Status whole, not as the filter keeps it
     // The Status's code (from_response reads it again), or 500 when the object is no Status.
     int code = 500;
     if (event.object.is_object()) {

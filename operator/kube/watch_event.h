@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "operator/kube/error.h"
+#include "operator/kube/json_filter.h"
 
 namespace tracing::kube {
 
@@ -28,7 +29,8 @@ struct UnknownWatchEvent {
 // Status says, or a line that is no watch event: reason "InvalidResponse"); or an event to skip.
 using DecodedWatchLine = std::variant<WatchEvent, ApiError, UnknownWatchEvent>;
 
-// Decodes one line (without its terminator) of a watch stream.
-DecodedWatchLine decode_watch_line(std::string_view line);
+// Decodes one line (without its terminator) of a watch stream. `fields` filters the event's
+// object while it is parsed (json_filter.h); an ERROR event's Status is read whole.
+DecodedWatchLine decode_watch_line(std::string_view line, const FieldFilter& fields = {});
 
 }  // namespace tracing::kube

@@ -10,7 +10,8 @@
 // - the store keeps only the projection of each object the caller chooses, as JSON or as a type
 //   of its own (BasicInformer<T>: for Deployments a compact record of what a decision reads, not
 //   the whole object); each object is projected as it arrives, list pages included, so a relist
-//   never holds more than one page of whole objects;
+//   never holds more than one page of objects; with a field filter (`fields`) what the
+//   projection does not read is dropped while parsing, so no whole object is ever built;
 // - handlers run on the informer's own thread, after the store was updated, in event order.
 #pragma once
 
@@ -76,6 +77,10 @@ struct BasicInformerOptions {
   // metadata.namespace and metadata.resourceVersion; default: keep everything. Required when T
   // is not JSON.
   std::function<T(json&&)> project;
+  // What of each object `project` reads (kube::FieldFilter): the rest of list pages and watch
+  // events is skipped while they are parsed. The informer adds what it reads itself
+  // (metadata.name, namespace and resourceVersion). Empty: everything.
+  kube::FieldFilter fields;
   // Each watch asks the server to end it after this many seconds; 0 (the default) picks a new
   // random value in [min, 2 x min) for every watch, as client-go's reflector does (min 300 s),
   // so that the watches of many informers and replicas do not all reconnect at once.
@@ -163,6 +168,8 @@ class BasicInformer : public InformerBase {
   // Stores `obj` under `key` and tells the handlers: an add, or an update of what was there.
   void upsert_and_notify(const std::string& key, const Ptr<T>& obj);
   Ptr<T> project(json&& object) const;
+  // options_.fields and what the informer reads itself; empty when options_.fields is.
+  kube::FieldFilter fields() const;
   void sleep_backoff();
 
   kube::Client& client_;

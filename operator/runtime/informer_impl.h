@@ -136,6 +136,16 @@ Ptr<T> BasicInformer<T>::project(json&& object) const {
 }
 
 template <typename T>
+kube::FieldFilter BasicInformer<T>::fields() const {
+  if (!options_.fields) return {};
+  return [keep = options_.fields](kube::FieldPath p) {
+    const bool own = p[0] == "metadata" && (p.size() == 1 || p[1] == "name" ||
+                                            p[1] == "namespace" || p[1] == "resourceVersion");
+    return own || keep(p);
+  };
+}
+
+template <typename T>
 void BasicInformer<T>::run() {
   progressed();
   State state = NeedList{};
@@ -165,6 +175,7 @@ typename BasicInformer<T>::State BasicInformer<T>::step_list() {
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
   lo.limit = options_.list_page_size;
+  lo.fields = fields();
   // Projected as each page arrives: a relist of 10,000 Deployments never holds them all whole.
   std::map<std::string, Ptr<T>> fresh;
   lo.each = [&](json&& item) {
@@ -233,6 +244,7 @@ typename BasicInformer<T>::State BasicInformer<T>::step_watch(const Watching& w)
   wo.resource_version = w.rv;
   wo.label_selector = options_.label_selector;
   wo.field_selector = options_.field_selector;
+  wo.fields = fields();
   if (options_.watch_timeout_seconds > 0) {
     wo.timeout_seconds = options_.watch_timeout_seconds;
   } else {

@@ -2,7 +2,8 @@
 // read as the informer does (record_deployment) and as a full object, then everything that
 // acts on its bookkeeping annotations (policies, overridden-env, original-env-order) and
 // managedFields: workload_from_deployment, trusted_overrides, restore_patches, reorder_patch,
-// rollout_state. Checks: nothing throws or crashes.
+// rollout_state. Checks: nothing throws or crashes; the record reads what the full object says,
+// also when parsed with the informer's field filter.
 //
 // Inputs are held to what the API server guarantees of an apps/v1 Deployment (every field the
 // operator reads has its schema's type: kDeploymentSchema); within that, anything goes — the
@@ -12,6 +13,7 @@
 #include "controllers/apply_intent.h"
 #include "controllers/decision.h"
 #include "controllers/naming.h"
+#include "operator/kube/json_filter.h"
 #include "tests/fuzz/fuzz_json.h"
 
 namespace {
@@ -78,6 +80,13 @@ void read_all(const json& deployment) {
   FUZZ_CHECK(env_names(w) == env_names(full));
   FUZZ_CHECK(rollout_state(r) == rollout_state(deployment));
   FUZZ_CHECK(r.same_but_status(r) && r.same_but_env(r));
+  // Parsed as the informer parses it (only what is_read_deployment_field keeps), the record is
+  // the same: the filter drops nothing the record reads.
+  const DeploymentRecord f = record_deployment(
+      tracing::kube::parse_filtered(deployment.dump(), {{}, is_read_deployment_field, nullptr}));
+  FUZZ_CHECK(f.same_but_status(r) && f.status == r.status);
+  FUZZ_CHECK(f.resource_version == r.resource_version && f.generation == r.generation);
+  FUZZ_CHECK(f.workload().untrusted == full.untrusted);
   std::vector<std::string> refused;
   (void)trusted_overrides(w, &refused).dump();
   for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();

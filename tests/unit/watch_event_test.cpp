@@ -75,5 +75,31 @@ TEST(DecodeWatchLine, ALineThatIsNoWatchEventIsAnInvalidResponse) {
   }
 }
 
+bool keep_name(FieldPath p) { return p[0] == "metadata" && (p.size() == 1 || p[1] == "name"); }
+
+TEST(DecodeWatchLine, FiltersTheEventsObject) {
+  auto decoded = decode_watch_line(
+      R"({"type":"MODIFIED","object":{"metadata":{"name":"a","uid":"u"},"spec":{"x":1}}})",
+      keep_name);
+  ASSERT_TRUE(std::holds_alternative<WatchEvent>(decoded));
+  EXPECT_EQ(std::get<WatchEvent>(decoded).type, EventType::kModified);
+  EXPECT_EQ(std::get<WatchEvent>(decoded).object,
+            nlohmann::json::parse(R"({"metadata":{"name":"a"}})"));
+}
+
+// The filter is the reader's of its objects; an ERROR's Status is the client's to read.
+TEST(DecodeWatchLine, AFilteredErrorEventKeepsItsWholeStatus) {
+  auto decoded = decode_watch_line(
+      R"json({"object":{"kind":"Status","apiVersion":"v1","status":"Failure",)json"
+      R"json("message":"too old resource version: 1 (42)","reason":"Expired","code":410},)json"
+      R"json("type":"ERROR"})json",
+      keep_name);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(decoded));
+  const auto& e = std::get<ApiError>(decoded);
+  EXPECT_EQ(e.code, 410);
+  EXPECT_EQ(e.message, "too old resource version: 1 (42)");
+  EXPECT_TRUE(e.is_expired());
+}
+
 }  // namespace
 }  // namespace tracing::kube

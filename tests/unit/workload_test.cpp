@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "controllers/apply_intent.h"
+#include "operator/kube/json_filter.h"
 
 namespace tracing::controllers {
 namespace {
@@ -444,6 +447,119 @@ TEST(DeploymentRecord, KeepsWhoOwnsTheBookkeeping) {
   EXPECT_EQ(w.untrusted[0].managers, std::vector<std::string>{"kubectl-edit"});
   // Only the operator's own keys are kept in the owners.
   EXPECT_EQ(w.env_owners.at(kAnnotationOwners).size(), 3u);
+}
+
+// ---- The informer's field filter ---------------------------------------------------------------
+
+// A Deployment as tests/benchmarks/reference makes them (two containers with 17 and 5 env
+// entries, kubectl's last-applied configuration, deploy-bot's apply, kubectl set env) as a real
+// API server with kube-controller-manager returned it (kubectl get -o json --show-managed-fields)
+// after three more writes: OTEL_* entries and bookkeeping annotations applied by `kubectl apply
+// --server-side --field-manager=tracing-operator` (whose migration folded kubectl's client-side
+// apply fields into that entry), `kubectl annotate` of overridden-env (so untrusted) and
+// dapr.io/app-id, and a `kubectl patch` adding OTEL_RESOURCE_ATTRIBUTES (valueFrom) and
+// dapr.io/enabled on the pod template.
+std::string realistic_deployment_text() {
+  std::ifstream in(std::string(TRACING_SOURCE_DIR) +
+                   "/tests/unit/testdata/realistic_deployment.json");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(DeploymentFieldFilter, ARealisticDeploymentParsedWithItHasTheRecordOfTheWholeOne) {
+  const std::string text = realistic_deployment_text();
+  ASSERT_GT(text.size(), 10000u);
+  const json filtered = kube::parse_filtered(text, {{}, is_read_deployment_field, nullptr});
+  ASSERT_TRUE(filtered.is_object());
+  const DeploymentRecord r = record_deployment(filtered);
+
+  // The record, golden: what the object says (read off it by hand).
+  EXPECT_EQ(r.key(), "fx-00/svc-00000");
+  EXPECT_EQ(r.uid, "24978293-d212-4896-93f9-4cb6996ed44d");
+  EXPECT_EQ(r.resource_version, "238");
+  EXPECT_EQ(r.generation, 6);
+  EXPECT_EQ(r.replicas, 0);
+  EXPECT_FALSE(r.deleting);
+  EXPECT_EQ(r.status, (DeploymentStatus{6, 0, 0, 0, false}));
+  const Workload w = r.workload();
+  EXPECT_EQ(w.labels, (Labels{{"app", "svc-00000"},
+                              {"app.kubernetes.io/name", "svc-00000"},
+                              {"app.kubernetes.io/part-of", "shop"},
+                              {"deploy.example/track", "stable"},
+                              {"team", "team-0"},
+                              {"tracing-bench", "fixture"}}));
+  EXPECT_EQ(w.annotations,
+            (Labels{{"dapr.io/app-id", "svc-00000"},
+                    {"tracing.rollout.dev/policies", R"(["tracing-system/root"])"}}));
+  EXPECT_EQ(w.untrusted, (std::vector<UntrustedAnnotation>{
+                             {"tracing.rollout.dev/overridden-env", {"kubectl-annotate"}}}));
+  EXPECT_EQ(
+      w.template_labels,
+      (Labels{{"app", "svc-00000"}, {"app.kubernetes.io/name", "svc-00000"}, {"team", "team-0"}}));
+  EXPECT_EQ(w.template_annotations, (Labels{{"dapr.io/enabled", "true"},
+                                            {"tracing.rollout.dev/jaeger-config-hash", "5e2a"}}));
+  ASSERT_EQ(w.containers.size(), 2u);
+  std::vector<std::string> names;
+  for (const EnvVar& e : w.containers[0].env) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"BENCH_MARK",
+                                             "PORT",
+                                             "LOG_LEVEL",
+                                             "LOG_FORMAT",
+                                             "DATABASE_HOST",
+                                             "DATABASE_PORT",
+                                             "DATABASE_NAME",
+                                             "DATABASE_POOL_SIZE",
+                                             "REDIS_URL",
+                                             "CACHE_TTL_SECONDS",
+                                             "HTTP_TIMEOUT_MS",
+                                             "FEATURE_FLAGS",
+                                             "UPSTREAM_INVENTORY_URL",
+                                             "UPSTREAM_PAYMENTS_URL",
+                                             "REGION",
+                                             "POD_NAME",
+                                             "POD_NAMESPACE",
+                                             "OTEL_SERVICE_NAME",
+                                             "OTEL_TRACES_SAMPLER",
+                                             "OTEL_TRACES_SAMPLER_ARG",
+                                             "OTEL_RESOURCE_ATTRIBUTES"}));
+  EXPECT_EQ(w.containers[0].env[2].entry, json::parse(R"({"name":"LOG_LEVEL"})"));
+  EXPECT_EQ(w.containers[0].env[19].entry,
+            json::parse(R"({"name":"OTEL_TRACES_SAMPLER_ARG","value":"0.1"})"));
+  EXPECT_EQ(w.containers[0].env[20].entry,
+            json::parse(R"({"name":"OTEL_RESOURCE_ATTRIBUTES","valueFrom":)"
+                        R"({"fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}})"));
+  EXPECT_EQ(w.containers[1].name, "proxy");
+  ASSERT_EQ(w.containers[1].env.size(), 6u);
+  EXPECT_EQ(w.containers[1].env[5].entry,
+            json::parse(R"({"name":"OTEL_SERVICE_NAME","value":"svc-00000"})"));
+  const std::set<std::string> op{"tracing-operator"};
+  EXPECT_EQ(w.env_owners,
+            (EnvOwners{{"app",
+                        {{"OTEL_SERVICE_NAME", op},
+                         {"OTEL_TRACES_SAMPLER", op},
+                         {"OTEL_TRACES_SAMPLER_ARG", op},
+                         {"OTEL_RESOURCE_ATTRIBUTES", {"kubectl-patch"}}}},
+                       {"proxy", {{"OTEL_SERVICE_NAME", op}}},
+                       {kAnnotationOwners,
+                        {{"tracing.rollout.dev/policies", op},
+                         {"tracing.rollout.dev/overridden-env", {"kubectl-annotate"}}}},
+                       {kTemplateAnnotationOwners,
+                        {{"tracing.rollout.dev/jaeger-config-hash", op},
+                         {"dapr.io/enabled", {"kubectl-patch"}}}}}));
+
+  // The whole object's record reads the same.
+  const DeploymentRecord whole = record_deployment(json::parse(text));
+  expect_same_view(whole.workload(), w);
+  EXPECT_EQ(whole.workload().untrusted, w.untrusted);
+  EXPECT_TRUE(whole.same_but_status(r));
+  EXPECT_EQ(whole.status, r.status);
+  EXPECT_EQ(whole.resource_version, r.resource_version);
+
+  // And most of the object was never built: no last-applied configuration, no pod spec but the
+  // containers' names and env, managedFields down to the owners of what is read.
+  EXPECT_FALSE(filtered["metadata"]["annotations"].contains(
+      "kubectl.kubernetes.io/last-applied-configuration"));
+  EXPECT_EQ(filtered["spec"]["template"]["spec"]["containers"][0].size(), 2u);  // name, env
+  EXPECT_LT(filtered.dump().size(), json::parse(text).dump().size() / 3);
 }
 
 }  // namespace
