@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -386,6 +387,22 @@ std::string run_capture(const std::string& cmd, int* status) {
 std::string kubectl(const std::string& args) {
   return run_capture(cp_path("bin/kubectl") + " --kubeconfig " + admin_kubeconfig() + " " + args +
                      " 2>&1");
+}
+
+json kstatus_of(const json& object) {
+  const char* reference = std::getenv("TRACING_BENCH_REFERENCE");
+  if (!reference || !*reference) return json();
+  char path[] = "/tmp/tracing-kstatus-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return json{{"error", std::string("mkstemp: ") + std::strerror(errno)}};
+  close(fd);
+  std::ofstream(path) << object.dump();
+  int status = -1;
+  std::string out = run_capture(std::string(reference) + " kstatus < " + path + " 2>&1", &status);
+  std::remove(path);
+  if (status != 0) return json{{"error", out}};
+  json result = json::parse(out, nullptr, /*allow_exceptions=*/false);
+  return result.is_object() ? result : json{{"error", out}};
 }
 
 }  // namespace tracing::testing

@@ -104,4 +104,13 @@ std::string run_capture(const std::string& cmd, int* status = nullptr);
 // Runs the local control plane's kubectl as the admin; returns stdout.
 std::string kubectl(const std::string& args);
 
+// The status kstatus (sigs.k8s.io/cli-utils, as Flux and kpt compute it) gives `object`:
+// {"status": "Current"|"InProgress"|"Failed"|..., "message": ...}, from the reference program's
+// `kstatus` mode ($TRACING_BENCH_REFERENCE); null when that variable is unset (the caller
+// skips), an object with "error" when the program failed.
+json kstatus_of(const json& object);
+inline constexpr const char* kNoKstatus =
+    "TRACING_BENCH_REFERENCE is unset (scripts/test sets it to tests/benchmarks/reference/build's "
+    "program): kstatus checks skipped";
+
 }  // namespace tracing::testing

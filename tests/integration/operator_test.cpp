@@ -997,6 +997,23 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   Wave first;
   ASSERT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, with_ratio("0.3"), first));
   EXPECT_EQ(first.max_rolling, 2) << "never more than maxConcurrent rolling at once";
+  // kstatus itself (sigs.k8s.io/cli-utils, as Flux and kpt compute it) on the live policy:
+  // converged, every workload rolled out → Current.
+  const bool have_kstatus = !kstatus_of(json::object()).is_null();
+  json seen_kstatus;
+  auto kstatus_becomes = [&](const std::string& want) {
+    if (!have_kstatus) return true;
+    bool ok = eventually([&] {
+      seen_kstatus = kstatus_of(get_policy(ns_, "p"));
+      return seen_kstatus.value("status", "") == want;
+    });
+    if (!ok) {
+      ADD_FAILURE() << "kstatus " << seen_kstatus.dump() << ", expected " << want << "; status "
+                    << status_of(ns_, "p").dump();
+    }
+    return ok;
+  };
+  kstatus_becomes("Current");
   const std::vector<std::string>& started = first.started;
   // Admission follows namespace/name order; the two holders of the budget's slots may reach the
   // API server in either order, so each start is at most one place ahead of its turn.
@@ -1041,6 +1058,7 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
   };
   EXPECT_EQ(condition_of("Stalled"), (json{{"status", "True"}, {"reason", "RolloutFailed"}}));
   EXPECT_EQ(condition_of("Reconciling").value("status", ""), "False");
+  kstatus_becomes("Failed");
   EXPECT_TRUE(eventually([&] {
     auto list = client_->list(kube::resources::events(), ns_);
     if (!list) return false;
@@ -1070,11 +1088,14 @@ TEST_F(Operator, RolloutsArePacedStopOnAFailedRolloutAndHoldWhilePaused) {
     return condition_of("Reconciling") == json{{"status", "True"}, {"reason", "Paused"}} &&
            condition_of("Stalled").value("status", "") == "False";
   })) << status_of(ns_, "p").dump();
+  kstatus_becomes("InProgress");
   spec["rollout"]["paused"] = false;
   apply_policy(ns_, "p", spec);
   Wave last;
   EXPECT_TRUE(play_deployment_controller(*client_, ns_, kWorkloads, with_ratio("0.5"), last));
   EXPECT_LE(last.max_rolling, 2);
+  kstatus_becomes("Current");
+  if (!have_kstatus) GTEST_SKIP() << kNoKstatus;
 }
 
 TEST_F(Operator, RolloutProgressRunsNoPassAndNoDecisionIsMadeTwice) {

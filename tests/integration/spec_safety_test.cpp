@@ -13,9 +13,9 @@
 #include <set>
 
 #include "controllers/naming.h"
+#include "plugin/yaml_json.h"
 #include "tests/integration/kubelet_env.h"
 #include "tests/integration/operator_fixture.h"
-#include "plugin/yaml_json.h"
 
 namespace tracing::testing {
 namespace {
@@ -338,6 +338,14 @@ TEST_F(SpecSafety, APolicyFirstSeenInvalidIsReportedAndConfiguresNothing) {
   EXPECT_EQ(condition(ns_, "p", "Ready")["status"], "False");
   ASSERT_TRUE(op_->wait_idle(1));
   EXPECT_EQ(env(ns_, "web"), original) << "an invalid policy configures nothing";
+  // kstatus itself (sigs.k8s.io/cli-utils, as Flux and kpt compute it) on the live policy: a
+  // spec nobody but its author can fix is Failed, with the reason in its message.
+  json policy = *client_->get(kPolicies, ns_, "p");
+  json kstatus = kstatus_of(policy);
+  if (kstatus.is_null()) GTEST_SKIP() << kNoKstatus;
+  EXPECT_EQ(kstatus.value("status", ""), "Failed") << kstatus.dump() << policy["status"].dump();
+  EXPECT_NE(kstatus.value("message", "").find("spec.resourceAttributes"), std::string::npos)
+      << kstatus.dump();
 }
 
 // ---- Remote mode without a sampling endpoint; attributes beyond the limit ------------------

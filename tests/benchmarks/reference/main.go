@@ -63,7 +63,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: reference informer|patch|create|await|edit|await-strategies [flags]")
+		fmt.Fprintln(os.Stderr, "usage: reference informer|patch|create|await|edit|await-strategies|kstatus [flags]")
 		os.Exit(2)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
@@ -81,6 +81,8 @@ func main() {
 		err = runEdit(args)
 	case "await-strategies":
 		err = runAwaitStrategies(args)
+	case "kstatus":
+		err = runKstatus(args)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
