@@ -1,7 +1,8 @@
-// YAML → JSON (kubectl tracing diff -f; test data: the catalogues in tests/catalogue/, CRDs in crds/), with YAML 1.2
-// core-schema scalars: only a plain (untagged, unquoted) scalar is resolved to null, a boolean,
-// an integer or a float; a quoted one ("0.25", "true", "10") always stays a string, as the
-// API server's own YAML decoder would keep it. Explicit core tags (!!str, !!int, !!float,
+// YAML → JSON (kubectl tracing diff -f; test data: the catalogues in tests/catalogue/, CRDs in
+// crds/), with YAML 1.2 core-schema scalars: only a plain (untagged, unquoted) scalar is resolved
+// to null, a boolean, an integer or a float; a quoted one ("0.25", "true", "10") always stays a
+// string, as the API server's own YAML decoder would keep it. Explicit core tags (!!str, !!int,
+// !!float,
 // !!bool, !!null) are honoured. Aliases are expanded.
 //
 // Unlike YAML 1.1 (kubectl's decoder), yes/no/on/off are strings here; test data should quote

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "controllers/naming.h"
-#include "tests/integration/fixture.h"
 #include "plugin/yaml_json.h"
+#include "tests/integration/fixture.h"
 
 namespace tracing::testing {
 namespace {

@@ -16,8 +16,8 @@
 
 #include "controllers/dapr.h"
 #include "controllers/naming.h"
-#include "tests/integration/fixture.h"
 #include "plugin/yaml_json.h"
+#include "tests/integration/fixture.h"
 
 namespace tracing::testing {
 namespace {

@@ -12,8 +12,8 @@
 #include "controllers/api/workload.h"
 #include "controllers/decision.h"
 #include "controllers/naming.h"
-#include "tests/integration/kubelet_env.h"
 #include "plugin/yaml_json.h"
+#include "tests/integration/kubelet_env.h"
 
 namespace tracing::controllers {
 namespace {
