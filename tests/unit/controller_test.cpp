@@ -13,23 +13,15 @@
 
 #include "operator/runtime/clock.h"
 #include "operator/runtime/work_queue.h"
+#include "tests/unit/eventually.h"
 
 namespace tracing::runtime {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kTimeout = 10s;  // real time; only reached when a test is failing
-
-template <typename Pred>
-bool eventually(Pred pred) {
-  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using testing::eventually;
+using testing::kTimeout;
 
 kube::ApiError error(int code) { return {code, "Reason", "message", {}, std::nullopt}; }
 

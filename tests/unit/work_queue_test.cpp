@@ -16,30 +16,20 @@
 #include <vector>
 
 #include "operator/runtime/clock.h"
+#include "tests/unit/eventually.h"
 
 namespace tracing::runtime {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Real-time bound on waiting for another thread; only reached when a test is failing.
-constexpr auto kTimeout = 10s;
+using testing::eventually;
+using testing::kTimeout;
 
 // A queue whose backoff is plain per-key exponential, so tests of the queue itself are not
 // paced by the shared bucket.
 std::unique_ptr<RateLimiter> exponential(Clock::duration base = 5ms, Clock::duration max = 1000s) {
   return std::make_unique<ItemExponentialFailureRateLimiter>(base, max);
-}
-
-// Waits (bounded, in real time) until `pred` holds.
-template <typename Pred>
-bool eventually(Pred pred) {
-  const auto give_up = std::chrono::steady_clock::now() + kTimeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
 }
 
 template <typename T>
