@@ -307,7 +307,14 @@ json verdict_json(const Verdict& v, WallTime now) {
   return out;
 }
 
-kube::Client& connect(const Args& a) {
+// The API server of the kubeconfig's context, and the namespace a command works in: -n, else the
+// context's (kubectl's rule).
+struct Session {
+  std::unique_ptr<kube::Client> client;
+  std::string ns;
+};
+
+Session connect(const Args& a) {
   auto config = kube::load_config(a.kubeconfig, kube::kServiceAccountDir, a.context);
   if (!config) fail(config.error().message);
   // The program name is the field manager the API server records for the policy edits.
@@ -315,22 +322,15 @@ kube::Client& connect(const Args& a) {
   if (!transport) fail(transport.error().message);
   kube::ClientOptions options;
   options.qps = 0;
-  static std::unique_ptr<kube::Client> client;
-  client = std::make_unique<kube::Client>(*transport, options);
-  return *client;
-}
-
-std::string namespace_of(const Args& a) {
-  if (!a.ns.empty()) return a.ns;
-  auto config = kube::load_config(a.kubeconfig, kube::kServiceAccountDir, a.context);
-  return config ? config->ns : "default";
+  return {std::make_unique<kube::Client>(*transport, options), a.ns.empty() ? config->ns : a.ns};
 }
 
 int status(const Args& a) {
-  kube::Client& client = connect(a);
+  Session session = connect(a);
+  kube::Client& client = *session.client;
   Cluster cluster(client, a.root_ns);
   const WallTime now = std::chrono::system_clock::now();
-  auto list = client.list(kube::resources::deployments(), a.all_namespaces ? "" : namespace_of(a));
+  auto list = client.list(kube::resources::deployments(), a.all_namespaces ? "" : session.ns);
   if (!list) fail("listing Deployments: " + list.error().to_string());
   json items = json::array();
   std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "DEPLOYMENT", "POLICY", "SAMPLER",
@@ -373,9 +373,10 @@ std::string rank_name(Rank r) {
 
 int why(const Args& a) {
   if (a.positional.size() != 1) fail("why takes one DEPLOYMENT", 2);
-  kube::Client& client = connect(a);
+  Session session = connect(a);
+  kube::Client& client = *session.client;
   Cluster cluster(client, a.root_ns);
-  const std::string ns = namespace_of(a);
+  const std::string& ns = session.ns;
   auto d = client.get(kube::resources::deployments(), ns, a.positional[0]);
   if (!d) fail("Deployment " + ns + "/" + a.positional[0] + ": " + d.error().to_string());
   const WallTime now = std::chrono::system_clock::now();
@@ -463,8 +464,9 @@ int diff(const Args& a, const std::string& file) {
   if (!object.is_object() || object.value("kind", "") != naming::kKind) {
     fail(file + ": not a TracingPolicy");
   }
-  if (!object["metadata"].contains("namespace")) object["metadata"]["namespace"] = namespace_of(a);
-  kube::Client& client = connect(a);
+  Session session = connect(a);
+  kube::Client& client = *session.client;
+  if (!object["metadata"].contains("namespace")) object["metadata"]["namespace"] = session.ns;
   Cluster before(client, a.root_ns);
   // The stored status carries a running debug bump on: the same debug spec keeps its clock.
   const std::string key =
@@ -536,8 +538,9 @@ int diff(const Args& a, const std::string& file) {
 
 int patch_policy(const Args& a, const json& patch, const std::string& what) {
   if (a.positional.size() != 1) fail(a.command + " takes one POLICY", 2);
-  kube::Client& client = connect(a);
-  const std::string ns = namespace_of(a);
+  Session session = connect(a);
+  kube::Client& client = *session.client;
+  const std::string& ns = session.ns;
   auto r = client.patch(Cluster::tracing_policies(), ns, a.positional[0], patch,
                         kube::PatchType::kMerge);
   if (!r) fail("TracingPolicy " + ns + "/" + a.positional[0] + ": " + r.error().to_string());
