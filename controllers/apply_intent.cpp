@@ -10,7 +10,7 @@ namespace {
 
 json base_object(const Workload& w) {
   return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
+          {"kind", kind_name(w.kind)},
           {"metadata", {{"name", w.name}, {"namespace", w.ns}}}};
 }
 
@@ -276,18 +276,41 @@ bool json_subset(const json& desired, const json& live) {
 
 namespace tracing::controllers {
 
-RolloutState rollout_state(const DeploymentRecord& d) {
-  if (d.status.progress_deadline_exceeded) return RolloutState::kFailed;
-  const DeploymentStatus& st = d.status;
-  if (st.observed_generation < d.generation) return RolloutState::kRolling;
-  if (st.updated_replicas < d.replicas) return RolloutState::kRolling;
-  if (st.available_replicas < d.replicas) return RolloutState::kRolling;
-  if (st.replicas > d.replicas) return RolloutState::kRolling;  // old pods left
+RolloutState rollout_state(const WorkloadRecord& d) {
+  const RolloutStatus& st = d.status;
+  switch (d.kind) {
+    case WorkloadKind::kDeployment:
+      if (st.progress_deadline_exceeded) return RolloutState::kFailed;
+      if (st.observed_generation < d.generation) return RolloutState::kRolling;
+      if (st.updated_replicas < d.replicas) return RolloutState::kRolling;
+      if (st.replicas > st.updated_replicas) return RolloutState::kRolling;  // old pods left
+      if (st.available_replicas < st.updated_replicas) return RolloutState::kRolling;
+      return RolloutState::kComplete;
+    case WorkloadKind::kStatefulSet:
+      // kubectl answers "only available for RollingUpdate" and done for OnDelete: a template
+      // change rolls no pod there.
+      if (d.on_delete) return RolloutState::kComplete;
+      if (st.observed_generation == 0 || st.observed_generation < d.generation) {
+        return RolloutState::kRolling;
+      }
+      if (st.ready_replicas < d.replicas) return RolloutState::kRolling;
+      if (d.partition >= 0) {  // rollingUpdate set (the API server defaults partition 0)
+        return st.updated_replicas < d.replicas - d.partition ? RolloutState::kRolling
+                                                              : RolloutState::kComplete;
+      }
+      return st.revisions_differ ? RolloutState::kRolling : RolloutState::kComplete;
+    case WorkloadKind::kDaemonSet:
+      if (d.on_delete) return RolloutState::kComplete;
+      if (st.observed_generation < d.generation) return RolloutState::kRolling;
+      if (st.updated_number_scheduled < st.desired_number_scheduled) return RolloutState::kRolling;
+      if (st.number_available < st.desired_number_scheduled) return RolloutState::kRolling;
+      return RolloutState::kComplete;
+  }
   return RolloutState::kComplete;
 }
 
-RolloutState rollout_state(const json& deployment) {
-  return rollout_state(record_deployment(deployment));
+RolloutState rollout_state(const json& workload, WorkloadKind kind) {
+  return rollout_state(record_workload(workload, kind));
 }
 
 }  // namespace tracing::controllers

@@ -31,10 +31,16 @@ bool up_to_date(const Workload& w, const DesiredEnv& desired,
 // that is not template_up_to_date() rolls its pods when the intent is applied (§9 paces that).
 bool template_up_to_date(const Workload& w, const DesiredEnv& desired);
 
-// A Deployment's rollout as `kubectl rollout status` judges it, from a (projected) Deployment.
+// A workload's rollout as `kubectl rollout status` judges its kind (k8s.io/kubectl
+// polymorphichelpers/rollout_status.go): a Deployment by its updated, old and available
+// replicas and its progress deadline; a StatefulSet by its ready replicas and, with a
+// rollingUpdate, the updated replicas above its partition, else its revisions; a DaemonSet by its
+// updated and available pods against the desired. Each waits for observedGeneration first. An
+// OnDelete StatefulSet or DaemonSet is complete (kubectl: "only available for RollingUpdate",
+// done): a template change restarts none of its pods.
 enum class RolloutState { kComplete, kRolling, kFailed /* ProgressDeadlineExceeded */ };
-RolloutState rollout_state(const DeploymentRecord& deployment);
-RolloutState rollout_state(const json& deployment);
+RolloutState rollout_state(const WorkloadRecord& workload);
+RolloutState rollout_state(const json& workload, WorkloadKind kind = WorkloadKind::kDeployment);
 
 // Whether the operator owns anything in the workload (env entries or annotations): a workload
 // that no policy selects needs a revert only then.

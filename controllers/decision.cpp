@@ -87,7 +87,10 @@ bool lists_policy(const Workload& w, const std::string& key) {
 std::string attribute_tail(const EffectiveConfig& c) {
   std::string out;
   for (const auto& [k, v] : c.resource_attributes) {  // std::map: sorted by key
-    if (k == "k8s.namespace.name" || k == "k8s.deployment.name") continue;
+    if (k == "k8s.namespace.name" || k == "k8s.deployment.name" || k == "k8s.statefulset.name" ||
+        k == "k8s.daemonset.name") {
+      continue;
+    }
     out += "," + k + "=" + percent_encode(v);
   }
   return out;
@@ -183,6 +186,7 @@ std::vector<Candidate> candidates(const Workload& w, const Labels& ns_labels,
       continue;
     }
     const PolicySpec& s = p->spec;
+    if (std::find(s.kinds.begin(), s.kinds.end(), w.kind) == s.kinds.end()) continue;
     if (s.selector && !s.selector->matches(w.labels)) continue;
     if (p->ns == root_ns) {
       // Root policies are cluster-wide defaults, also for the root namespace's own workloads.
@@ -569,8 +573,12 @@ std::string service_name(const EffectiveConfig& c, const Workload& w) {
 }
 
 std::string resource_attributes(const EffectiveConfig& c, const Workload& w) {
-  return "k8s.namespace.name=" + percent_encode(w.ns) +
-         ",k8s.deployment.name=" + percent_encode(w.name) + attribute_tail(c);
+  // The workload's name under its kind's semantic-conventions attribute.
+  const char* name_attribute = w.kind == WorkloadKind::kStatefulSet ? "k8s.statefulset.name"
+                               : w.kind == WorkloadKind::kDaemonSet ? "k8s.daemonset.name"
+                                                                    : "k8s.deployment.name";
+  return "k8s.namespace.name=" + percent_encode(w.ns) + "," + name_attribute + "=" +
+         percent_encode(w.name) + attribute_tail(c);
 }
 
 std::string escape_env_value(std::string_view value) {

@@ -188,7 +188,7 @@ std::string escape_env_value(std::string_view value);
 // known source)}, "manager": a field manager name of at most 128 printable characters, not the
 // operator's own}). Anything else is dropped and described in `refused` (one line each, naming the
 // workload, container and variable). The annotation itself is trusted only if the operator owns it
-// (workload_from_deployment()).
+// (read_workload()).
 json trusted_overrides(const Workload& w, std::vector<std::string>* refused = nullptr);
 
 // OTEL_SERVICE_NAME: label named by fromLabel, else app.kubernetes.io/name, else app, else the

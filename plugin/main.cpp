@@ -4,6 +4,7 @@
 // receives is what the operator would write; it writes only the policy edits it is asked for.
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -41,7 +42,9 @@ Usage:
       per workload: the governing policy, effective sampler and ratio (base or a debug bump and
       its countdown), whether it carries them (configured, pending, held, opted-out), conflicts,
       its rollout
-  kubectl tracing why DEPLOYMENT [-n NS] [-o table|json]
+  kubectl tracing why [KIND/]NAME [-n NS] [-o table|json]
+      KIND: deployment (default), statefulset or daemonset (kubectl's short names deploy, sts
+      and ds too);
       the policies that apply, which one each field group comes from, what the operator writes
   kubectl tracing bump POLICY --ratio R --for D [--reason TEXT] [-n NS]
       a debug bump (spec.debug): sampling at R for D (e.g. 15m), then back by itself
@@ -216,6 +219,43 @@ class Cluster {
   std::map<std::string, Labels> ns_labels_;
 };
 
+// kube::Resource of a workload kind.
+kube::Resource workload_resource(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kStatefulSet:
+      return kube::resources::stateful_sets();
+    case WorkloadKind::kDaemonSet:
+      return kube::resources::daemon_sets();
+    case WorkloadKind::kDeployment:
+      break;
+  }
+  return kube::resources::deployments();
+}
+
+// A kind as kubectl's users write it: deployment(s)/deploy, statefulset(s)/sts,
+// daemonset(s)/ds, any case.
+std::optional<WorkloadKind> kind_argument(std::string k) {
+  for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (k == "deployment" || k == "deployments" || k == "deploy") return WorkloadKind::kDeployment;
+  if (k == "statefulset" || k == "statefulsets" || k == "sts") return WorkloadKind::kStatefulSet;
+  if (k == "daemonset" || k == "daemonsets" || k == "ds") return WorkloadKind::kDaemonSet;
+  return std::nullopt;
+}
+
+// Every workload of `ns` ("": all namespaces), of each kind.
+std::vector<std::pair<WorkloadKind, json>> list_workloads(kube::Client& client,
+                                                          const std::string& ns) {
+  std::vector<std::pair<WorkloadKind, json>> out;
+  for (WorkloadKind kind : kWorkloadKinds) {
+    auto list = client.list(workload_resource(kind), ns);
+    if (!list) {
+      fail("listing " + workload_resource(kind).plural + ": " + list.error().to_string());
+    }
+    for (auto& item : list->items) out.emplace_back(kind, std::move(item));
+  }
+  return out;
+}
+
 // What one workload receives and whether it carries it.
 struct Verdict {
   Workload workload;
@@ -226,11 +266,11 @@ struct Verdict {
   std::string rollout;
 };
 
-Verdict judge(const Cluster& cluster, const json& deployment, WallTime now) {
+Verdict judge(const Cluster& cluster, const json& object, WorkloadKind kind, WallTime now) {
   Verdict v;
-  v.workload = workload_from_deployment(deployment);
+  v.workload = read_workload(object, kind);
   const Workload& w = v.workload;
-  switch (rollout_state(deployment)) {
+  switch (rollout_state(object, kind)) {
     case RolloutState::kComplete:
       v.rollout = "complete";
       break;
@@ -266,6 +306,7 @@ Verdict judge(const Cluster& cluster, const json& deployment, WallTime now) {
 
 json verdict_json(const Verdict& v, WallTime now) {
   json out = {{"namespace", v.workload.ns},
+              {"kind", kind_name(v.workload.kind)},
               {"name", v.workload.name},
               {"state", v.state},
               {"rollout", v.rollout}};
@@ -318,19 +359,17 @@ int status(const Args& a) {
   kube::Client& client = *session.client;
   Cluster cluster(client, a.root_ns);
   const WallTime now = std::chrono::system_clock::now();
-  auto list = client.list(kube::resources::deployments(), a.all_namespaces ? "" : session.ns);
-  if (!list) fail("listing Deployments: " + list.error().to_string());
   json items = json::array();
-  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "DEPLOYMENT", "POLICY", "SAMPLER",
+  std::vector<std::vector<std::string>> rows = {{"NAMESPACE", "KIND", "NAME", "POLICY", "SAMPLER",
                                                  "RATIO", "SOURCE", "DEBUG", "STATE", "CONFLICTS",
                                                  "ROLLOUT"}};
-  for (const auto& d : list->items) {
-    Verdict v = judge(cluster, d, now);
+  for (const auto& [kind, d] : list_workloads(client, a.all_namespaces ? "" : session.ns)) {
+    Verdict v = judge(cluster, d, kind, now);
     if (v.state == "not-governed") continue;
     json j = verdict_json(v, now);
     items.push_back(j);
-    rows.push_back({j["namespace"], j["name"], j.value("governing", "-"), j.value("sampler", "-"),
-                    j.value("ratio", "-"), j.value("source", "-"),
+    rows.push_back({j["namespace"], j["kind"], j["name"], j.value("governing", "-"),
+                    j.value("sampler", "-"), j.value("ratio", "-"), j.value("source", "-"),
                     j.contains("debug") ? j["debug"]["remaining"].get<std::string>() : "-",
                     j["state"], std::to_string(j.value("conflicts", json::array()).size()),
                     j["rollout"]});
@@ -360,15 +399,29 @@ std::string rank_name(Rank r) {
 }
 
 int why(const Args& a) {
-  if (a.positional.size() != 1) fail("why takes one DEPLOYMENT", 2);
+  if (a.positional.size() != 1) fail("why takes one [KIND/]NAME", 2);
+  const std::string& arg = a.positional[0];
+  WorkloadKind kind = WorkloadKind::kDeployment;
+  std::string name = arg;
+  if (auto slash = arg.find('/'); slash != std::string::npos) {
+    auto k = kind_argument(arg.substr(0, slash));
+    if (!k)
+      fail("why: \"" + arg.substr(0, slash) +
+               "\" is no workload kind (deployment, statefulset, daemonset)",
+           2);
+    kind = *k;
+    name = arg.substr(slash + 1);
+  }
   Session session = connect(a);
   kube::Client& client = *session.client;
   Cluster cluster(client, a.root_ns);
   const std::string& ns = session.ns;
-  auto d = client.get(kube::resources::deployments(), ns, a.positional[0]);
-  if (!d) fail("Deployment " + ns + "/" + a.positional[0] + ": " + d.error().to_string());
+  auto d = client.get(workload_resource(kind), ns, name);
+  if (!d) {
+    fail(std::string(kind_name(kind)) + " " + ns + "/" + name + ": " + d.error().to_string());
+  }
   const WallTime now = std::chrono::system_clock::now();
-  Verdict v = judge(cluster, *d, now);
+  Verdict v = judge(cluster, *d, kind, now);
   json out = verdict_json(v, now);
   json cands = json::array();
   for (const auto& c : v.candidates) {
@@ -465,12 +518,10 @@ int diff(const Args& a, const std::string& file) {
   ParseResult r = parse_policy(object);
   if (!r.policy) fail(file + ": " + r.error);
   Cluster after = before.with(std::make_shared<const Policy>(std::move(*r.policy)));
-  auto list = client.list(kube::resources::deployments(), "");
-  if (!list) fail("listing Deployments: " + list.error().to_string());
   const WallTime now = std::chrono::system_clock::now();
   json changes = json::array();
-  for (const auto& d : list->items) {
-    Verdict was = judge(before, d, now), will = judge(after, d, now);
+  for (const auto& [kind, d] : list_workloads(client, "")) {
+    Verdict was = judge(before, d, kind, now), will = judge(after, d, kind, now);
     auto old_writes = writes_of(was), new_writes = writes_of(will);
     const std::string old_gov = was.config ? was.config->governing : "";
     const std::string new_gov = will.config ? will.config->governing : "";
@@ -488,6 +539,7 @@ int diff(const Args& a, const std::string& file) {
       if (!new_writes.count(k)) vars.push_back({{"variable", k}, {"from", v}});
     }
     changes.push_back({{"namespace", was.workload.ns},
+                       {"kind", kind_name(was.workload.kind)},
                        {"name", was.workload.name},
                        {"governing", {{"from", old_gov}, {"to", new_gov}}},
                        {"variables", vars}});
@@ -501,7 +553,8 @@ int diff(const Args& a, const std::string& file) {
     return 0;
   }
   for (const auto& c : changes) {
-    std::cout << c["namespace"].get<std::string>() << "/" << c["name"].get<std::string>();
+    std::cout << workload_key(*kind_named(c["kind"].get<std::string>()),
+                              c["namespace"].get<std::string>(), c["name"].get<std::string>());
     const auto& g = c["governing"];
     if (g["from"] != g["to"]) {
       std::cout << "  (governed by " << (g["from"] == "" ? "none" : g["from"].get<std::string>())

@@ -1,6 +1,6 @@
 // Field ownership of a Deployment, read from its metadata.managedFields (server-side apply): who
 // owns each container env entry's value, each pod-template annotation and each of the operator's
-// own annotations. The Deployment informer's record keeps only this (DeploymentRecord).
+// own annotations. The Deployment informer's record keeps only this (WorkloadRecord).
 #pragma once
 
 #include <map>

@@ -296,6 +296,19 @@ PolicySpec parse_spec(const json& spec, Errors& errs) {
       s.priority = static_cast<int>(*p);
     }
   }
+  if (auto kinds = read_string_list(spec, "kinds", "spec.kinds", errs)) {
+    s.kinds.clear();
+    for (size_t i = 0; i < kinds->size(); ++i) {
+      auto k = kind_named((*kinds)[i]);
+      if (!k) {
+        errs.add("spec.kinds[" + std::to_string(i) + "]",
+                 "\"" + (*kinds)[i] + "\" must be Deployment, StatefulSet or DaemonSet");
+      } else if (std::find(s.kinds.begin(), s.kinds.end(), *k) == s.kinds.end()) {
+        s.kinds.push_back(*k);
+      }
+    }
+    if (kinds->empty()) errs.add("spec.kinds", "must name at least one kind");
+  }
   s.containers = read_string_list(spec, "containers", "spec.containers", errs);
   if (const json* v = member(spec, "serviceName")) {
     if (!v->is_object()) {

@@ -13,6 +13,7 @@
 #include "controllers/api/json.h"
 #include "controllers/api/selector.h"
 #include "controllers/api/time.h"
+#include "controllers/api/workload.h"
 
 namespace tracing::controllers {
 
@@ -42,6 +43,8 @@ struct PolicySpec {
   std::optional<LabelSelector> selector;            // absent = every workload in scope
   std::optional<LabelSelector> namespace_selector;  // honoured only in the root namespace
   int priority = 0;
+  // spec.kinds: the kinds of workload the policy selects (absent: all three).
+  std::vector<WorkloadKind> kinds{std::begin(kWorkloadKinds), std::end(kWorkloadKinds)};
   std::optional<std::vector<std::string>> containers;  // absent = all
   std::optional<std::string> service_name_from_label;
   std::optional<Exporter> exporter;

@@ -1,4 +1,4 @@
-// The Workload view and the Deployment record. Everything here is total: malformed input is
+// The Workload view and the workload record. Everything here is total: malformed input is
 // skipped, never thrown on (nlohmann exceptions are caught at each public entry point).
 #include "controllers/api/workload.h"
 
@@ -27,14 +27,69 @@ Labels lenient_string_map(const json* v, bool (*keep)(std::string_view) = nullpt
 
 }  // namespace
 
+std::string_view kind_name(WorkloadKind k) {
+  switch (k) {
+    case WorkloadKind::kStatefulSet:
+      return "StatefulSet";
+    case WorkloadKind::kDaemonSet:
+      return "DaemonSet";
+    case WorkloadKind::kDeployment:
+      break;
+  }
+  return "Deployment";
+}
+
+std::optional<WorkloadKind> kind_named(std::string_view name) {
+  for (WorkloadKind k : kWorkloadKinds) {
+    if (kind_name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+namespace {
+// The middle segment of a non-Deployment key.
+std::string_view key_segment(WorkloadKind k) {
+  return k == WorkloadKind::kStatefulSet ? "statefulset" : "daemonset";
+}
+}  // namespace
+
+std::string workload_key(WorkloadKind k, std::string_view ns, std::string_view name) {
+  std::string key(ns);
+  key += '/';
+  if (k != WorkloadKind::kDeployment) {
+    key += key_segment(k);
+    key += '/';
+  }
+  key += name;
+  return key;
+}
+
+std::optional<WorkloadRef> parse_workload_key(std::string_view key) {
+  const size_t first = key.find('/');
+  if (first == std::string_view::npos || first == 0) return std::nullopt;
+  std::string_view ns = key.substr(0, first), rest = key.substr(first + 1);
+  const size_t second = rest.find('/');
+  if (second == std::string_view::npos) {
+    if (rest.empty()) return std::nullopt;
+    return WorkloadRef{WorkloadKind::kDeployment, std::string(ns), std::string(rest)};
+  }
+  std::string_view segment = rest.substr(0, second), name = rest.substr(second + 1);
+  if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+  for (WorkloadKind k : {WorkloadKind::kStatefulSet, WorkloadKind::kDaemonSet}) {
+    if (segment == key_segment(k)) return WorkloadRef{k, std::string(ns), std::string(name)};
+  }
+  return std::nullopt;
+}
+
 bool is_read_annotation(std::string_view key) {
   return key.rfind("tracing.rollout.dev/", 0) == 0 || key.rfind("dapr.io/", 0) == 0;
 }
 
 bool is_read_env_value(std::string_view name) { return name.rfind("OTEL_", 0) == 0; }
 
-Workload workload_from_deployment(const json& deployment) {
+Workload read_workload(const json& deployment, WorkloadKind kind) {
   Workload w;
+  w.kind = kind;
   try {
     const json* meta = member(deployment, "metadata");
     if (meta) {
@@ -93,7 +148,7 @@ Workload workload_from_deployment(const json& deployment) {
   return w;
 }
 
-// ---- DeploymentRecord ------------------------------------------------------------------------
+// ---- WorkloadRecord ------------------------------------------------------------------------
 
 namespace {
 
@@ -101,7 +156,7 @@ namespace {
 // are swept when the table has doubled since the last sweep, so churn does not grow it forever.
 class Interner {
  public:
-  DeploymentRecord::Name get(std::string_view s) {
+  WorkloadRecord::Name get(std::string_view s) {
     std::lock_guard g(mu_);
     if (auto it = table_.find(s); it != table_.end()) {
       if (auto live = it->second.lock()) return live;
@@ -128,7 +183,7 @@ class Interner {
   size_t swept_size_ = 0;
 };
 
-DeploymentRecord::Name intern(std::string_view s) {
+WorkloadRecord::Name intern(std::string_view s) {
   static Interner* interner = new Interner;  // never destroyed: records may outlive statics
   return interner->get(s);
 }
@@ -139,35 +194,36 @@ int64_t int_member(const json* obj, const char* key, int64_t fallback) {
   return it != obj->end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-bool same_names(const std::vector<DeploymentRecord::Name>& a,
-                const std::vector<DeploymentRecord::Name>& b) {
+bool same_names(const std::vector<WorkloadRecord::Name>& a,
+                const std::vector<WorkloadRecord::Name>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const auto& x, const auto& y) { return *x == *y; });
 }
 
 }  // namespace
 
-bool DeploymentRecord::Env::operator==(const Env& o) const {
+bool WorkloadRecord::Env::operator==(const Env& o) const {
   if (*name != *o.name || value != o.value || !entry != !o.entry) return false;
   return !entry || *entry == *o.entry;
 }
 
-bool DeploymentRecord::Box::operator==(const Box& o) const {
+bool WorkloadRecord::Box::operator==(const Box& o) const {
   return *name == *o.name && same_names(env, o.env) && values == o.values;
 }
 
-bool DeploymentRecord::Owned::operator==(const Owned& o) const {
+bool WorkloadRecord::Owned::operator==(const Owned& o) const {
   return *group == *o.group && *key == *o.key && same_names(managers, o.managers);
 }
 
-DeploymentRecord record_deployment(const json& deployment) {
-  DeploymentRecord r;
-  Workload w = workload_from_deployment(deployment);
+WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
+  WorkloadRecord r;
+  Workload w = read_workload(deployment, kind);
+  r.kind = kind;
   r.ns = std::move(w.ns);
   r.name = std::move(w.name);
   r.uid = std::move(w.uid);
   auto pairs = [](const Labels& from) {
-    std::vector<DeploymentRecord::Pair> out;
+    std::vector<WorkloadRecord::Pair> out;
     out.reserve(from.size());
     for (const auto& [k, v] : from) out.push_back({intern(k), v});
     return out;
@@ -178,7 +234,7 @@ DeploymentRecord record_deployment(const json& deployment) {
   r.template_annotations_ = pairs(w.template_annotations);
   r.containers_.reserve(w.containers.size());
   for (const Container& c : w.containers) {
-    DeploymentRecord::Box box{intern(c.name), {}, {}};
+    WorkloadRecord::Box box{intern(c.name), {}, {}};
     box.env.reserve(c.env.size());
     for (const EnvVar& e : c.env) {
       box.env.push_back(intern(e.name));
@@ -194,9 +250,9 @@ DeploymentRecord record_deployment(const json& deployment) {
     r.containers_.push_back(std::move(box));
   }
   for (const auto& [group, vars] : w.env_owners) {
-    DeploymentRecord::Name g = intern(group);
+    WorkloadRecord::Name g = intern(group);
     for (const auto& [var, managers] : vars) {
-      DeploymentRecord::Owned o{g, intern(var), {}};
+      WorkloadRecord::Owned o{g, intern(var), {}};
       for (const auto& m : managers) o.managers.push_back(intern(m));
       r.owners_.push_back(std::move(o));
     }
@@ -211,12 +267,30 @@ DeploymentRecord record_deployment(const json& deployment) {
       r.generation = int_member(meta, "generation", 0);
       r.deleting = member(*meta, "deletionTimestamp") != nullptr;
     }
-    r.replicas = int_member(member(deployment, "spec"), "replicas", 1);
+    const json* spec = member(deployment, "spec");
+    r.replicas = int_member(spec, "replicas", 1);
+    if (const json* strategy = spec ? member(*spec, "updateStrategy") : nullptr) {
+      if (const json* t = member(*strategy, "type"); t && t->is_string()) {
+        r.on_delete = t->get<std::string>() == "OnDelete";
+      }
+      if (const json* ru = member(*strategy, "rollingUpdate"); ru && ru->is_object()) {
+        r.partition = int_member(ru, "partition", 0);
+      }
+    }
     if (const json* st = member(deployment, "status")) {
       r.status.observed_generation = int_member(st, "observedGeneration", 0);
       r.status.replicas = int_member(st, "replicas", 0);
       r.status.updated_replicas = int_member(st, "updatedReplicas", 0);
       r.status.available_replicas = int_member(st, "availableReplicas", 0);
+      r.status.ready_replicas = int_member(st, "readyReplicas", 0);
+      r.status.desired_number_scheduled = int_member(st, "desiredNumberScheduled", 0);
+      r.status.updated_number_scheduled = int_member(st, "updatedNumberScheduled", 0);
+      r.status.number_available = int_member(st, "numberAvailable", 0);
+      auto revision = [st](const char* k) {
+        const json* v = member(*st, k);
+        return v && v->is_string() ? v->get<std::string>() : std::string();
+      };
+      r.status.revisions_differ = revision("currentRevision") != revision("updateRevision");
       if (const json* cs = member(*st, "conditions"); cs && cs->is_array()) {
         for (const json& c : *cs) {
           if (c.is_object() && c.value("type", "") == "Progressing" &&
@@ -235,8 +309,9 @@ DeploymentRecord record_deployment(const json& deployment) {
   return r;
 }
 
-Workload DeploymentRecord::workload() const {
+Workload WorkloadRecord::workload() const {
   Workload w;
+  w.kind = kind;
   w.ns = ns;
   w.name = name;
   w.uid = uid;
@@ -273,25 +348,26 @@ Workload DeploymentRecord::workload() const {
   return w;
 }
 
-json DeploymentRecord::reference() const {
+json WorkloadRecord::reference() const {
   return {{"apiVersion", "apps/v1"},
-          {"kind", "Deployment"},
+          {"kind", kind_name(kind)},
           {"metadata", {{"namespace", ns}, {"name", name}, {"uid", uid}}}};
 }
 
-const std::string* DeploymentRecord::annotation(std::string_view key) const {
+const std::string* WorkloadRecord::annotation(std::string_view key) const {
   for (const Pair& p : annotations_) {
     if (*p.key == key) return &p.value;
   }
   return nullptr;
 }
 
-bool DeploymentRecord::same_but_env(const DeploymentRecord& o) const {
+bool WorkloadRecord::same_but_env(const WorkloadRecord& o) const {
   auto same_containers = [](const std::vector<Box>& a, const std::vector<Box>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                       [](const Box& x, const Box& y) { return *x.name == *y.name; });
   };
-  return ns == o.ns && name == o.name && replicas == o.replicas && deleting == o.deleting &&
+  return kind == o.kind && ns == o.ns && name == o.name && replicas == o.replicas &&
+         deleting == o.deleting && on_delete == o.on_delete && partition == o.partition &&
          uid == o.uid && labels_ == o.labels_ && annotations_ == o.annotations_ &&
          template_labels_ == o.template_labels_ &&
          template_annotations_ == o.template_annotations_ &&
@@ -299,9 +375,10 @@ bool DeploymentRecord::same_but_env(const DeploymentRecord& o) const {
          untrusted_ == o.untrusted_;
 }
 
-bool DeploymentRecord::same_but_status(const DeploymentRecord& o) const {
-  return ns == o.ns && name == o.name && generation == o.generation && replicas == o.replicas &&
-         deleting == o.deleting && uid == o.uid && labels_ == o.labels_ &&
+bool WorkloadRecord::same_but_status(const WorkloadRecord& o) const {
+  return kind == o.kind && ns == o.ns && name == o.name && generation == o.generation &&
+         replicas == o.replicas && deleting == o.deleting && on_delete == o.on_delete &&
+         partition == o.partition && uid == o.uid && labels_ == o.labels_ &&
          annotations_ == o.annotations_ && template_labels_ == o.template_labels_ &&
          template_annotations_ == o.template_annotations_ && containers_ == o.containers_ &&
          owners_ == o.owners_ && untrusted_ == o.untrusted_;
@@ -329,7 +406,7 @@ bool read_annotation_field(std::string_view k) {
   return k.rfind("f:", 0) == 0 && is_read_annotation(k.substr(2));
 }
 
-// Every member workload_from_deployment() and record_deployment() read (and
+// Every member read_workload() and record_workload() read (and
 // owners_from_managed_fields() of metadata.managedFields), as paths of keys; array levels add
 // none. A pattern's last step is kept whole.
 const std::vector<std::vector<Step>>& deployment_reads() {
@@ -353,6 +430,8 @@ const std::vector<std::vector<Step>>& deployment_reads() {
       {"metadata", "managedFields", "fieldsV1", "f:spec", "f:template", "f:spec", "f:containers",
        any_key, "f:env", is_read_env_field, "f:valueFrom"},
       {"spec", "replicas"},
+      {"spec", "updateStrategy", "type"},
+      {"spec", "updateStrategy", "rollingUpdate", "partition"},
       {"spec", "template", "metadata", "labels"},
       {"spec", "template", "metadata", "annotations", is_read_annotation},
       {"spec", "template", "spec", "containers", "name"},
@@ -361,6 +440,12 @@ const std::vector<std::vector<Step>>& deployment_reads() {
       {"status", "replicas"},
       {"status", "updatedReplicas"},
       {"status", "availableReplicas"},
+      {"status", "readyReplicas"},
+      {"status", "currentRevision"},
+      {"status", "updateRevision"},
+      {"status", "desiredNumberScheduled"},
+      {"status", "updatedNumberScheduled"},
+      {"status", "numberAvailable"},
       {"status", "conditions", "type"},
       {"status", "conditions", "reason"},
   };
@@ -369,7 +454,7 @@ const std::vector<std::vector<Step>>& deployment_reads() {
 
 }  // namespace
 
-bool is_read_deployment_field(std::span<const std::string> path) {
+bool is_read_workload_field(std::span<const std::string> path) {
   for (const auto& pattern : deployment_reads()) {
     const size_t n = std::min(path.size(), pattern.size());
     bool on_it = true;  // `path` leads to what `pattern` names, or lies inside it

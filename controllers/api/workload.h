@@ -1,9 +1,12 @@
-// The typed view of a Deployment the decision code reads (Workload), and the compact record the
-// Deployment informer keeps of each Deployment, from which that view is made (DeploymentRecord).
-// Reading is total: whatever is malformed is skipped, never thrown on.
+// The typed view of a workload the decision code reads (Workload), and the compact record the
+// workload informers keep of each one, from which that view is made (WorkloadRecord). Workloads
+// are Deployments, StatefulSets and DaemonSets (apps/v1): they share the pod template, and differ
+// in what their status says of a rollout. Reading is total: whatever is malformed is skipped,
+// never thrown on.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,7 +18,26 @@
 
 namespace tracing::controllers {
 
-// What the operator reads of a Deployment's annotations (metadata and pod template): its own
+// The kinds of workload (SPEC §4, a policy's spec.kinds).
+enum class WorkloadKind { kDeployment, kStatefulSet, kDaemonSet };
+inline constexpr WorkloadKind kWorkloadKinds[] = {
+    WorkloadKind::kDeployment, WorkloadKind::kStatefulSet, WorkloadKind::kDaemonSet};
+// "Deployment", "StatefulSet", "DaemonSet": the kind as the API names it.
+std::string_view kind_name(WorkloadKind k);
+// The kind named `name` (kind_name()), or nullopt.
+std::optional<WorkloadKind> kind_named(std::string_view name);
+// The key of a workload: "namespace/name" for a Deployment, "namespace/statefulset/name" and
+// "namespace/daemonset/name" for the others (a name holds no '/', so the key says the kind).
+std::string workload_key(WorkloadKind k, std::string_view ns, std::string_view name);
+struct WorkloadRef {
+  WorkloadKind kind;
+  std::string ns;
+  std::string name;
+};
+// The parts of a workload_key(), or nullopt when `key` is not one.
+std::optional<WorkloadRef> parse_workload_key(std::string_view key);
+
+// What the operator reads of a workload's annotations (metadata and pod template): its own
 // (tracing.rollout.dev/*) and Dapr's (dapr.io/*). Others (kubectl's last-applied configuration
 // alone is kilobytes) are dropped when reading.
 bool is_read_annotation(std::string_view key);
@@ -35,7 +57,7 @@ struct Container {
   std::vector<EnvVar> env;  // in the template's order
 };
 
-// Bookkeeping annotation on a workload that workload_from_deployment() did not trust: present,
+// Bookkeeping annotation on a workload that read_workload() did not trust: present,
 // but not (or no longer) owned by the operator's field manager, so someone else wrote its value.
 struct UntrustedAnnotation {
   std::string key;                    // e.g. tracing.rollout.dev/policies
@@ -43,8 +65,9 @@ struct UntrustedAnnotation {
   bool operator==(const UntrustedAnnotation&) const = default;
 };
 
-// The typed view of a Deployment: exactly what the decision reads.
+// The typed view of a workload: exactly what the decision reads.
 struct Workload {
+  WorkloadKind kind = WorkloadKind::kDeployment;
   std::string ns;
   std::string name;
   std::string uid;
@@ -63,29 +86,38 @@ struct Workload {
   // acts on them (SPEC §4: tampered bookkeeping is reported, never replayed).
   std::vector<UntrustedAnnotation> untrusted;
 
-  std::string key() const { return ns + "/" + name; }
+  std::string key() const { return workload_key(kind, ns, name); }
 };
 
-// What the status of a Deployment says of its rollout (rollout_state() reads it).
-struct DeploymentStatus {
+// What a workload's spec and status say of its rollout (rollout_state() reads it, as `kubectl
+// rollout status` reads each kind).
+struct RolloutStatus {
   int64_t observed_generation = 0;
+  // Deployment and StatefulSet.
   int64_t replicas = 0;
   int64_t updated_replicas = 0;
-  int64_t available_replicas = 0;
-  bool progress_deadline_exceeded = false;  // condition Progressing, ProgressDeadlineExceeded
-  bool operator==(const DeploymentStatus&) const = default;
+  int64_t available_replicas = 0;           // Deployment
+  bool progress_deadline_exceeded = false;  // Deployment: Progressing, ProgressDeadlineExceeded
+  int64_t ready_replicas = 0;               // StatefulSet
+  bool revisions_differ = false;            // StatefulSet: currentRevision != updateRevision
+  // DaemonSet.
+  int64_t desired_number_scheduled = 0;
+  int64_t updated_number_scheduled = 0;
+  int64_t number_available = 0;
+  bool operator==(const RolloutStatus&) const = default;
 };
 
-// The Deployment informer's record: a Workload (workload_from_deployment(), bookkeeping trust
+// The Deployment informer's record: a Workload (read_workload(), bookkeeping trust
 // included) plus what pacing reads, held compactly — repeated names (label and annotation keys,
 // container and env names, field managers) interned, env entries the operator never reads kept
 // as names only, OTEL_* values as strings. ~2 KiB for a Deployment of two containers and 20 env
 // entries where its JSON DOM takes ~75 KiB, and ~11 KiB projected.
-class DeploymentRecord {
+class WorkloadRecord {
  public:
   // An interned string: equal strings share one allocation while any record holds them.
   using Name = std::shared_ptr<const std::string>;
 
+  WorkloadKind kind = WorkloadKind::kDeployment;
   std::string ns;
   std::string name;
   std::string uid;
@@ -93,25 +125,29 @@ class DeploymentRecord {
   int64_t generation = 0;
   int64_t replicas = 1;   // spec.replicas (absent: 1)
   bool deleting = false;  // metadata.deletionTimestamp set
-  DeploymentStatus status;
+  // spec.updateStrategy (StatefulSet, DaemonSet): type OnDelete (a template change rolls no
+  // pod), and a StatefulSet's rollingUpdate.partition (-1: no rollingUpdate).
+  bool on_delete = false;
+  int64_t partition = -1;
+  RolloutStatus status;
 
-  std::string key() const { return ns + "/" + name; }
+  std::string key() const { return workload_key(kind, ns, name); }
   // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.
   json reference() const;
-  // The typed view, exactly as workload_from_deployment() read it from the object.
+  // The typed view, exactly as read_workload() read it from the object.
   Workload workload() const;
   // An annotation the view keeps (is_read_annotation and trusted), or nullptr.
   const std::string* annotation(std::string_view key) const;
   // Equal in everything but resourceVersion and status: a status-only update.
-  bool same_but_status(const DeploymentRecord& o) const;
+  bool same_but_status(const WorkloadRecord& o) const;
   // Equal in everything but resourceVersion, generation, status and the containers' env: what
   // the operator's own env writes change. Which Jaeger and Dapr Configuration a workload needs
   // is decided from the rest (labels, annotations, ownership), so such an update needs neither
   // pass.
-  bool same_but_env(const DeploymentRecord& o) const;
+  bool same_but_env(const WorkloadRecord& o) const;
 
  private:
-  friend DeploymentRecord record_deployment(const json& deployment);
+  friend WorkloadRecord record_workload(const json& workload, WorkloadKind kind);
   struct Pair {
     Name key;
     std::string value;
@@ -141,23 +177,24 @@ class DeploymentRecord {
   std::vector<UntrustedAnnotation> untrusted_;
 };
 
-// The informer's projection of a Deployment: its record.
-DeploymentRecord record_deployment(const json& deployment);
+// The informers' projection of a workload of `kind` (list items do not say their kind): its
+// record.
+WorkloadRecord record_workload(const json& workload, WorkloadKind kind = WorkloadKind::kDeployment);
 
 // Whether the record can read the member of a Deployment at `path` (the keys from the
 // Deployment's root down to it; array levels add none, as in the informer's field filters):
-// whatever workload_from_deployment() and record_deployment() read is kept, so a Deployment
+// whatever read_workload() and record_workload() read is kept, so a Deployment
 // parsed with only these members has the record of the whole object. What it drops is most of
 // a Deployment: the last-applied-configuration annotation, other managers' fields, the pod
 // spec but the containers' names and env, most of the status. The informer parses list pages
 // and watch events with it, so no whole Deployment is ever built.
-bool is_read_deployment_field(std::span<const std::string> path);
+bool is_read_workload_field(std::span<const std::string> path);
 
 // Reads a Deployment. The operator's bookkeeping annotations are kept only
 // when managedFields show the operator's field manager owns them: anyone who can edit the
 // Deployment can write them, and the finalizer and the revert act on them. Server-side apply
 // guarantees an owned value is the one the operator applied (an update that changes a value
 // takes its ownership), so ownership is the proof.
-Workload workload_from_deployment(const json& deployment);
+Workload read_workload(const json& deployment, WorkloadKind kind = WorkloadKind::kDeployment);
 
 }  // namespace tracing::controllers

@@ -281,9 +281,59 @@ bool Context::namespace_terminating(const std::string& ns) const {
   return obj && (*obj)["metadata"].contains("deletionTimestamp");
 }
 
-std::vector<RecordPtr> Context::deployments_in_scope(const Policy& p) const {
-  if (p.ns == root_namespace) return deployments.store().list();
-  return deployments.store().list_namespace(p.ns);
+std::vector<RecordPtr> Context::workloads_in_scope(const Policy& p) const {
+  if (p.ns == root_namespace) return workloads.list();
+  return workloads.list_namespace(p.ns);
+}
+
+kube::Resource workload_resource(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kStatefulSet:
+      return kube::resources::stateful_sets();
+    case WorkloadKind::kDaemonSet:
+      return kube::resources::daemon_sets();
+    case WorkloadKind::kDeployment:
+      break;
+  }
+  return kube::resources::deployments();
+}
+
+RecordPtr Workloads::get(const std::string& key) const {
+  auto ref = parse_workload_key(key);
+  if (!ref) return nullptr;
+  return informer(ref->kind).store().get(ref->ns + "/" + ref->name);
+}
+
+std::vector<RecordPtr> Workloads::list() const {
+  std::vector<RecordPtr> out;
+  for (const WorkloadInformer* i : informers_) {
+    auto some = i->store().list();
+    out.insert(out.end(), std::make_move_iterator(some.begin()),
+               std::make_move_iterator(some.end()));
+  }
+  return out;
+}
+
+std::vector<RecordPtr> Workloads::list_namespace(const std::string& ns) const {
+  std::vector<RecordPtr> out;
+  for (const WorkloadInformer* i : informers_) {
+    auto some = i->store().list_namespace(ns);
+    out.insert(out.end(), std::make_move_iterator(some.begin()),
+               std::make_move_iterator(some.end()));
+  }
+  return out;
+}
+
+std::vector<std::string> Workloads::keys() const {
+  std::vector<std::string> out;
+  for (const auto& r : list()) out.push_back(r->key());
+  return out;
+}
+
+size_t Workloads::size() const {
+  size_t n = 0;
+  for (const WorkloadInformer* i : informers_) n += i->store().size();
+  return n;
 }
 
 }  // namespace tracing::controllers

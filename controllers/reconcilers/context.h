@@ -169,16 +169,34 @@ class TakenDaprNames {
   std::set<std::string> taken_;
 };
 
-using DeploymentInformer = runtime::BasicInformer<DeploymentRecord>;
-using RecordPtr = runtime::Ptr<DeploymentRecord>;
+using WorkloadInformer = runtime::BasicInformer<WorkloadRecord>;
+using RecordPtr = runtime::Ptr<WorkloadRecord>;
+
+// The workloads of every kind (one informer each) read as one store, by workload_key(). Lists
+// hold Deployments, then StatefulSets, then DaemonSets, each kind in its store's key order.
+class Workloads {
+ public:
+  Workloads(WorkloadInformer& deployments, WorkloadInformer& stateful_sets,
+            WorkloadInformer& daemon_sets)
+      : informers_{&deployments, &stateful_sets, &daemon_sets} {}
+  WorkloadInformer& informer(WorkloadKind k) const { return *informers_[static_cast<int>(k)]; }
+  RecordPtr get(const std::string& key) const;
+  std::vector<RecordPtr> list() const;
+  std::vector<RecordPtr> list_namespace(const std::string& ns) const;
+  std::vector<std::string> keys() const;
+  size_t size() const;
+
+ private:
+  WorkloadInformer* informers_[3];
+};
 
 struct Context {
   kube::Client& client;
   std::string root_namespace;
   std::function<WallTime()> now;
   runtime::EventRecorder& events;
-  // Every Deployment but the operator's own (a managed Jaeger's), as records.
-  DeploymentInformer& deployments;
+  // Every workload but the operator's own (a managed Jaeger's Deployment), as records.
+  const Workloads& workloads;
   runtime::Informer& policies;
   runtime::Informer& namespaces;
   PolicyCache& policy_cache;
@@ -202,19 +220,22 @@ struct Context {
   Labels namespace_labels(const std::string& ns) const;
   // A namespace being deleted takes no new objects: passes that create skip it.
   bool namespace_terminating(const std::string& ns) const;
-  // Deployments a policy can reach: every one for a root policy, else its namespace's.
-  std::vector<RecordPtr> deployments_in_scope(const Policy& p) const;
+  // Workloads a policy can reach: every one for a root policy, else its namespace's (of every
+  // kind: the decision applies spec.kinds).
+  std::vector<RecordPtr> workloads_in_scope(const Policy& p) const;
 };
 
 kube::Resource tracing_policies();
+// apps/v1 deployments, statefulsets or daemonsets.
+kube::Resource workload_resource(WorkloadKind kind);
 // dapr.io/v1alpha1 configurations.
 kube::Resource dapr_configurations();
 
 }  // namespace tracing::controllers
 
 namespace tracing::runtime {
-extern template class BasicStore<controllers::DeploymentRecord>;
-extern template class BasicInformer<controllers::DeploymentRecord>;
+extern template class BasicStore<controllers::WorkloadRecord>;
+extern template class BasicInformer<controllers::WorkloadRecord>;
 }  // namespace tracing::runtime
 
 namespace tracing::controllers {}  // namespace tracing::controllers

@@ -70,7 +70,7 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::map<std::string, Want> wanted;  // "ns/name" → target
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
   std::optional<WallTime> next_change;  // when a decision's samplingRate changes by itself
-  for (const auto& d : ctx_.deployments.store().list()) {
+  for (const auto& d : ctx_.workloads.list()) {
     auto decision = workloads_.facts(d);
     const std::string& wkey = decision->key;
     if (decision->config && decision->config->next_change &&

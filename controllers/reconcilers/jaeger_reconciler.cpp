@@ -106,7 +106,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     want.owners.insert(p->key());
   }
   std::string held;  // a workload whose decision cannot be used: what it needs is unknown
-  for (const auto& d : ctx_.deployments.store().list()) {
+  for (const auto& d : ctx_.workloads.list()) {
     auto decision = workloads_.facts(d);
     if (!decision->config || decision->opted_out) continue;
     const EffectiveConfig& c = *decision->config;

@@ -33,18 +33,19 @@ runtime::InformerOptions watching(const ManagerOptions& m) {
   return o;
 }
 
-// The workloads: every Deployment but the operator's own (a managed Jaeger's, which the Jaeger
-// pass keeps whole in an informer of its own), each as the record of what a decision reads.
-runtime::BasicInformerOptions<DeploymentRecord> deployment_options(
-    const runtime::InformerOptions& base) {
-  runtime::BasicInformerOptions<DeploymentRecord> o;
+// The workloads of one kind: every one but the operator's own (a managed Jaeger's Deployment,
+// which the Jaeger pass keeps whole in an informer of its own), each as the record of what a
+// decision reads.
+runtime::BasicInformerOptions<WorkloadRecord> workload_options(
+    WorkloadKind kind, const runtime::InformerOptions& base) {
+  runtime::BasicInformerOptions<WorkloadRecord> o;
   o.min_watch_timeout_seconds = base.min_watch_timeout_seconds;
   o.label_selector = kNotManagedBySelector;
-  o.project = [](json&& d) { return record_deployment(d); };
+  o.project = [kind](json&& d) { return record_workload(d, kind); };
   // Parsed with only what the record reads (a few KiB of DOM of a ~10 KB Deployment, where the
   // whole one takes ~75 KiB), each projected as soon as it is parsed. Pages of 100 bound the
   // response body held to ~1 MB, at 100 requests per 10,000.
-  o.fields = is_read_deployment_field;
+  o.fields = is_read_workload_field;
   o.list_page_size = 100;
   return o;
 }
@@ -91,7 +92,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
     : client_(client),
       options_(std::move(options)),
       events_(client.transport(), {naming::kReportingController, options_.instance}),
-      deployments_(client, kube::resources::deployments(), deployment_options(watching(options_))),
+      deployments_(client, kube::resources::deployments(),
+                   workload_options(WorkloadKind::kDeployment, watching(options_))),
+      stateful_sets_(client, kube::resources::stateful_sets(),
+                     workload_options(WorkloadKind::kStatefulSet, watching(options_))),
+      daemon_sets_(client, kube::resources::daemon_sets(),
+                   workload_options(WorkloadKind::kDaemonSet, watching(options_))),
+      workloads_(deployments_, stateful_sets_, daemon_sets_),
       managed_deployments_(client, kube::resources::deployments(),
                            managed_options(watching(options_))),
       policies_(client, tracing_policies(), watching(options_)),
@@ -106,7 +113,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
       dapr_configs_(client_, watching(options_), [this] { enqueue_dapr(); }),
       ctx_{client_,         options_.root_namespace,
            options_.now,    events_,
-           deployments_,    policies_,
+           workloads_,      policies_,
            namespaces_,     cache_,
            workload_queue_, policy_queue_,
            dapr_discovery_, dapr_configs_},
@@ -162,23 +169,25 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
          on_managed});
   }
-  deployments_.add_handlers(
-      {on_deployment,
-       [this, on_deployment, on_env_change](const RecordPtr& old_d, const RecordPtr& d) {
-         if (!old_d->same_but_env(*d)) return on_deployment(d);
-         if (!old_d->same_but_status(*d)) return on_env_change(d);
-         // A rollout moved, or something no decision reads changed: the
-         // counts of the policies that can reach it, and, when it ended or
-         // failed, the changes waiting for a rollout budget.
-         workload_reconciler_.status_changed(d->key(), old_d->resource_version,
-                                             d->resource_version);
-         enqueue_policies_for_namespace(d->ns);
-         if (rollout_state(*old_d) != rollout_state(*d)) {
-           workload_reconciler_.invalidate_budgets();
-           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
-         }
-       },
-       on_deployment});
+  const runtime::BasicHandlers<WorkloadRecord> on_workload{
+      on_deployment,
+      [this, on_deployment, on_env_change](const RecordPtr& old_d, const RecordPtr& d) {
+        if (!old_d->same_but_env(*d)) return on_deployment(d);
+        if (!old_d->same_but_status(*d)) return on_env_change(d);
+        // A rollout moved, or something no decision reads changed: the
+        // counts of the policies that can reach it, and, when it ended or
+        // failed, the changes waiting for a rollout budget.
+        workload_reconciler_.status_changed(d->key(), old_d->resource_version, d->resource_version);
+        enqueue_policies_for_namespace(d->ns);
+        if (rollout_state(*old_d) != rollout_state(*d)) {
+          workload_reconciler_.invalidate_budgets();
+          for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
+        }
+      },
+      on_deployment};
+  for (WorkloadInformer* inf : {&deployments_, &stateful_sets_, &daemon_sets_}) {
+    inf->add_handlers(on_workload);
+  }
   auto namespace_came_or_went = [this](const runtime::ObjectPtr&) {
     ++ctx_.namespace_labels_version;
   };
@@ -191,7 +200,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          }
          ++ctx_.namespace_labels_version;
          std::string ns = (*new_n)["metadata"]["name"];
-         for (const auto& d : deployments_.store().list_namespace(ns)) {
+         for (const auto& d : workloads_.list_namespace(ns)) {
            workload_queue_.add(d->key());
          }
          enqueue_policies_for_namespace(ns);
@@ -211,7 +220,7 @@ void Manager::enqueue_dapr() { cluster_queue_.add_after("dapr", std::chrono::mil
 
 void Manager::check_dapr_api() {
   if (!dapr_configs_.follow(dapr_discovery_.refresh())) return;
-  for (const auto& k : deployments_.store().keys()) workload_queue_.add(k);
+  for (const auto& k : workloads_.keys()) workload_queue_.add(k);
   for (const auto& k : policies_.store().keys()) policy_queue_.add(k);
   enqueue_cluster();
 }
@@ -219,8 +228,7 @@ void Manager::check_dapr_api() {
 void Manager::enqueue_workloads_of(const json& policy) {
   enqueue_cluster();
   std::string ns = policy["metadata"].value("namespace", "");
-  auto ds = ns == options_.root_namespace ? deployments_.store().list()
-                                          : deployments_.store().list_namespace(ns);
+  auto ds = ns == options_.root_namespace ? workloads_.list() : workloads_.list_namespace(ns);
   for (const auto& d : ds) workload_queue_.add(d->key());
 }
 
@@ -239,6 +247,8 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
   namespaces_.start();
   policies_.start();
   deployments_.start();
+  stateful_sets_.start();
+  daemon_sets_.start();
   managed_deployments_.start();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   config_maps_.start();
@@ -260,6 +270,8 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
   for (runtime::InformerBase* inf : {static_cast<runtime::InformerBase*>(&namespaces_),
                                      static_cast<runtime::InformerBase*>(&policies_),
                                      static_cast<runtime::InformerBase*>(&deployments_),
+                                     static_cast<runtime::InformerBase*>(&stateful_sets_),
+                                     static_cast<runtime::InformerBase*>(&daemon_sets_),
                                      static_cast<runtime::InformerBase*>(&managed_deployments_),
                                      static_cast<runtime::InformerBase*>(&config_maps_),
                                      static_cast<runtime::InformerBase*>(&services_)}) {
@@ -287,8 +299,11 @@ kube::Status Manager::start(std::chrono::seconds timeout, bool with_workers,
            std::chrono::steady_clock::now() < until) {
     }
   }
-  spdlog::info("informers synced: {} deployments, {} policies, {} namespaces",
-               deployments_.store().size(), policies_.store().size(), namespaces_.store().size());
+  spdlog::info(
+      "informers synced: {} deployments, {} statefulsets, {} daemonsets, {} policies, {} "
+      "namespaces",
+      deployments_.store().size(), stateful_sets_.store().size(), daemon_sets_.store().size(),
+      policies_.store().size(), namespaces_.store().size());
   if (with_workers) start_workers();
   return kube::Ok{};
 }
@@ -306,7 +321,7 @@ void Manager::start_workers() {
     resync_ = std::thread([this] {
       std::unique_lock<std::mutex> g(resync_mu_);
       while (!resync_cv_.wait_for(g, options_.resync_period, [this] { return resync_stop_; })) {
-        for (const auto& k : deployments_.store().keys()) workload_queue_.add(k);
+        for (const auto& k : workloads_.keys()) workload_queue_.add(k);
         for (const auto& k : policies_.store().keys()) policy_queue_.add(k);
         enqueue_cluster();
       }
@@ -327,7 +342,8 @@ Manager::informers() const {
     return std::shared_ptr<const runtime::InformerBase>(std::shared_ptr<void>(), &i);
   };
   std::vector<std::pair<std::string, std::shared_ptr<const runtime::InformerBase>>> out = {
-      {"deployments", member(deployments_)},  {"managed-deployments", member(managed_deployments_)},
+      {"deployments", member(deployments_)},  {"statefulsets", member(stateful_sets_)},
+      {"daemonsets", member(daemon_sets_)},   {"managed-deployments", member(managed_deployments_)},
       {"tracingpolicies", member(policies_)}, {"namespaces", member(namespaces_)},
       {"configmaps", member(config_maps_)},   {"services", member(services_)}};
   if (auto dapr = dapr_configs_.informer()) out.emplace_back("dapr-configurations", dapr);
@@ -335,8 +351,9 @@ Manager::informers() const {
 }
 
 bool Manager::ready() const {
-  return deployments_.live() && managed_deployments_.live() && policies_.live() &&
-         namespaces_.live() && config_maps_.live() && services_.live();
+  return deployments_.live() && stateful_sets_.live() && daemon_sets_.live() &&
+         managed_deployments_.live() && policies_.live() && namespaces_.live() &&
+         config_maps_.live() && services_.live();
 }
 
 std::string Manager::unhealthy() const {
@@ -473,6 +490,8 @@ void Manager::stop() {
   for (auto& t : workers_) t.join();
   workers_.clear();
   deployments_.stop();
+  stateful_sets_.stop();
+  daemon_sets_.stop();
   managed_deployments_.stop();
   policies_.stop();
   namespaces_.stop();

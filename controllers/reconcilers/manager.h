@@ -1,6 +1,7 @@
-// Wires the operator together: three informers (TracingPolicies, Deployments projected to what
-// the decision reads, Namespaces' labels), two work queues (workloads, policies), the
-// reconcilers and their workers.
+// Wires the operator together: informers (TracingPolicies; Deployments, StatefulSets and
+// DaemonSets projected to what the decision reads; Namespaces' labels; the operator's own
+// objects), the work queues (workloads, policies, cluster passes), the reconcilers and their
+// workers.
 //
 // Contract: start() returns once every informer has synced, so the first decisions see the
 // whole cluster; stop() drops the queued work, lets in-flight reconciles finish (for at most
@@ -88,7 +89,11 @@ class Manager {
   ManagerOptions options_;
   runtime::EventRecorder events_;  // its own client, over client_'s transport
   PolicyCache cache_;
-  DeploymentInformer deployments_;         // every Deployment but the operator's own, as records
+  // Every workload but the operator's own, as records: one informer per kind.
+  WorkloadInformer deployments_;
+  WorkloadInformer stateful_sets_;
+  WorkloadInformer daemon_sets_;
+  Workloads workloads_;
   runtime::Informer managed_deployments_;  // only the operator's own (managed Jaeger), whole
   runtime::Informer policies_;
   runtime::Informer namespaces_;

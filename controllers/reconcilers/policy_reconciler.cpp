@@ -15,8 +15,8 @@ namespace {
 constexpr size_t kMaxConflicts = 50;
 
 // Whether the Deployment's policies annotation lists `key` and is the operator's (someone else's
-// copy of it, or an edit of it, holds nothing up: workload_from_deployment() drops it).
-bool lists_policy(const DeploymentRecord& deployment, const std::string& key) {
+// copy of it, or an edit of it, holds nothing up: read_workload() drops it).
+bool lists_policy(const WorkloadRecord& deployment, const std::string& key) {
   const std::string* annotation = deployment.annotation(naming::kPoliciesAnnotation);
   if (!annotation) return false;
   const std::string& list = *annotation;
@@ -134,7 +134,7 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
     std::string message = spec_error;
     if (policy) {
       size_t held = 0;
-      for (const auto& d : ctx_.deployments_in_scope(*policy)) held += lists_policy(*d, key);
+      for (const auto& d : ctx_.workloads_in_scope(*policy)) held += lists_policy(*d, key);
       message +=
           "; no earlier valid spec of this policy is known to the operator (it started "
           "with this one): it configures nothing new, and the " +
@@ -236,7 +236,7 @@ kube::Result<Action> PolicyReconciler::finalize(const json& object, const std::s
   // candidate while it is deleting) and look again when they have moved.
   size_t remaining = 0;
   std::vector<std::string> held;  // "ns/name: why", waiting on a paused or failed rollout
-  for (const auto& d : ctx_.deployments.store().list()) {
+  for (const auto& d : ctx_.workloads.list()) {
     if (lists_policy(*d, key)) {
       ++remaining;
       std::string wkey = d->key();
@@ -349,7 +349,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
   };
   std::vector<Received> received;
-  for (const auto& d : ctx_.deployments_in_scope(p)) {
+  for (const auto& d : ctx_.workloads_in_scope(p)) {
     auto f = workloads_.facts(d);
     if (!f->config || f->config->governing != key) continue;
     if (f->opted_out) {

@@ -271,13 +271,13 @@ std::shared_ptr<const EffectiveConfig> WorkloadReconciler::shared(EffectiveConfi
   return made;
 }
 
-void WorkloadReconciler::expect_echo(const std::string& key, const DeploymentRecord& written_from,
+void WorkloadReconciler::expect_echo(const std::string& key, const WorkloadRecord& written_from,
                                      int64_t produced) {
   std::lock_guard g(echo_mu_);
   echo_[key] = Echo{written_from.resource_version, written_from.uid, produced};
 }
 
-bool WorkloadReconciler::awaiting_echo(const std::string& key, const DeploymentRecord& d) {
+bool WorkloadReconciler::awaiting_echo(const std::string& key, const WorkloadRecord& d) {
   std::lock_guard g(echo_mu_);
   auto it = echo_.find(key);
   if (it == echo_.end()) return false;
@@ -294,7 +294,7 @@ std::vector<std::string> WorkloadReconciler::unechoed_writes() const {
   }
   std::vector<std::string> out;
   for (const auto& [key, echo] : expected) {
-    RecordPtr d = ctx_.deployments.store().get(key);
+    RecordPtr d = ctx_.workloads.get(key);
     if (d && echo.before(*d)) out.push_back(key);
   }
   return out;
@@ -326,7 +326,7 @@ void WorkloadReconciler::forget(const std::string& key) const {
 }
 
 kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
-  RecordPtr obj = ctx_.deployments.store().get(key);
+  RecordPtr obj = ctx_.workloads.get(key);
   clear_wait(key);
   if (!obj) {  // deleted: nothing of ours is left to revert
     forget(key);
@@ -446,7 +446,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   }
 
   json intent = apply_intent(w, d.desired, c.policies);
-  auto applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
+  auto applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
                                    {naming::kFieldManager, d.desired.force, ""});
   if (!applied) {
     std::vector<std::string> taken = bookkeeping_conflicts(applied.error());
@@ -465,7 +465,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
                      "the operator's bookkeeping annotation was changed by someone else; its own "
                      "record is written back: " +
                          what);
-    applied = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, intent,
+    applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
                                 {naming::kFieldManager, true, ""});
     if (!applied) return applied.error();
   }
@@ -558,7 +558,7 @@ std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of
     budget = std::make_shared<RolloutBudget>();
     budget->computed = std::chrono::steady_clock::now();
     // The workloads this policy governs: which are rolling, failed, or waiting to roll.
-    for (const auto& d : ctx_.deployments_in_scope(policy)) {
+    for (const auto& d : ctx_.workloads_in_scope(policy)) {
       auto other = facts(d);
       if (!other->config || other->config->governing != governing) continue;
       switch (rollout_state(*d)) {
@@ -581,7 +581,7 @@ std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of
     // admitted at): still taking a slot. Once seen, it counts as rolling (or is done).
     if (auto old = budgets_.find(governing); old != budgets_.end()) {
       for (const auto& [k, version] : old->second->admitted) {
-        auto live = ctx_.deployments.store().get(k);
+        auto live = ctx_.workloads.get(k);
         if (live && live->resource_version == version) {
           budget->admitted.emplace(k, version);
         }
@@ -607,14 +607,14 @@ void WorkloadReconciler::invalidate_budgets() {
 }
 
 kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w,
-                                                 const DeploymentRecord& deployment) {
+                                                 const WorkloadRecord& deployment) {
   // First hand the replaced values back to their owners, so releasing ours removes nothing of
   // theirs and their entries keep their place in the list. Only what trusted_overrides() lets
   // through is replayed; the rest is reported, and its entries are released like any other.
   std::vector<std::string> refused;
   for (const auto& rp : restore_patches(w, &refused)) {
     std::string manager = rp.manager.empty() ? "tracing-operator-restore" : rp.manager;
-    auto r = ctx_.client.patch(kube::resources::deployments(), w.ns, w.name, rp.patch,
+    auto r = ctx_.client.patch(workload_resource(w.kind), w.ns, w.name, rp.patch,
                                kube::PatchType::kStrategicMerge, "", manager);
     if (!r && r.error().is_invalid()) {
       // The API server refuses the original (a reference it no longer accepts, say): retrying
@@ -635,7 +635,7 @@ kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w,
                      "names are not restored: " +
                          what);
   }
-  auto r = ctx_.client.apply(kube::resources::deployments(), w.ns, w.name, release_intent(w),
+  auto r = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, release_intent(w),
                              {naming::kFieldManager, false, ""});
   if (!r) return r.error();
   int64_t generation = (*r)["metadata"].value("generation", int64_t{0});
@@ -644,7 +644,7 @@ kube::Result<int64_t> WorkloadReconciler::revert(const Workload& w,
   auto order = w.annotations.find(naming::kOriginalOrderAnnotation);
   if (order != w.annotations.end()) {
     if (auto patch = reorder_patch(*r, order->second)) {
-      auto p = ctx_.client.patch(kube::resources::deployments(), w.ns, w.name, *patch,
+      auto p = ctx_.client.patch(workload_resource(w.kind), w.ns, w.name, *patch,
                                  kube::PatchType::kJson, "", "tracing-operator-restore");
       if (!p) {
         spdlog::warn("{}/{}: could not restore the env order: {}", w.ns, w.name,

@@ -17,7 +17,7 @@
 //   none while rollout.paused or while one of them has exceeded its progress deadline. A revert
 //   that rolls the pods waits likewise, in RevertPacer's budget;
 // - bookkeeping annotations are acted on only while the operator owns them
-//   (workload_from_deployment()); an apply refused only because someone else changed one of
+//   (read_workload()); an apply refused only because someone else changed one of
 //   them takes it back (forced, so no other field moves) and says so in a Warning event;
 // - a variable `override` took over that another manager takes back is retaken a bounded number
 //   of times, then left with that manager's value for a growing back-off (Context::overrides,
@@ -121,8 +121,8 @@ class WorkloadReconciler {
   // version of the same object (uid) below it is from before the write, whatever its
   // resourceVersion (a status update of the version written from can reach the store before the
   // write's echo is expected, so status_changed() could not carry the expectation over to it).
-  void expect_echo(const std::string& key, const DeploymentRecord& written_from, int64_t produced);
-  bool awaiting_echo(const std::string& key, const DeploymentRecord& d);
+  void expect_echo(const std::string& key, const WorkloadRecord& written_from, int64_t produced);
+  bool awaiting_echo(const std::string& key, const WorkloadRecord& d);
   void clear_wait(const std::string& key);
   // The budget the revert of `w` belongs to.
   RevertPacer::Budget revert_budget(const Workload& w) const;
@@ -139,11 +139,11 @@ class WorkloadReconciler {
   // The rollouts (not reverts) of `governing`'s workloads rolling now, admitted ones included.
   int rollouts_rolling(const std::string& governing) const;
   // Returns the generation the revert's writes produced (0 when it wrote nothing).
-  kube::Result<int64_t> revert(const Workload& w, const DeploymentRecord& deployment);
+  kube::Result<int64_t> revert(const Workload& w, const WorkloadRecord& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;
   Context& ctx_;
   RevertPacer reverts_{[this](const std::string& key) -> std::optional<RevertPacer::Rollout> {
-    auto d = ctx_.deployments.store().get(key);
+    auto d = ctx_.workloads.get(key);
     if (!d) return std::nullopt;
     return RevertPacer::Rollout{d->generation, rollout_state(*d)};
   }};
@@ -188,7 +188,7 @@ class WorkloadReconciler {
     std::string uid;
     int64_t produced = 0;  // generation
     // Whether `d` (the store's version) is still from before the write.
-    bool before(const DeploymentRecord& d) const {
+    bool before(const WorkloadRecord& d) const {
       return d.resource_version == written_from ||
              (produced > 0 && d.uid == uid && d.generation < produced);
     }

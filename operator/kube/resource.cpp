@@ -25,6 +25,8 @@ namespace resources {
 Resource config_maps() { return {"", "v1", "configmaps", true, "ConfigMap"}; }
 Resource namespaces() { return {"", "v1", "namespaces", false, "Namespace"}; }
 Resource deployments() { return {"apps", "v1", "deployments", true, "Deployment"}; }
+Resource stateful_sets() { return {"apps", "v1", "statefulsets", true, "StatefulSet"}; }
+Resource daemon_sets() { return {"apps", "v1", "daemonsets", true, "DaemonSet"}; }
 Resource events() { return {"events.k8s.io", "v1", "events", true, "Event"}; }
 Resource leases() { return {"coordination.k8s.io", "v1", "leases", true, "Lease"}; }
 Resource custom_resource_definitions() {

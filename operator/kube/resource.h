@@ -25,6 +25,8 @@ namespace resources {
 Resource config_maps();
 Resource namespaces();
 Resource deployments();
+Resource stateful_sets();
+Resource daemon_sets();
 Resource events();
 Resource leases();
 Resource custom_resource_definitions();

@@ -83,7 +83,7 @@ std::string annotation(const json& obj, const std::string& key) {
 std::string differs(const json& d, const std::vector<const Policy*>& policies,
                     const controllers::Labels& ns_labels, const std::string& root,
                     controllers::WallTime now, bool dapr_served) {
-  const controllers::Workload w = controllers::workload_from_deployment(d);
+  const controllers::Workload w = controllers::read_workload(d);
   auto cands = controllers::candidates(w, ns_labels, policies, root);
   auto config = controllers::effective_config(cands, now);
   controllers::DesiredEnv desired;

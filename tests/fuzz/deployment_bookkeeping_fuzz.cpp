@@ -1,7 +1,7 @@
 // The bookkeeping the operator reads back from Deployments: the input is a Deployment as JSON,
-// read as the informer does (record_deployment) and as a full object, then everything that
+// read as the informer does (record_workload) and as a full object, then everything that
 // acts on its bookkeeping annotations (policies, overridden-env, original-env-order) and
-// managedFields: workload_from_deployment, trusted_overrides, restore_patches, reorder_patch,
+// managedFields: read_workload, trusted_overrides, restore_patches, reorder_patch,
 // rollout_state. Checks: nothing throws or crashes; the record reads what the full object says,
 // also when parsed with the informer's field filter.
 //
@@ -43,7 +43,7 @@ const json& deployment_schema() {
 }
 
 void read_workload(const json& deployment) {
-  const Workload w = workload_from_deployment(deployment);
+  const Workload w = read_workload(deployment);
   std::vector<std::string> refused;
   (void)trusted_overrides(w, &refused).dump();
   for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();
@@ -66,11 +66,11 @@ std::vector<std::pair<std::string, std::vector<std::string>>> env_names(const Wo
 }
 
 // As a full object, and as the informer's record of it, which must read the same (an independent
-// oracle: workload_from_deployment reads the whole object, the record only what it keeps).
+// oracle: read_workload reads the whole object, the record only what it keeps).
 void read_all(const json& deployment) {
   read_workload(deployment);
-  const DeploymentRecord r = record_deployment(deployment);
-  const Workload full = workload_from_deployment(deployment);
+  const WorkloadRecord r = record_workload(deployment);
+  const Workload full = read_workload(deployment);
   const Workload w = r.workload();
   FUZZ_CHECK(w.key() == full.key() && w.uid == full.uid);
   FUZZ_CHECK(w.labels == full.labels && w.annotations == full.annotations);
@@ -80,10 +80,10 @@ void read_all(const json& deployment) {
   FUZZ_CHECK(env_names(w) == env_names(full));
   FUZZ_CHECK(rollout_state(r) == rollout_state(deployment));
   FUZZ_CHECK(r.same_but_status(r) && r.same_but_env(r));
-  // Parsed as the informer parses it (only what is_read_deployment_field keeps), the record is
+  // Parsed as the informer parses it (only what is_read_workload_field keeps), the record is
   // the same: the filter drops nothing the record reads.
-  const DeploymentRecord f = record_deployment(
-      tracing::kube::parse_filtered(deployment.dump(), {{}, is_read_deployment_field, nullptr}));
+  const WorkloadRecord f = record_workload(
+      tracing::kube::parse_filtered(deployment.dump(), {{}, is_read_workload_field, nullptr}));
   FUZZ_CHECK(f.same_but_status(r) && f.status == r.status);
   FUZZ_CHECK(f.resource_version == r.resource_version && f.generation == r.generation);
   FUZZ_CHECK(f.workload().untrusted == full.untrusted);

@@ -459,10 +459,10 @@ TEST(DaprWorkload, ReadsThePodTemplateAnnotations) {
                                    "ignored": 1}},
       "spec": {"containers": [{"name": "api"}]}}}})");
   const Labels want = {{"dapr.io/enabled", "true"}, {"dapr.io/config", "appconfig"}};
-  EXPECT_EQ(workload_from_deployment(d).template_annotations, want);
-  EXPECT_EQ(record_deployment(d).workload().template_annotations, want);
+  EXPECT_EQ(read_workload(d).template_annotations, want);
+  EXPECT_EQ(record_workload(d).workload().template_annotations, want);
   // The Deployment's own annotations of others are not read.
-  EXPECT_TRUE(workload_from_deployment(d).annotations.empty());
+  EXPECT_TRUE(read_workload(d).annotations.empty());
 }
 
 // ---- configuration_view ----------------------------------------------------------------------

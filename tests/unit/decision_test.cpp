@@ -1228,5 +1228,44 @@ TEST(TrustedOverrides, RefusesAnEntryWhoseNameIsNoString) {
                                               "OTEL_SERVICE_NAME: entry name is not a string"});
 }
 
+// ---- kinds (SPEC §4) ---------------------------------------------------------------------------
+
+TEST(Kinds, APolicySelectsOnlyTheKindsItListsAndAllThreeByDefault) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "all", json::object()),
+      make_policy("shop", "sets", {{"kinds", {"StatefulSet", "DaemonSet"}}}),
+      make_policy("shop", "deploys", {{"kinds", {"Deployment"}}}),
+  };
+  Workload w = task_api();
+  EXPECT_EQ(keys(candidates(w, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"shop/all", "shop/deploys"}));
+  w.kind = WorkloadKind::kStatefulSet;
+  EXPECT_EQ(keys(candidates(w, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"shop/all", "shop/sets"}));
+  w.kind = WorkloadKind::kDaemonSet;
+  EXPECT_EQ(keys(candidates(w, {}, pointers(ps), kRoot)),
+            (std::vector<std::string>{"shop/all", "shop/sets"}));
+}
+
+TEST(Kinds, TheWorkloadsNameIsWrittenUnderItsKindsResourceAttribute) {
+  std::vector<Policy> ps = {
+      make_policy("shop", "p", {{"resourceAttributes", {{"k8s.statefulset.name", "spoofed"}}}})};
+  auto attributes = [&](WorkloadKind k) {
+    Workload w = task_api();
+    w.kind = k;
+    DesiredEnv d = desired_env(config_for(ps, kNow, w), w);
+    for (const auto& e : d.env.at("api")) {
+      if (e.name == "OTEL_RESOURCE_ATTRIBUTES") return e.entry["value"].get<std::string>();
+    }
+    return std::string("<unset>");
+  };
+  EXPECT_EQ(attributes(WorkloadKind::kDeployment),
+            "k8s.namespace.name=shop,k8s.deployment.name=task-api");
+  EXPECT_EQ(attributes(WorkloadKind::kStatefulSet),
+            "k8s.namespace.name=shop,k8s.statefulset.name=task-api");
+  EXPECT_EQ(attributes(WorkloadKind::kDaemonSet),
+            "k8s.namespace.name=shop,k8s.daemonset.name=task-api");
+}
+
 }  // namespace
 }  // namespace tracing::controllers

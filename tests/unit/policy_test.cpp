@@ -436,5 +436,21 @@ TEST(PolicyInForce, IsNothingForAnObjectThatIsNoTracingPolicy) {
   EXPECT_NE(error.find("metadata"), std::string::npos) << error;
 }
 
+TEST(ParsePolicy, ReadsKindsAndRefusesAnUnknownOneNamingTheField) {
+  ParseResult r = parse_policy(policy_object(json::object()));
+  ASSERT_TRUE(r.policy.has_value()) << r.error;
+  EXPECT_EQ(r.policy->spec.kinds,
+            (std::vector<WorkloadKind>{WorkloadKind::kDeployment, WorkloadKind::kStatefulSet,
+                                       WorkloadKind::kDaemonSet}));
+  r = parse_policy(policy_object({{"kinds", {"DaemonSet", "StatefulSet", "DaemonSet"}}}));
+  ASSERT_TRUE(r.policy.has_value()) << r.error;
+  EXPECT_EQ(r.policy->spec.kinds,
+            (std::vector<WorkloadKind>{WorkloadKind::kDaemonSet, WorkloadKind::kStatefulSet}));
+  EXPECT_NE(parse_error({{"kinds", {"Deployment", "CronJob"}}}).find("spec.kinds[1]"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"kinds", json::array()}}).find("spec.kinds"), std::string::npos);
+  EXPECT_NE(parse_error({{"kinds", "Deployment"}}).find("spec.kinds"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tracing::controllers

@@ -33,7 +33,7 @@ class Deployments {
     return [this](const std::string& key) -> std::optional<RevertPacer::Rollout> {
       auto it = objects_.find(key);
       if (it == objects_.end()) return std::nullopt;
-      const DeploymentRecord r = record_deployment(*it->second);
+      const WorkloadRecord r = record_workload(*it->second);
       return RevertPacer::Rollout{r.generation, rollout_state(r)};
     };
   }
