@@ -87,6 +87,23 @@ class GitOps : public OperatorTest {
     })) << "the Application and Kustomization CRDs never served";
   }
 
+  // Removes both CRDs again (their objects go with them) and waits until neither is served, so
+  // the control plane is left as the test found it.
+  void uninstall_crds() {
+    for (const char* name :
+         {"applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"}) {
+      auto s = client_->remove(custom_resource_definitions(), "", name);
+      EXPECT_TRUE(s.ok()) << name << ": " << s.error().to_string();
+    }
+    EXPECT_TRUE(eventually(
+        [&] {
+          auto a = client_->is_served("argoproj.io", "v1alpha1", "applications");
+          auto k = client_->is_served("kustomize.toolkit.fluxcd.io", "v1", "kustomizations");
+          return a && !*a && k && !*k;
+        },
+        60s));
+  }
+
   // Creates the doc's object in `ns` and checks that everything the doc sets was stored.
   json create_as_documented(const kube::Resource& r, json object, const std::string& ns) {
     object["metadata"]["namespace"] = ns;
@@ -154,6 +171,7 @@ TEST_F(GitOps, ArgoCdsAndFluxsOwnCrdsKeepEverySettingTheDocShows) {
   std::string where;
   EXPECT_FALSE(holds(typo["spec"], (*stored)["spec"], where));
   EXPECT_EQ(where, "/ignoreDifferences/0/managedFieldManagers was not stored");
+  uninstall_crds();
 }
 
 TEST_F(GitOps, ASyncByArgoCdOrFluxLeavesTheOperatorsEntriesAndTheOperatorWritesNothing) {
