@@ -61,8 +61,11 @@ inline constexpr const char* kJaegerConfigHashAnnotation = "tracing.rollout.dev/
 
 // ---- Dapr (§7) ----
 // On a workload's pod template, written by the operator when dapr.restartOnChange is set: a hash
-// of the Dapr tracing settings the sidecar should run with (tracing_hash() in dapr.h). Sidecars
-// read their Configuration only at start, so changing this rolls the pods (§7, §9).
+// of the Dapr tracing settings the sidecar should run with (tracing_hash() in dapr.h); changing it
+// rolls the pods (§7, §9), so the sidecars start with the new settings. Needed before Dapr 1.18
+// (sidecars read their Configuration only at start) and with 1.18 too: its hot reload re-reads
+// the Configuration in place, but the reloaded daprd exports no spans until it restarts (README,
+// "Dapr hot reload and restartOnChange").
 inline constexpr const char* kDaprHashAnnotation = "tracing.rollout.dev/dapr-tracing-hash";
 // On a Dapr Configuration the operator took over (one a workload referenced with
 // dapr.io/config): what spec.tracing was before, as previous_tracing() returns it, serialized

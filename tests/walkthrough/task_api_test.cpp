@@ -6,7 +6,8 @@
 // query API then shows what a user would see: one trace per POST /tasks crossing app → sidecar →
 // state store, and which span holds the delay. Ratio 0 traces nothing; a debug bump to 1 (a
 // rollout: both processes restarted with the new env and Configuration) traces every request;
-// after expiry (another rollout) nothing again.
+// after expiry (another rollout) nothing again. Beside it, DaprHotReload: what daprd does with a
+// Configuration changed in place, without a rollout.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -505,6 +506,121 @@ TEST_F(TaskApiStory, OneTracePerRequestCrossesAppSidecarAndStoreOnlyWhileTheBump
   for (const auto& id : after_ids) {
     EXPECT_TRUE(jaeger.trace(id).is_null()) << "after expiry trace " << id << " was exported";
   }
+}
+
+// Why `dapr.restartOnChange` still matters with Dapr 1.18 (README, "Dapr hot reload and
+// restartOnChange"): daprd 1.18 reloads a changed Configuration by itself (HotReload, on by
+// default: an in-process runtime restart on SIGHUP; in self-hosted mode for a Configuration in a
+// --resources-path directory) and logs the new sampler — but its own spans come from a tracer
+// bound to the first TracerProvider (pkg/diagnostics/tracing.go, a package-level otel.Tracer),
+// which the reload shuts down. So a reloaded daprd exports nothing until its process restarts,
+// while a restarted one (a rolled pod) exports with the new settings. When this test fails, Dapr
+// has fixed that: then sidecars follow a Configuration without a rollout, and the docs of
+// restartOnChange change.
+TEST(DaprHotReload, ReloadsTheChangedConfigurationButExportsNoSpansUntilRestarted) {
+  const char* daprd = std::getenv("TRACING_DAPRD_BIN");
+  ASSERT_TRUE(daprd && *daprd) << "TRACING_DAPRD_BIN is not set: scripts/test sets it";
+  LocalJaeger jaeger;
+  const fs::path dir = fs::path(TRACING_BINARY_DIR) / "test-logs" / "dapr-hot-reload";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "resources");
+  json store = {{"apiVersion", "dapr.io/v1alpha1"},
+                {"kind", "Component"},
+                {"metadata", {{"name", "statestore"}}},
+                {"spec", {{"type", "state.in-memory"}, {"version", "v1"}}}};
+  write_atomically(dir / "resources/statestore.yaml", store.dump(2));
+  auto configuration = [&](const std::string& rate) {
+    return json{{"apiVersion", "dapr.io/v1alpha1"},
+                {"kind", "Configuration"},
+                {"metadata", {{"name", "tracing"}}},
+                {"spec",
+                 {{"tracing",
+                   {{"samplingRate", rate},
+                    {"otel",
+                     {{"endpointAddress", "127.0.0.1:" + std::to_string(jaeger.otlp_grpc())},
+                      {"isSecure", false},
+                      {"protocol", "grpc"}}}}}}}}
+        .dump(2);
+  };
+  // The Configuration inside the watched directory, as the file daprd reads (--config).
+  const fs::path config = dir / "resources/tracing.yaml";
+  write_atomically(config, configuration("0"));
+
+  // A daprd as a sidecar starts; `app_id` is also the service name its spans carry.
+  auto start = [&](const std::string& app_id, int& http_port) -> std::unique_ptr<Process> {
+    auto ports = free_ports(4);
+    EXPECT_EQ(ports.size(), 4u);
+    if (ports.size() != 4) return nullptr;
+    http_port = ports[0];
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{
+            daprd, "--mode=standalone", "--app-id=" + app_id,
+            "--dapr-http-port=" + std::to_string(ports[0]),
+            "--dapr-grpc-port=" + std::to_string(ports[1]),
+            "--dapr-internal-grpc-port=" + std::to_string(ports[2]),
+            "--metrics-port=" + std::to_string(ports[3]), "--config=" + config.string(),
+            "--resources-path=" + (dir / "resources").string(), "--log-level=info"},
+        Vars{{"HOME", dir.string()}}, dir / (app_id + ".log"));
+    EXPECT_TRUE(p->started());
+    EXPECT_TRUE(eventually(
+        [&] {
+          auto r = http_get(http_port, "/v1.0/healthz");
+          return r && r->status == 204;
+        },
+        60s))
+        << app_id << " not healthy; log " << dir / (app_id + ".log");
+    return p;
+  };
+  // Requests without a trace context: the sampling rate alone decides (a root span each).
+  const int kRequests = 3;
+  auto save = [&](int http_port, const std::string& who) {
+    for (int i = 0; i < kRequests; ++i) {
+      auto r = http_post(http_port, "/v1.0/state/statestore",
+                         json::array({{{"key", who + std::to_string(i)}, {"value", i}}}).dump());
+      EXPECT_TRUE(r && r->status == 204) << (r ? r->body : "no answer");
+    }
+  };
+  const std::string rate_one = "root:TraceIDRatioBased{1}";
+  auto samplers = [&](const std::string& app_id, const std::string& what) {
+    const std::string log = read_file(dir / (app_id + ".log"));
+    int n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+
+  int reloaded_port = 0;
+  auto reloaded = start("reloaded", reloaded_port);
+  ASSERT_TRUE(reloaded);
+  EXPECT_NE(read_file(dir / "reloaded.log").find("HotReload"), std::string::npos)
+      << "HotReload is not among daprd's enabled features";
+  save(reloaded_port, "before");
+  // The change in place (the operator's patch, as a file): daprd reloads without a restart.
+  write_atomically(config, configuration("1"));
+  EXPECT_TRUE(eventually([&] { return samplers("reloaded", rate_one) >= 1; }, 30s))
+      << "daprd did not reload the Configuration; log " << dir / "reloaded.log";
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = http_get(reloaded_port, "/v1.0/healthz");
+        return r && r->status == 204;
+      },
+      30s));
+  EXPECT_TRUE(reloaded->running()) << "the reload must not end the process";
+  save(reloaded_port, "after");
+  EXPECT_TRUE(reloaded->stop()) << "daprd did not exit on SIGTERM";  // flushes what it holds
+
+  // The same Configuration read at start, as by a rolled pod: every request traced.
+  int restarted_port = 0;
+  auto restarted = start("restarted", restarted_port);
+  ASSERT_TRUE(restarted);
+  EXPECT_EQ(samplers("restarted", rate_one), 1);
+  save(restarted_port, "restarted");
+  EXPECT_TRUE(restarted->stop());
+  EXPECT_TRUE(eventually([&] { return jaeger.traces("restarted") == kRequests; }, 30s))
+      << "Jaeger holds " << jaeger.traces("restarted") << " traces of the restarted daprd";
+  // The reloaded daprd exited before the restarted one started, so anything it exported reached
+  // Jaeger before the restarted one's traces, which are in.
+  EXPECT_EQ(jaeger.traces("reloaded"), 0)
+      << "the hot-reloaded daprd exported spans: Dapr now applies tracing on reload";
 }
 
 }  // namespace
