@@ -4,6 +4,8 @@
 // no node to schedule on).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/integration/fixture.h"
 #include "tests/integration/operator_fixture.h"
 
@@ -105,6 +107,30 @@ TEST_F(Kinds, StatefulSetsAndDaemonSetsAreConfiguredSelectedByKindAndRevertedExa
   }
   EXPECT_TRUE(eventually([&] { return counts("p").value("matched", -1) == 3; }))
       << counts("p").dump();
+  // kubectl-tracing tells the same for every kind.
+  auto plugin = [&](const std::string& args) {
+    int status = -1;
+    std::string out = run_capture(
+        std::string(TRACING_BINARY_DIR) + "/bin/kubectl-tracing --kubeconfig " +
+            admin_kubeconfig() + " --root-namespace " + root_ + " " + args + " -o json 2>/dev/null",
+        &status);
+    EXPECT_EQ(status, 0) << args << ": " << out;
+    json j = json::parse(out, nullptr, false);
+    return j.is_object() ? j : json::object();
+  };
+  json why = plugin("why sts/db -n " + ns_);
+  EXPECT_EQ(why.value("kind", ""), "StatefulSet") << why.dump();
+  EXPECT_EQ(why.value("state", ""), "configured") << why.dump();
+  EXPECT_EQ(why["writes"]["app"].value("OTEL_RESOURCE_ATTRIBUTES", ""),
+            var(sts_, "db", "OTEL_RESOURCE_ATTRIBUTES"))
+      << why.dump();
+  std::set<std::string> listed;
+  for (const auto& w : plugin("status -n " + ns_).value("workloads", json::array())) {
+    listed.insert(w.value("kind", "") + "/" + w.value("name", "") + ":" + w.value("state", ""));
+  }
+  EXPECT_EQ(listed,
+            (std::set<std::string>{"DaemonSet/agent:configured", "Deployment/web:configured",
+                                   "StatefulSet/db:configured"}));
 
   // spec.kinds narrows the policy: the Deployment and the DaemonSet are given back exactly.
   apply_policy(ns_, "p",

@@ -130,6 +130,7 @@ TEST_F(KubectlTracing, StatusAndWhyTellWhatEachWorkloadReceivesAndTheOperatorWri
       (json{{"policy", ns_ + "/team"},
             {"workloads",
              json::array({{{"namespace", ns_},
+                           {"kind", "Deployment"},
                            {"name", "api"},
                            {"governing", {{"from", ns_ + "/team"}, {"to", ns_ + "/team"}}},
                            {"variables", json::array({{{"variable", "app/OTEL_TRACES_SAMPLER_ARG"},
