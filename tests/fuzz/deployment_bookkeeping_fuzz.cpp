@@ -42,7 +42,7 @@ const json& deployment_schema() {
   return schema;
 }
 
-void read_workload(const json& deployment) {
+void read_bookkeeping(const json& deployment) {
   const Workload w = read_workload(deployment);
   std::vector<std::string> refused;
   (void)trusted_overrides(w, &refused).dump();
@@ -68,7 +68,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> env_names(const Wo
 // As a full object, and as the informer's record of it, which must read the same (an independent
 // oracle: read_workload reads the whole object, the record only what it keeps).
 void read_all(const json& deployment) {
-  read_workload(deployment);
+  read_bookkeeping(deployment);
   const WorkloadRecord r = record_workload(deployment);
   const Workload full = read_workload(deployment);
   const Workload w = r.workload();
@@ -87,6 +87,18 @@ void read_all(const json& deployment) {
   FUZZ_CHECK(f.same_but_status(r) && f.status == r.status);
   FUZZ_CHECK(f.resource_version == r.resource_version && f.generation == r.generation);
   FUZZ_CHECK(f.workload().untrusted == full.untrusted);
+  // Read as each kind (list items do not say theirs), the record keeps the same view.
+  for (WorkloadKind kind : kWorkloadKinds) {
+    const WorkloadRecord k = record_workload(deployment, kind);
+    const Workload kw = k.workload();
+    FUZZ_CHECK(kw.kind == kind && kw.key() == read_workload(deployment, kind).key());
+    FUZZ_CHECK(rollout_state(k) == rollout_state(deployment, kind));
+    const WorkloadRecord kf = record_workload(
+        tracing::kube::parse_filtered(deployment.dump(), {{}, is_read_workload_field, nullptr}),
+        kind);
+    FUZZ_CHECK(kf.same_but_status(k) && kf.status == k.status);
+    FUZZ_CHECK(kf.on_delete == k.on_delete && kf.partition == k.partition);
+  }
   std::vector<std::string> refused;
   (void)trusted_overrides(w, &refused).dump();
   for (const RestorePatch& p : restore_patches(w, &refused)) (void)p.patch.dump();
