@@ -221,15 +221,7 @@ class Cluster {
 
 // kube::Resource of a workload kind.
 kube::Resource workload_resource(WorkloadKind kind) {
-  switch (kind) {
-    case WorkloadKind::kStatefulSet:
-      return kube::resources::stateful_sets();
-    case WorkloadKind::kDaemonSet:
-      return kube::resources::daemon_sets();
-    case WorkloadKind::kDeployment:
-      break;
-  }
-  return kube::resources::deployments();
+  return kube::resources::workloads_of_kind(kind_name(kind));
 }
 
 // A kind as kubectl's users write it: deployment(s)/deploy, statefulset(s)/sts,

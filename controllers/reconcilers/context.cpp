@@ -287,15 +287,7 @@ std::vector<RecordPtr> Context::workloads_in_scope(const Policy& p) const {
 }
 
 kube::Resource workload_resource(WorkloadKind kind) {
-  switch (kind) {
-    case WorkloadKind::kStatefulSet:
-      return kube::resources::stateful_sets();
-    case WorkloadKind::kDaemonSet:
-      return kube::resources::daemon_sets();
-    case WorkloadKind::kDeployment:
-      break;
-  }
-  return kube::resources::deployments();
+  return kube::resources::workloads_of_kind(kind_name(kind));
 }
 
 RecordPtr Workloads::get(const std::string& key) const {

@@ -27,6 +27,11 @@ Resource namespaces() { return {"", "v1", "namespaces", false, "Namespace"}; }
 Resource deployments() { return {"apps", "v1", "deployments", true, "Deployment"}; }
 Resource stateful_sets() { return {"apps", "v1", "statefulsets", true, "StatefulSet"}; }
 Resource daemon_sets() { return {"apps", "v1", "daemonsets", true, "DaemonSet"}; }
+Resource workloads_of_kind(std::string_view kind) {
+  if (kind == "StatefulSet") return stateful_sets();
+  if (kind == "DaemonSet") return daemon_sets();
+  return deployments();
+}
 Resource events() { return {"events.k8s.io", "v1", "events", true, "Event"}; }
 Resource leases() { return {"coordination.k8s.io", "v1", "leases", true, "Lease"}; }
 Resource custom_resource_definitions() {

@@ -27,6 +27,9 @@ Resource namespaces();
 Resource deployments();
 Resource stateful_sets();
 Resource daemon_sets();
+// The apps/v1 resource of a workload kind: "Deployment", "StatefulSet" or "DaemonSet"
+// (deployments() for any other).
+Resource workloads_of_kind(std::string_view kind);
 Resource events();
 Resource leases();
 Resource custom_resource_definitions();
