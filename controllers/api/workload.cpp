@@ -194,25 +194,38 @@ int64_t int_member(const json* obj, const char* key, int64_t fallback) {
   return it != obj->end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-bool same_names(const std::vector<WorkloadRecord::Name>& a,
-                const std::vector<WorkloadRecord::Name>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const auto& x, const auto& y) { return *x == *y; });
+// A list of names as one string, to be interned whole: each name as its length, ':' and itself,
+// in order (append_name). Unambiguous whatever the names hold; decode_names() splits it.
+void append_name(std::string& out, std::string_view name) {
+  out += std::to_string(name.size());
+  out += ':';
+  out += name;
+}
+
+std::vector<std::string_view> decode_names(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    size_t colon = s.find(':');
+    size_t n = 0;
+    for (char c : s.substr(0, colon)) n = n * 10 + static_cast<size_t>(c - '0');
+    out.push_back(s.substr(colon + 1, n));
+    s.remove_prefix(colon + 1 + n);
+  }
+  return out;
 }
 
 }  // namespace
 
 bool WorkloadRecord::Env::operator==(const Env& o) const {
-  if (*name != *o.name || value != o.value || !entry != !o.entry) return false;
-  return !entry || *entry == *o.entry;
+  return *name == *o.name && whole == o.whole && *value == *o.value;
 }
 
 bool WorkloadRecord::Box::operator==(const Box& o) const {
-  return *name == *o.name && same_names(env, o.env) && values == o.values;
+  return *name == *o.name && *env == *o.env && values == o.values;
 }
 
 bool WorkloadRecord::Owned::operator==(const Owned& o) const {
-  return *group == *o.group && *key == *o.key && same_names(managers, o.managers);
+  return *group == *o.group && *key == *o.key && *managers == *o.managers;
 }
 
 WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
@@ -234,27 +247,28 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   r.template_annotations_ = pairs(w.template_annotations);
   r.containers_.reserve(w.containers.size());
   for (const Container& c : w.containers) {
-    WorkloadRecord::Box box{intern(c.name), {}, {}};
-    box.env.reserve(c.env.size());
+    std::string names;
+    for (const EnvVar& e : c.env) append_name(names, e.name);
+    WorkloadRecord::Box box{intern(c.name), intern(names), {}};
     for (const EnvVar& e : c.env) {
-      box.env.push_back(intern(e.name));
       if (!is_read_env_value(e.name)) continue;
       const json& entry = e.entry;
       auto v = entry.find("value");
       if (entry.size() == 2 && v != entry.end() && v->is_string()) {
-        box.values.push_back({box.env.back(), v->get<std::string>(), nullptr});
+        box.values.push_back({intern(e.name), intern(v->get_ref<const std::string&>()), false});
       } else {
-        box.values.push_back({box.env.back(), "", std::make_shared<const json>(entry)});
+        box.values.push_back({intern(e.name), intern(entry.dump()), true});
       }
     }
+    box.values.shrink_to_fit();
     r.containers_.push_back(std::move(box));
   }
   for (const auto& [group, vars] : w.env_owners) {
     WorkloadRecord::Name g = intern(group);
     for (const auto& [var, managers] : vars) {
-      WorkloadRecord::Owned o{g, intern(var), {}};
-      for (const auto& m : managers) o.managers.push_back(intern(m));
-      r.owners_.push_back(std::move(o));
+      std::string names;
+      for (const std::string& m : managers) append_name(names, m);
+      r.owners_.push_back({g, intern(var), intern(names)});
     }
   }
   r.untrusted_ = std::move(w.untrusted);
@@ -327,22 +341,24 @@ Workload WorkloadRecord::workload() const {
   w.containers.reserve(containers_.size());
   for (const Box& box : containers_) {
     Container c{*box.name, {}};
-    c.env.reserve(box.env.size());
+    std::vector<std::string_view> names = decode_names(*box.env);
+    c.env.reserve(names.size());
     auto value = box.values.begin();
-    for (const Name& n : box.env) {
-      if (value != box.values.end() && value->name == n) {
-        c.env.push_back(
-            {*n, value->entry ? *value->entry : json{{"name", *n}, {"value", value->value}}});
+    for (std::string_view n : names) {
+      if (value != box.values.end() && *value->name == n) {
+        c.env.push_back({std::string(n), value->whole
+                                             ? json::parse(*value->value)
+                                             : json{{"name", n}, {"value", *value->value}}});
         ++value;
       } else {
-        c.env.push_back({*n, json{{"name", *n}}});
+        c.env.push_back({std::string(n), json{{"name", n}}});
       }
     }
     w.containers.push_back(std::move(c));
   }
   for (const Owned& o : owners_) {
     auto& managers = w.env_owners[*o.group][*o.key];
-    for (const Name& m : o.managers) managers.insert(*m);
+    for (std::string_view m : decode_names(*o.managers)) managers.emplace(m);
   }
   w.untrusted = untrusted_;
   return w;

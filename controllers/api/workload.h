@@ -155,20 +155,25 @@ class WorkloadRecord {
   };
   struct Env {  // an entry whose value is read (is_read_env_value)
     Name name;
-    std::string value;                  // of a plain {"name","value"} entry
-    std::shared_ptr<const json> entry;  // any other shape, whole
+    // A plain {"name","value"} entry's value; any other shape (valueFrom…) whole, as JSON text.
+    // Interned: the operator's values repeat across workloads.
+    Name value;
+    bool whole = false;  // `value` is the whole entry
     bool operator==(const Env& o) const;
   };
   struct Box {
     Name name;
-    std::vector<Name> env;    // every entry's name, in order
+    Name env;                 // every entry's name, in order (append_name(); shared by
+                              // the workloads of one template)
     std::vector<Env> values;  // the entries whose value is read, in order
     bool operator==(const Box& o) const;
   };
   struct Owned {  // env_owners: group (container or pseudo-container), key, managers
     Name group;
     Name key;
-    std::vector<Name> managers;
+    // The set of managers, encoded as one interned string (append_name()): most entries of
+    // most workloads share one or two sets, so a record holds a pointer, not a vector.
+    Name managers;
     bool operator==(const Owned& o) const;
   };
   std::vector<Pair> labels_, annotations_, template_labels_, template_annotations_;

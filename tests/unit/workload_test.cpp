@@ -243,6 +243,34 @@ TEST(WorkloadRecord, GivesTheViewWorkloadFromDeploymentReads) {
             d["spec"]["template"]["spec"]["containers"][0]["env"][2]);
 }
 
+// The record keeps a field's set of managers, and a container's env names, as one shared string
+// each (names prefixed with their length): names that look like that encoding, an empty one,
+// several managers of one field, must read back as they were.
+TEST(WorkloadRecord, ManagerNamesAndEnvNamesOfAnyShapeReadBack) {
+  json d = full_deployment();
+  json& fields = d["metadata"]["managedFields"];
+  for (const char* manager : {"3:abc", "", "12", "kubectl:edit", "tracing-operator"}) {
+    fields.push_back(json::parse(R"({"operation": "Update", "apiVersion": "apps/v1",
+      "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+        "k:{\"name\":\"api\"}": {"f:env": {"k:{\"name\":\"OTEL_SERVICE_NAME\"}": {
+          "f:value": {}}}}}}}}}})"));
+    fields.back()["manager"] = manager;
+  }
+  d["spec"]["template"]["spec"]["containers"][1]["env"] =
+      json::parse(R"([{"name": "2:ab"}, {"name": ""}, {"name": "OTEL_TRACES_SAMPLER", "value": ""},
+                      {"name": "10:"}])");
+  Workload want = read_workload(d);
+  ASSERT_EQ(want.env_owners["api"]["OTEL_SERVICE_NAME"],
+            (std::set<std::string>{"", "12", "3:abc", "kubectl-client-side-apply", "kubectl:edit",
+                                   "tracing-operator"}));
+  expect_same_view(record_workload(d).workload(), want);
+  // Two records of one template share the strings, and still compare by content.
+  EXPECT_TRUE(record_workload(d).same_but_status(record_workload(d)));
+  json other = d;
+  other["spec"]["template"]["spec"]["containers"][1]["env"][0]["name"] = "2:ac";
+  EXPECT_FALSE(record_workload(d).same_but_status(record_workload(other)));
+}
+
 TEST(WorkloadRecord, AStatusOnlyUpdateIsOneWhereNothingReadChanged) {
   const WorkloadRecord before = record_workload(full_deployment());
   json d = full_deployment();
