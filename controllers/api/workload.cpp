@@ -214,6 +214,10 @@ std::vector<std::string_view> decode_names(std::string_view s) {
   return out;
 }
 
+bool same_text(const WorkloadRecord::Name& a, const WorkloadRecord::Name& b) {
+  return a == b || (a && b && *a == *b);
+}
+
 }  // namespace
 
 bool WorkloadRecord::Env::operator==(const Env& o) const {
@@ -222,10 +226,6 @@ bool WorkloadRecord::Env::operator==(const Env& o) const {
 
 bool WorkloadRecord::Box::operator==(const Box& o) const {
   return *name == *o.name && *env == *o.env && values == o.values;
-}
-
-bool WorkloadRecord::Owned::operator==(const Owned& o) const {
-  return *group == *o.group && *key == *o.key && *managers == *o.managers;
 }
 
 WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
@@ -263,14 +263,17 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
     box.values.shrink_to_fit();
     r.containers_.push_back(std::move(box));
   }
+  std::string owners;
   for (const auto& [group, vars] : w.env_owners) {
-    WorkloadRecord::Name g = intern(group);
     for (const auto& [var, managers] : vars) {
       std::string names;
       for (const std::string& m : managers) append_name(names, m);
-      r.owners_.push_back({g, intern(var), intern(names)});
+      append_name(owners, group);
+      append_name(owners, var);
+      append_name(owners, names);
     }
   }
+  if (!owners.empty()) r.owners_ = intern(owners);
   r.untrusted_ = std::move(w.untrusted);
   try {
     const json* meta = member(deployment, "metadata");
@@ -319,7 +322,6 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   }
   r.labels_.shrink_to_fit();
   r.containers_.shrink_to_fit();
-  r.owners_.shrink_to_fit();
   return r;
 }
 
@@ -356,10 +358,14 @@ Workload WorkloadRecord::workload() const {
     }
     w.containers.push_back(std::move(c));
   }
-  for (const Owned& o : owners_) {
-    auto& managers = w.env_owners[*o.group][*o.key];
-    for (std::string_view m : decode_names(*o.managers)) managers.emplace(m);
+  if (owners_) {
+    std::vector<std::string_view> fields = decode_names(*owners_);
+    for (size_t i = 0; i + 2 < fields.size(); i += 3) {
+      auto& managers = w.env_owners[std::string(fields[i])][std::string(fields[i + 1])];
+      for (std::string_view m : decode_names(fields[i + 2])) managers.emplace(m);
+    }
   }
+
   w.untrusted = untrusted_;
   return w;
 }
@@ -387,7 +393,7 @@ bool WorkloadRecord::same_but_env(const WorkloadRecord& o) const {
          uid == o.uid && labels_ == o.labels_ && annotations_ == o.annotations_ &&
          template_labels_ == o.template_labels_ &&
          template_annotations_ == o.template_annotations_ &&
-         same_containers(containers_, o.containers_) && owners_ == o.owners_ &&
+         same_containers(containers_, o.containers_) && same_text(owners_, o.owners_) &&
          untrusted_ == o.untrusted_;
 }
 
@@ -397,7 +403,7 @@ bool WorkloadRecord::same_but_status(const WorkloadRecord& o) const {
          partition == o.partition && uid == o.uid && labels_ == o.labels_ &&
          annotations_ == o.annotations_ && template_labels_ == o.template_labels_ &&
          template_annotations_ == o.template_annotations_ && containers_ == o.containers_ &&
-         owners_ == o.owners_ && untrusted_ == o.untrusted_;
+         same_text(owners_, o.owners_) && untrusted_ == o.untrusted_;
 }
 
 // ---- What of a Deployment the record reads ----------------------------------------------------

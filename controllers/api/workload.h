@@ -168,17 +168,11 @@ class WorkloadRecord {
     std::vector<Env> values;  // the entries whose value is read, in order
     bool operator==(const Box& o) const;
   };
-  struct Owned {  // env_owners: group (container or pseudo-container), key, managers
-    Name group;
-    Name key;
-    // The set of managers, encoded as one interned string (append_name()): most entries of
-    // most workloads share one or two sets, so a record holds a pointer, not a vector.
-    Name managers;
-    bool operator==(const Owned& o) const;
-  };
   std::vector<Pair> labels_, annotations_, template_labels_, template_annotations_;
   std::vector<Box> containers_;
-  std::vector<Owned> owners_;
+  // env_owners, encoded whole (append_name(): group, key and the encoded set of managers of each
+  // field, in order): the workloads one configuration made share it. Null: none.
+  Name owners_;
   std::vector<UntrustedAnnotation> untrusted_;
 };
 
