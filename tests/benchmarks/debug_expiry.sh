@@ -216,7 +216,4 @@ for m in "${MODES[@]}"; do
   say "    writes from the deadline until idle: ${R[$m.writes]} and ${R[$m.events]} (/metrics); Deployment writes ${R[$m.dep_writes]} to ${R[$m.deps_written]} Deployments (at most ${R[$m.max_per_dep]} each); by request (audit): ${R[$m.requests]}"
   say "    operator CPU from just before the deadline until idle: ${R[$m.cpu]} s; the policy after: ratio ${R[$m.status]}"
 done
-if ((${#failures[@]})); then
-  for x in "${failures[@]}"; do log "FAIL: $x"; done
-  exit 1
-fi
+end_run

@@ -26,12 +26,7 @@ NSS=${BENCH_NAMESPACES:-20}
 ((NSS <= N)) || NSS=$N
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-cp_up
-log "creating $N realistic Deployments in $NSS namespaces…"
-populate "$N" "$NSS" >&2
-root_policy 0.1
-log "converging them (an operator with --qps 0)…"
-converge 0.1 "$N"
+converged_population "$N" "$NSS"
 failures=()
 declare -A R
 
@@ -87,7 +82,4 @@ for tag in default qps0; do
   say "    writes: ${R[$tag.writes]} ($(calc "${R[$tag.writes]} / $N" .2f) per edit) and ${R[$tag.events]} (/metrics); Deployment writes ${R[$tag.dep_writes]} to ${R[$tag.deps_written]} Deployments; by request (audit): ${R[$tag.requests]}"
   say "    operator CPU during the edits and their answers: ${R[$tag.cpu]} s"
 done
-if ((${#failures[@]})); then
-  for m in "${failures[@]}"; do log "FAIL: $m"; done
-  exit 1
-fi
+end_run

@@ -225,6 +225,26 @@ populate() {
     --replicas "$REPLICAS" --label "tracing-bench=$RUN"
 }
 
+# converged_population COUNT NAMESPACES: the control plane, COUNT realistic Deployments over
+# NAMESPACES namespaces, the root policy at ratio 0.1, and an operator run (--qps 0) that brought
+# every one of them to it (converge).
+converged_population() {
+  cp_up
+  log "creating $1 realistic Deployments in $2 namespaces…"
+  populate "$1" "$2" >&2
+  root_policy 0.1
+  log "converging them (an operator with --qps 0)…"
+  converge 0.1 "$1"
+}
+
+# end_run: the run's verdict: each entry of the array `failures` logged, exit status 1 when there
+# is one.
+end_run() {
+  local m
+  for m in "${failures[@]}"; do log "FAIL: $m"; done
+  ((${#failures[@]} == 0)) || exit 1
+}
+
 # root_policy RATIO: the root policy "bench" in the root namespace, selecting the run's
 # namespaces; OTLP to a fixed endpoint (no managed Jaeger), restart mode.
 root_policy() {

@@ -94,7 +94,4 @@ for n in "${SIZES[@]}"; do
   say "  $((n + base_count)) Deployments: operator (restarted) $(fmt_ratio "${R[$t.restarted]}" "${R[baseline.restarted]}") × its baseline, $(calc "(${R[$t.restarted]} - ${R[baseline.restarted]}) / $n / 1024" .1f) KiB per Deployment; after converging them $(fmt_ratio "${R[$t.converged]}" "${R[baseline.converged]}") × (peak $(mib "${R[$t.converged_hwm]}") MiB, converged in ${R[$t.converge_s]} s); informer $(fmt_ratio "${R[$t.informer]}" "${R[baseline.informer]}") × its baseline, $(calc "(${R[$t.informer]} - ${R[baseline.informer]}) / $n / 1024" .1f) KiB per Deployment"
 done
 say "  (operator: after converging them with --qps 0; restarted: a second start, default flags, on the converged cluster; informer: client-go, all Deployments of the cluster (${R[n${SIZES[-1]}.objects]} at the end); inf. -mF: with managedFields dropped by a transform)"
-if ((${#failures[@]})); then
-  for m in "${failures[@]}"; do log "FAIL: $m"; done
-  exit 1
-fi
+end_run

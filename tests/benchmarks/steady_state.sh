@@ -22,12 +22,7 @@ NSS=${BENCH_NAMESPACES:-20}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 resync_s=$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+)(s|m)", sys.argv[1]) or sys.exit("BENCH_RESYNC: Ns or Nm"); print(int(m[1]) * (60 if m[2] == "m" else 1))' "$RESYNC")
 
-cp_up
-log "creating $N realistic Deployments in $NSS namespaces…"
-populate "$N" "$NSS" >&2
-root_policy 0.1
-log "converging them (an operator with --qps 0)…"
-converge 0.1 "$N"
+converged_population "$N" "$NSS"
 failures=()
 f=$LOGS/steady
 
@@ -97,7 +92,4 @@ say "steady state: $N Deployments in $NSS namespaces, converged ($(date -u +%F),
 say "  start with default flags on the converged cluster: idle after $start_idle s, $start_writes writes (audit $start_audit), $start_cpu s CPU, $start_reconciles workload reconciles ($(calc "$start_cpu * 1e6 / $N" .0f) µs CPU per Deployment, lists included)"
 say "  $D s untouched: $steady_writes writes (audit $steady_audit), $steady_cpu s CPU ($(calc "$steady_cpu * 100 / $D" .3f) % of a core), resident $(calc "$rss / 2**20" .1f) MiB; counters that moved: ${steady_moved:-none}"
 say "  no-op reconciles (--resync-period $RESYNC, $((2 * resync_s)) s): $noop_reconciles workload reconciles (also: $other_reconciles), $noop_cpu s CPU: $per_noop µs CPU per no-op reconcile ($wall_noop µs wall inside reconcile); $resync_writes writes (audit $resync_audit) including its restart"
-if ((${#failures[@]})); then
-  for m in "${failures[@]}"; do log "FAIL: $m"; done
-  exit 1
-fi
+end_run

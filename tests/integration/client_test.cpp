@@ -4,6 +4,7 @@
 
 #include "operator/kube/http.h"
 #include "tests/integration/fixture.h"
+#include "tests/integration/tcp_proxy.h"
 
 namespace tracing::testing {
 namespace {
@@ -434,6 +435,31 @@ TEST_F(Client, TheAutoRateLimitLiftsOnceTheServerShowsPriorityAndFairness) {
   o.qps = 0;
   kube::Client unlimited(*t, o);
   EXPECT_FALSE(unlimited.rate_limited());
+}
+
+// Requests keep their TLS connections open between them, whatever their timeout: the Events'
+// client (10 s) opened a connection per Event — a TLS handshake and cpprestsdk's loading of the
+// system's CA bundle each time, 38 % of the operator's CPU during a cluster-wide change. A watch
+// still has a connection of its own.
+TEST_F(Client, RequestsOfAnyTimeoutReuseTheirConnections) {
+  TcpProxy proxy("127.0.0.1", server_port(config_));
+  kube::ClusterConfig c = config_;
+  c.server = "https://127.0.0.1:" + std::to_string(proxy.port());
+  auto t = kube::make_http_transport(c, "tracing-tests/1.0");
+  ASSERT_TRUE(t);
+  for (int seconds : {10, 60}) {
+    int before = proxy.accepted();
+    for (int i = 0; i < 40; ++i) {
+      kube::HttpRequest r{"GET", "/api/v1/namespaces/" + ns_};
+      r.timeout = std::chrono::seconds(seconds);
+      auto res = (*t)->send(r);
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200);
+    }
+    // cpprestsdk opens a second connection early on (2 for 20 requests as for 40).
+    EXPECT_LE(proxy.accepted() - before, 2)
+        << "40 sequential requests with a timeout of " << seconds << " s";
+  }
 }
 
 }  // namespace
