@@ -107,6 +107,7 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   runtime::ObjectPtr obj = ctx_.policies.store().get(key);
   if (!obj) {
     released(key, "");  // gone: forget its release
+    applied_status_.erase(key);
     return Action::await_change();
   }
   const json& object = *obj;
@@ -172,12 +173,17 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
     }
   }
 
-  if (status != old_status) {
+  const std::string rv = object["metadata"].value("resourceVersion", "");
+  auto applied = applied_status_.find(key);
+  bool applied_already = applied != applied_status_.end() &&
+                         applied->second.resource_version == rv && applied->second.status == status;
+  if (status != old_status && !applied_already) {
     json intent = policy_ref(object);
     intent["status"] = status;
     auto r = ctx_.client.apply(tracing_policies(), ns, name, intent,
                                {naming::kFieldManager, true, "status"});
     if (!r) return r.error();
+    applied_status_[key] = {(*r)["metadata"].value("resourceVersion", ""), status};
     // Events on the transitions a user wants to see in `kubectl describe`.
     json old_debug = old_status.value("debug", json::object());
     json new_debug = status.value("debug", json::object());

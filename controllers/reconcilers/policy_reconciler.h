@@ -53,6 +53,16 @@ class PolicyReconciler {
   // Policies whose finalizer this process released → their uid.
   std::mutex released_mu_;
   std::map<std::string, std::string> released_;
+  // The status last applied to each policy and the resourceVersion the API server answered
+  // with. Status fields another manager owns stay after the operator's apply (it cannot remove
+  // them), so the stored status can differ from the computed one for good: while the policy is
+  // still at that version and the status computed is the same, applying it again changes
+  // nothing and is not sent. Only the policy worker (one thread) touches it.
+  struct AppliedStatus {
+    std::string resource_version;
+    json status;
+  };
+  std::map<std::string, AppliedStatus> applied_status_;
 };
 
 }  // namespace tracing::controllers

@@ -346,7 +346,8 @@ size_t audit_log_size() {
   return in ? static_cast<size_t>(in.tellg()) : 0;
 }
 
-std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std::string& user) {
+std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std::string& user,
+                                                       const std::string& uri_prefix) {
   std::ifstream in(cp_path("audit.log"), std::ios::binary);
   in.seekg(static_cast<std::streamoff>(offset));
   std::string line;
@@ -356,6 +357,7 @@ std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std:
     if (!ev.is_object()) continue;
     std::string verb = ev.value("verb", "");
     if (ev["user"].value("username", "") == user &&
+        ev.value("requestURI", "").rfind(uri_prefix, 0) == 0 &&
         (verb == "create" || verb == "update" || verb == "patch" || verb == "delete")) {
       ++writes[ev.value("userAgent", "")];
     }
@@ -363,9 +365,9 @@ std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std:
   return writes;
 }
 
-int audit_writes_since(size_t offset, const std::string& user) {
+int audit_writes_since(size_t offset, const std::string& user, const std::string& uri_prefix) {
   int writes = 0;
-  for (const auto& [agent, n] : audit_writes_by_agent_since(offset, user)) writes += n;
+  for (const auto& [agent, n] : audit_writes_by_agent_since(offset, user, uri_prefix)) writes += n;
   return writes;
 }
 

@@ -87,12 +87,15 @@ class OperatorProcess {
 };
 
 // Mutating requests (create/update/patch/delete) by user `user` in the API server's audit log
-// after byte `offset`. audit_log_size() gives the offset to start from.
+// after byte `offset`, to paths starting with `uri_prefix` ("": any). audit_log_size() gives the
+// offset to start from.
 size_t audit_log_size();
-int audit_writes_since(size_t offset, const std::string& user = "tracing-operator");
+int audit_writes_since(size_t offset, const std::string& user = "tracing-operator",
+                       const std::string& uri_prefix = "");
 // The same writes counted by the request's User-Agent (the operator's names its instance).
-std::map<std::string, int> audit_writes_by_agent_since(
-    size_t offset, const std::string& user = "tracing-operator");
+std::map<std::string, int> audit_writes_by_agent_since(size_t offset,
+                                                       const std::string& user = "tracing-operator",
+                                                       const std::string& uri_prefix = "");
 
 // Deletes `namespaces` after dropping the finalizers of the TracingPolicies in them (the operator
 // that would remove them is gone), and waits until they are gone; false if some are still there.

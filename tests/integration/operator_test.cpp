@@ -440,6 +440,62 @@ TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
   EXPECT_EQ(audit_writes_since(offset), 0) << "writes by the operator in the audit log";
 }
 
+// A status field another manager owns stays after the operator's apply (server-side apply
+// cannot drop it for them), so the stored status differs from the computed one for good. The
+// operator applies its status once and then sends nothing more while neither changes, however
+// often the status pass runs.
+TEST_F(Operator, AStatusFieldAnotherManagerOwnsDoesNotMakeEveryStatusPassWrite) {
+  workload(ns_, "w", {{"app", "w"}});
+  op_->start();
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
+  ASSERT_TRUE(wait_var(ns_, "w", "OTEL_TRACES_SAMPLER_ARG", "0.4"));
+  ASSERT_TRUE(eventually([&] {
+    auto s = get_policy(ns_, "p").value("status", json::object());
+    return s.value("counts", json::object()).value("configured", -1) == 1;
+  }));
+  const json foreign = {{"apiVersion", naming::kApiVersion},
+                        {"kind", naming::kKind},
+                        {"metadata", {{"name", "p"}, {"namespace", ns_}}},
+                        {"status",
+                         {{"conflicts",
+                           {{{"workload", ns_ + "/gone"},
+                             {"container", "app"},
+                             {"variable", "OTEL_TRACES_SAMPLER"},
+                             {"reason", "written by someone else"}}}}}}};
+  ASSERT_TRUE(op_->wait_idle(1));
+  const double policy_passes =
+      op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}");
+  ASSERT_TRUE(client_->apply(kPolicies, ns_, "p", foreign, {"someone-else", true, "status"}));
+  // The operator's pass for that update (coalesced, ~1 s) applies its status once.
+  ASSERT_TRUE(eventually([&] {
+    return op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}") > policy_passes;
+  }));
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_EQ(get_policy(ns_, "p")["status"]["conflicts"].size(), 1u)
+      << "someone else's entry stays: the operator cannot remove it";
+
+  // Five more status passes, each brought by an edit of the Deployment that changes nothing the
+  // operator decides (a label outside every selector).
+  const size_t offset = audit_log_size();
+  const double passes = op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(client_->patch(deployments(), ns_, "w",
+                               {{"metadata", {{"labels", {{"touched", std::to_string(i)}}}}}},
+                               kube::PatchType::kMerge));
+    const double before = op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}");
+    ASSERT_TRUE(eventually([&] {
+      return op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}") > before;
+    }));
+  }
+  ASSERT_TRUE(op_->wait_idle(1));
+  EXPECT_GE(op_->metric("tracing_operator_reconciles_total{controller=\"policy\"}") - passes, 5);
+  EXPECT_EQ(audit_writes_since(offset, "tracing-operator",
+                               "/apis/" + std::string(naming::kGroup) + "/" + naming::kVersion +
+                                   "/namespaces/" + ns_ + "/tracingpolicies/p"),
+            0)
+      << "status passes that found nothing new to say must not write";
+}
+
 }  // namespace
 }  // namespace tracing::testing
 
