@@ -157,25 +157,26 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                           kTerminalRetry) {
   ctx_.max_concurrent_reverts = options_.max_concurrent_reverts;
   ctx_.overrides.set_base(options_.override_backoff);
-  policies_.add_handlers(
-      {[this](const runtime::ObjectPtr& p) {
-         cache_.upsert(*p);
-         policy_queue_.add(runtime::object_key(*p));
-         enqueue_workloads_of(*p);
-       },
-       [this](const runtime::ObjectPtr& old_p, const runtime::ObjectPtr& new_p) {
-         cache_.upsert(*new_p);
-         if (status_only_update(*old_p, *new_p) && !decision_inputs_changed(*old_p, *new_p)) {
-           policy_queue_.add_after(runtime::object_key(*new_p), kStatusEchoDelay);
-         } else {
-           policy_queue_.add(runtime::object_key(*new_p));
-         }
-         if (decision_inputs_changed(*old_p, *new_p)) enqueue_workloads_of(*new_p);
-       },
-       [this](const runtime::ObjectPtr& p) {
-         cache_.erase(runtime::object_key(*p));
-         enqueue_workloads_of(*p);
-       }});
+  policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
+                            cache_.upsert(*p);
+                            policy_queue_.add(runtime::object_key(*p));
+                            enqueue_workloads_of(*p);
+                          },
+                          [this](const runtime::ObjectPtr& old_p, const runtime::ObjectPtr& new_p) {
+                            cache_.upsert(*new_p);
+                            const bool inputs_changed = decision_inputs_changed(*old_p, *new_p);
+                            if (!inputs_changed && status_only_update(*old_p, *new_p)) {
+                              policy_queue_.add_after(runtime::object_key(*new_p),
+                                                      kStatusEchoDelay);
+                            } else {
+                              policy_queue_.add(runtime::object_key(*new_p));
+                            }
+                            if (inputs_changed) enqueue_workloads_of(*new_p);
+                          },
+                          [this](const runtime::ObjectPtr& p) {
+                            cache_.erase(runtime::object_key(*p));
+                            enqueue_workloads_of(*p);
+                          }});
   auto on_deployment = [this](const RecordPtr& d) {
     enqueue_cluster();
     workload_queue_.add(d->key());
