@@ -172,9 +172,15 @@ cleanup() {
         k patch "$tp" -n "$ns" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
       done
     done
+    # What an operator reads goes first and is waited for; the namespaces are left to the
+    # namespace controller, which starts on a deleted namespace only 5 s later.
+    for ns in "${NAMESPACES[@]}"; do
+      k delete tracingpolicies,deployments,statefulsets,daemonsets,configmaps,services --all \
+        -n "$ns" --wait=true --timeout=90s >/dev/null 2>&1 ||
+        log "some objects of $ns are still there"
+    done
     if ((${#NAMESPACES[@]})); then
-      k delete namespace "${NAMESPACES[@]}" --wait=true --timeout=90s >/dev/null 2>&1 ||
-        log "some of the run's namespaces are still terminating"
+      k delete namespace "${NAMESPACES[@]}" --wait=false >/dev/null 2>&1 || true
     fi
   else
     "$ROOT/scripts/controlplane" stop --purge

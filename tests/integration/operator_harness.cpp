@@ -168,6 +168,27 @@ void uninstall_dapr_crd(kube::Client& admin) {
 bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::string>& namespaces) {
   const kube::Resource policies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
                                 "TracingPolicy"};
+  // What an operator reads, in any namespace: deleted here, because the namespace controller
+  // only starts on a deleted namespace 5 s later (its fixed namespaceDeletionGracePeriod), and
+  // what lingers meanwhile would be governed by the next test's root policies.
+  const std::vector<kube::Resource> read_by_the_operator = {
+      policies,
+      kube::resources::deployments(),
+      kube::resources::stateful_sets(),
+      kube::resources::daemon_sets(),
+      kube::resources::config_maps(),
+      {"", "v1", "services", true, "Service"},
+      {"dapr.io", "v1alpha1", "configurations", true, "Configuration"}};
+  auto remaining = [&](const std::string& ns) {
+    size_t n = 0;
+    for (const auto& r : read_by_the_operator) {
+      // Not served (Dapr's CRD absent): 404, nothing there.
+      if (auto list = admin.list(r, ns); list) {
+        for (const auto& o : list->items) n += o["metadata"]["name"] != "kube-root-ca.crt";
+      }
+    }
+    return n;
+  };
   for (const auto& ns : namespaces) {
     if (auto list = admin.list(policies, ns); list) {
       for (const auto& p : list->items) {
@@ -175,12 +196,22 @@ bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::stri
                           {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
       }
     }
+    for (const auto& r : read_by_the_operator) {
+      auto list = admin.list(r, ns);
+      if (!list) continue;
+      for (const auto& o : list->items) {
+        if (o["metadata"]["name"] == "kube-root-ca.crt") continue;  // its publisher's, if one runs
+        (void)admin.remove(r, ns, o["metadata"]["name"].get<std::string>());
+      }
+    }
     (void)admin.remove(kube::resources::namespaces(), "", ns);
   }
+  // The namespaces themselves are left to the namespace controller; once their content is gone
+  // nothing in them reaches an operator.
   return eventually(
       [&] {
         for (const auto& ns : namespaces) {
-          if (admin.get(kube::resources::namespaces(), "", ns).ok()) return false;
+          if (remaining(ns) > 0) return false;
         }
         return true;
       },

@@ -66,9 +66,9 @@ TEST_F(Shutdown, SigtermAtRandomMomentsOfARolloutExitsZeroWithinSeconds) {
     std::string name, binary;
     int times;
   };
-  std::vector<Run> runs = {{"release", "", 50}};
+  std::vector<Run> runs = {{"release", "", 30}};
   if (const char* asan = std::getenv("TRACING_OPERATOR_ASAN"); asan && *asan) {
-    runs.push_back({"asan", asan, 20});
+    runs.push_back({"asan", asan, 12});
     // Memory errors abort; the pplx tasks abandoned at exit are not leaks worth failing on.
     setenv("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=0", 1);
   }
