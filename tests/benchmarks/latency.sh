@@ -12,7 +12,7 @@
 #     operator's next write to that Deployment;
 #   - baselines measured in the same run: the edits' own write latency (request → response) and
 #     the watch's delivery of the edit (response → edited object seen), the floor of any answer.
-# The operator runs with its default flags (--qps 20 --burst 30), then restarted with --qps 0, a
+# The operator runs with its default flags (--qps auto), then restarted with --qps 0, a
 # fresh round of edits for each.
 #
 #   tests/benchmarks/latency.sh [N] [RATE]   (defaults 1000, 100; BENCH_NAMESPACES, default 20)
@@ -74,7 +74,7 @@ variant qps0 --qps 0
 say "event-to-patch latency: $N Deployments in $NSS namespaces, each edited once by someone else at $RATE/s ($(date -u +%F), $(nproc) cores)"
 say "  first rollout (operator, --qps 0): every Deployment configured after $CONVERGE_S s; $CONVERGE_WRITES writes"
 for tag in default qps0; do
-  flags=$([[ $tag == default ]] && echo "default flags (--qps 20 --burst 30)" || echo "--qps 0")
+  flags=$([[ $tag == default ]] && echo "default flags (--qps auto: no client-side limit under the server's Priority and Fairness)" || echo "--qps 0")
   say "  operator, $flags:"
   say "    edits: ${R[$tag.edits]} at ${R[$tag.edit_rate]}/s; their own write latency p50 ${R[$tag.write_p50_ms]} ms, p99 ${R[$tag.write_p99_ms]} ms; the watch delivered them after p50 ${R[$tag.watch_p50_ms]} ms, p99 ${R[$tag.watch_p99_ms]} ms"
   say "    edit → operator's patch seen (watch, Go clock): ${R[$tag.latency_count]} answered; p50 ${R[$tag.latency_p50_ms]} ms, p99 ${R[$tag.latency_p99_ms]} ms, max ${R[$tag.latency_max_ms]} ms; p50 $(fmt_ratio "${R[$tag.latency_p50_ms]}" "${R[$tag.write_p50_ms]}") × the edit's own write p50; the last answered ${R[$tag.answered_until_s]} s after the first edit"
