@@ -190,18 +190,17 @@ bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::stri
     return n;
   };
   for (const auto& ns : namespaces) {
-    if (auto list = admin.list(policies, ns); list) {
-      for (const auto& p : list->items) {
-        (void)admin.patch(policies, ns, p["metadata"]["name"].get<std::string>(),
-                          {{"metadata", {{"finalizers", nullptr}}}}, kube::PatchType::kMerge);
-      }
-    }
     for (const auto& r : read_by_the_operator) {
       auto list = admin.list(r, ns);
       if (!list) continue;
       for (const auto& o : list->items) {
-        if (o["metadata"]["name"] == "kube-root-ca.crt") continue;  // its publisher's, if one runs
-        (void)admin.remove(r, ns, o["metadata"]["name"].get<std::string>());
+        const std::string name = o["metadata"]["name"];
+        if (name == "kube-root-ca.crt") continue;  // its publisher's, if one runs
+        if (r.plural == policies.plural) {         // the operator that would drop them is gone
+          (void)admin.patch(r, ns, name, {{"metadata", {{"finalizers", nullptr}}}},
+                            kube::PatchType::kMerge);
+        }
+        (void)admin.remove(r, ns, name);
       }
     }
     (void)admin.remove(kube::resources::namespaces(), "", ns);
