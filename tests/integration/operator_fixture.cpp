@@ -20,7 +20,7 @@ void OperatorTest::TearDown() {
   if (op_) op_->stop();
   std::vector<std::string> all = created_namespaces_;
   if (!ns_.empty()) all.push_back(ns_);
-  EXPECT_TRUE(delete_namespaces_and_wait(*client_, all))
+  EXPECT_TRUE(empty_and_delete_namespaces(*client_, all))
       << "objects an operator reads left in the test's namespaces";
   ns_.clear();  // gone already
   ClusterTest::TearDown();

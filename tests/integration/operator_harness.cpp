@@ -165,7 +165,7 @@ void uninstall_dapr_crd(kube::Client& admin) {
       60s));
 }
 
-bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::string>& namespaces) {
+bool empty_and_delete_namespaces(kube::Client& admin, const std::vector<std::string>& namespaces) {
   const kube::Resource policies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
                                 "TracingPolicy"};
   // What an operator reads, in any namespace: deleted here, because the namespace controller
@@ -179,24 +179,21 @@ bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::stri
       kube::resources::config_maps(),
       {"", "v1", "services", true, "Service"},
       {"dapr.io", "v1alpha1", "configurations", true, "Configuration"}};
-  auto remaining = [&](const std::string& ns) {
-    size_t n = 0;
-    for (const auto& r : read_by_the_operator) {
-      // Not served (Dapr's CRD absent): 404, nothing there.
-      if (auto list = admin.list(r, ns); list) {
-        for (const auto& o : list->items) n += o["metadata"]["name"] != "kube-root-ca.crt";
+  // The names of `r` in `ns`; none when it is not served (Dapr's CRD absent: 404). Not the CA
+  // bundle a root-CA publisher would put back.
+  auto names = [&](const kube::Resource& r, const std::string& ns) {
+    std::vector<std::string> out;
+    if (auto list = admin.list(r, ns); list) {
+      for (const auto& o : list->items) {
+        if (o["metadata"]["name"] != "kube-root-ca.crt") out.push_back(o["metadata"]["name"]);
       }
     }
-    return n;
+    return out;
   };
   for (const auto& ns : namespaces) {
     for (const auto& r : read_by_the_operator) {
-      auto list = admin.list(r, ns);
-      if (!list) continue;
-      for (const auto& o : list->items) {
-        const std::string name = o["metadata"]["name"];
-        if (name == "kube-root-ca.crt") continue;  // its publisher's, if one runs
-        if (r.plural == policies.plural) {         // the operator that would drop them is gone
+      for (const auto& name : names(r, ns)) {
+        if (r.plural == policies.plural) {  // the operator that would drop them is gone
           (void)admin.patch(r, ns, name, {{"metadata", {{"finalizers", nullptr}}}},
                             kube::PatchType::kMerge);
         }
@@ -210,7 +207,9 @@ bool delete_namespaces_and_wait(kube::Client& admin, const std::vector<std::stri
   return eventually(
       [&] {
         for (const auto& ns : namespaces) {
-          if (remaining(ns) > 0) return false;
+          for (const auto& r : read_by_the_operator) {
+            if (!names(r, ns).empty()) return false;
+          }
         }
         return true;
       },
