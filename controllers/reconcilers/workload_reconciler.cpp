@@ -373,10 +373,14 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       std::string why;
       bool held = false;
       RevertPacer::Budget budget = revert_budget(w);
+      std::unique_lock<std::mutex> admission;
       if (budget.max > 0 && !budget.group.empty()) {
+        admission = std::unique_lock(admission_mu_);
         budget.rolling_elsewhere = rollouts_rolling(budget.group);
       }
-      if (!reverts_.admit(key, budget, &why, &held)) {
+      const bool admitted = reverts_.admit(key, budget, &why, &held);
+      if (admission) admission.unlock();
+      if (!admitted) {
         spdlog::debug("{}: {}", key, why);
         note_wait(key, why, held);
         return Action::requeue(kWaitRecheck);
@@ -505,6 +509,7 @@ bool WorkloadReconciler::may_roll(const std::string& key, const std::string& res
   if (!policy) return true;
 
   const std::shared_ptr<RolloutBudget> budget = budget_of(c.governing, *policy, &key);
+  std::lock_guard admission(admission_mu_);
   // The policy's reverts rolling take slots of the same budget (§9: its workloads rolling).
   const int reverting = reverts_.rolling(c.governing);
 

@@ -159,6 +159,11 @@ class WorkloadReconciler {
     std::map<std::string, std::string> admitted;
   };
   static constexpr std::chrono::milliseconds kBudgetFresh{500};
+  // One admission to a policy's budget at a time: a rollout's admission counts the policy's
+  // reverts and a revert's counts its rollouts, so two workers deciding at once could each see
+  // the last slot free and both take it. Held around the count and the admission (outside
+  // budgets_mu_ and the pacer's own lock, which are never held together).
+  mutable std::mutex admission_mu_;
   mutable std::mutex budgets_mu_;
   mutable std::map<std::string, std::shared_ptr<RolloutBudget>> budgets_;
   struct Stamp {
