@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "controllers/api/policy.h"
+#include "controllers/api/time.h"
 #include "controllers/api/workload.h"
 #include "controllers/dapr.h"
 #include "controllers/decision.h"
@@ -263,6 +264,10 @@ Writes writes_since(size_t offset, const std::string& ns, const std::string& use
     }
     ++w.by_credential[credential];
     w.last_credential = credential;
+    if (auto received = controllers::parse_rfc3339(ev.value("requestReceivedTimestamp", ""))) {
+      auto& last = w.last_received_by_credential[credential];
+      last = std::max(last, *received);
+    }
     std::string resource = ref.value("resource", "");
     if (!ref.value("subresource", "").empty()) resource += "/" + ref.value("subresource", "");
     ++w.by_resource[resource];

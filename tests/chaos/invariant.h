@@ -6,6 +6,7 @@
 // And the operator's writes, counted from the API server's audit log.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ struct Writes {
   // the credential of the last one.
   std::map<std::string, int> by_credential;
   std::string last_credential;
+  // By credential, when the API server received the last of its writes (requestReceivedTimestamp;
+  // the log is in completion order, so a write received earlier can be logged later).
+  std::map<std::string, std::chrono::system_clock::time_point> last_received_by_credential;
   // Writes of any resource the API server refused with 401: the credential was not accepted, so
   // the audit event names no user (counted whoever sent them), and it is logged at stage
   // ResponseStarted, not ResponseComplete.
