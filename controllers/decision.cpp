@@ -408,10 +408,21 @@ std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& ca
     }
     if (!expires || !(now < *expires)) continue;
     if (!c.next_change || *expires < *c.next_change) c.next_change = *expires;
+    for (const std::string& op : d.operations) {
+      auto [it, fresh] = c.operation_debug.try_emplace(op, DebugState{p.key(), d.ratio, *expires});
+      if (!fresh && ratio_value(d.ratio) > ratio_value(it->second.ratio)) {
+        it->second = DebugState{p.key(), d.ratio, *expires};
+      }
+    }
+    if (!d.operations.empty()) continue;
     if (!c.debug || ratio_value(d.ratio) > ratio_value(c.debug->ratio)) {
       c.debug = DebugState{p.key(), d.ratio, *expires};
     }
   }
+  // A bump raises (§5): an operation the service's own ratio samples as much needs no strategy.
+  std::erase_if(c.operation_debug, [&](const auto& op) {
+    return ratio_value(op.second.ratio) <= ratio_value(c.effective_ratio());
+  });
   return c;
 }
 

@@ -5,6 +5,7 @@
 //   desired_env()       the env entries to own in each container, and the conflicts (§4)
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,8 +110,15 @@ struct EffectiveConfig {
   std::optional<json> dapr;
   // spec.rollout of the most specific candidate that sets it (§9), raw.
   std::optional<json> rollout;
-  // The active debug bump with the highest ratio among all candidates, if any.
+  // The active whole-service debug bump with the highest ratio among all candidates, if any.
   std::optional<DebugState> debug;
+  // Active per-operation bumps (§5 "one operation": spec.debug.operations), operation → the
+  // bump with the highest ratio among the candidates' bumps that name it; an operation that
+  // effective_ratio() samples at least as much is left out (a bump raises; the service's ratio
+  // covers it).
+  // Only remote mode serves them (Jaeger operation_strategies); in restart mode they apply to
+  // nothing, and effective_ratio() never includes them.
+  std::map<std::string, DebugState> operation_debug;
   // Earliest future instant at which this config changes by itself (a bump's expiry).
   std::optional<WallTime> next_change;
 
@@ -130,7 +138,8 @@ struct EffectiveConfig {
 // exporter, sampling, propagators, override comes from the most specific candidate that sets
 // it; resourceAttributes merge key by key. A bump is active when the candidate's status records
 // a start for its current debug spec and now < expires_at (an `until` in the past is never
-// active). Returns nullopt when there are no candidates.
+// active); a bump that names operations goes to operation_debug, not debug. Returns nullopt when
+// there are no candidates.
 std::optional<EffectiveConfig> effective_config(const std::vector<Candidate>& candidates,
                                                 WallTime now);
 

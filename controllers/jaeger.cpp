@@ -281,8 +281,9 @@ exporters:
   return fill(kTemplate, values);
 }
 
-std::string render_strategies(const std::string& default_ratio,
-                              const std::map<std::string, std::string>& service_ratios) {
+std::string render_strategies(
+    const std::string& default_ratio, const std::map<std::string, std::string>& service_ratios,
+    const std::map<std::string, std::map<std::string, std::string>>& service_operations) {
   // ordered_json keeps the documented key order (§6); std::map iterates services sorted. One
   // service per line: compact (a ConfigMap holds at most 1 MiB) yet readable and greppable.
   using ordered = nlohmann::ordered_json;
@@ -293,6 +294,18 @@ std::string render_strategies(const std::string& default_ratio,
     ordered s = {{"service", service},
                  {"type", "probabilistic"},
                  {"param", ratio_number("service \"" + service + "\"", ratio)}};
+    if (auto ops = service_operations.find(service);
+        ops != service_operations.end() && !ops->second.empty()) {
+      ordered list = ordered::array();
+      for (const auto& [op, op_ratio] : ops->second) {
+        list.push_back(
+            {{"operation", op},
+             {"type", "probabilistic"},
+             {"param",
+              ratio_number("operation \"" + op + "\" of service \"" + service + "\"", op_ratio)}});
+      }
+      s["operation_strategies"] = std::move(list);
+    }
     out += sep + s.dump();
     sep = ",\n  ";
   }

@@ -44,10 +44,15 @@ std::string jaeger_config_yaml(const JaegerConfigOptions& o = {});
 // ratio, every other service `default_ratio`, all probabilistic. Params are JSON numbers
 // (integral values as integers: "1" → 1, "0.25" → 0.25); services are sorted, so the same input
 // gives a byte-identical string and an unchanged ConfigMap needs no write.
+// A service in `service_operations` (§5 "one operation") also gets operation_strategies, one
+// probabilistic entry per operation, sorted; Jaeger serves them as operationSampling with the
+// service's param as defaultSamplingProbability (SDKs sample other span names at that ratio).
+// An entry for a service absent from `service_ratios` is ignored (it would need a ratio).
 // Precondition: every ratio is a decimal in [0, 1] as parse_policy admits; anything else is a
 // bug in the caller and aborts.
-std::string render_strategies(const std::string& default_ratio,
-                              const std::map<std::string, std::string>& service_ratios);
+std::string render_strategies(
+    const std::string& default_ratio, const std::map<std::string, std::string>& service_ratios,
+    const std::map<std::string, std::map<std::string, std::string>>& service_operations = {});
 
 // Every object of a managed Jaeger, complete, for server-side apply in this order:
 // ConfigMap <name>-config (config.yaml), ConfigMap <name>-sampling-strategies (strategies.json,

@@ -28,7 +28,21 @@ std::string join(const std::vector<std::string>& items) {
 struct Counted {
   std::string ratio;
   std::string workload;
+  std::map<std::string, StrategyContribution::OperationBump> operations;
 };
+
+// The per-operation bumps of root-namespace policies a contribution carries: those of its root
+// candidates alone, and those of root policies among its own (the highest of both).
+std::map<std::string, StrategyContribution::OperationBump> root_bumps(
+    const StrategyContribution& c) {
+  auto out = c.root_operations;
+  for (const auto& [op, bump] : c.operations) {
+    if (!bump.root_policy) continue;
+    auto [it, fresh] = out.try_emplace(op, bump);
+    if (!fresh && value_of(bump.ratio) > value_of(it->second.ratio)) it->second = bump;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -44,14 +58,23 @@ ServedRatios served_ratios(std::vector<StrategyContribution> contributions,
 
   std::map<std::string, std::vector<Counted>> counted;  // service → what counts, in order
   std::vector<const StrategyContribution*> refused;
+  // Per-operation bumps of namespace policies on a shared service: (policy, service, operation,
+  // ratio) refused.
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> refused_operations;
   for (const auto& c : contributions) {
     const std::set<std::string>& where = namespaces[c.service];
-    if (c.root_policy || (where.size() == 1 && *where.begin() == c.ns)) {
-      counted[c.service].push_back({c.ratio, c.workload});
+    const bool alone = where.size() == 1 && *where.begin() == c.ns;
+    if (!alone) {
+      for (const auto& [op, bump] : c.operations) {
+        if (!bump.root_policy) refused_operations.insert({bump.policy, c.service, op, bump.ratio});
+      }
+    }
+    if (c.root_policy || alone) {
+      counted[c.service].push_back({c.ratio, c.workload, alone ? c.operations : root_bumps(c)});
       continue;
     }
     refused.push_back(&c);
-    if (c.root_ratio) counted[c.service].push_back({*c.root_ratio, c.workload});
+    if (c.root_ratio) counted[c.service].push_back({*c.root_ratio, c.workload, root_bumps(c)});
   }
 
   ServedRatios out;
@@ -61,6 +84,13 @@ ServedRatios served_ratios(std::vector<StrategyContribution> contributions,
       if (value_of(c.ratio) > value_of(winner->ratio)) winner = &c;
     }
     out.ratios[service] = winner->ratio;
+    for (const Counted& c : list) {
+      for (const auto& [op, bump] : c.operations) {
+        if (value_of(bump.ratio) <= value_of(winner->ratio)) continue;
+        auto [it, fresh] = out.operations[service].try_emplace(op, bump.ratio);
+        if (!fresh && value_of(bump.ratio) > value_of(it->second)) it->second = bump.ratio;
+      }
+    }
     std::string others;
     for (const Counted& c : list) {
       if (value_of(c.ratio) == value_of(winner->ratio)) continue;
@@ -93,6 +123,34 @@ ServedRatios served_ratios(std::vector<StrategyContribution> contributions,
         (served != out.ratios.end() ? r.served_ratio : "the default strategy's " + r.served_ratio) +
         " (a policy outside the root namespace changes the sampling only of its own "
         "namespace's workloads)";
+    out.refused.push_back(std::move(r));
+  }
+  for (const auto& [policy, service, op, ratio] : refused_operations) {
+    SharedServiceRefusal r;
+    r.policy = policy;
+    r.service = service;
+    const std::string policy_ns = policy.substr(0, policy.find('/'));
+    for (const auto& ns : namespaces[service]) {
+      if (ns != policy_ns) r.namespaces.push_back(ns);
+    }
+    r.refused_ratio = ratio;
+    r.operation = op;
+    // What the operation is served instead: its strategy, else the service's, else the default.
+    r.served_ratio = default_ratio;
+    if (auto served = out.ratios.find(service); served != out.ratios.end()) {
+      r.served_ratio = served->second;
+    }
+    if (auto ops = out.operations.find(service); ops != out.operations.end()) {
+      if (auto it = ops->second.find(op); it != ops->second.end()) r.served_ratio = it->second;
+    }
+    r.message = "service " + service + " also runs in namespace" +
+                (r.namespaces.size() > 1 ? "s " : " ") + join(r.namespaces) +
+                " on the same managed Jaeger " + instance +
+                " (one strategy per service name): the ratio " + ratio +
+                " this policy's debug bump sets for operation \"" + op + "\" is refused and " +
+                "that operation is served " + r.served_ratio +
+                " (a policy outside the root namespace changes the sampling only of its own "
+                "namespace's workloads)";
     out.refused.push_back(std::move(r));
   }
   std::stable_sort(out.refused.begin(), out.refused.end(),

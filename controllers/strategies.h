@@ -39,6 +39,18 @@ struct StrategyContribution {
   // What its root-namespace candidates alone give it (root_effective_config()) when that is
   // usable remote sampling: the ratio it falls back to when refused. nullopt: nothing.
   std::optional<std::string> root_ratio;
+  // Per-operation bumps (EffectiveConfig::operation_debug): operation → its ratio and the
+  // policy whose bump sets it; and those of its root-namespace candidates alone. The same rule
+  // as for the ratio, per operation: a bump of a policy outside the root namespace counts only
+  // while the service runs in that namespace alone; otherwise root_operations count instead.
+  struct OperationBump {
+    std::string ratio;
+    std::string policy;  // "ns/name"
+    bool root_policy = true;
+    bool operator==(const OperationBump&) const = default;
+  };
+  std::map<std::string, OperationBump> operations;
+  std::map<std::string, OperationBump> root_operations;
 };
 
 // A namespace policy's contribution that did not count, for that policy's status.
@@ -48,6 +60,7 @@ struct SharedServiceRefusal {
   std::vector<std::string> namespaces;  // the other namespaces it runs in, sorted
   std::string refused_ratio;            // what the policy asked for
   std::string served_ratio;             // what the service is served instead
+  std::string operation;                // a refused per-operation bump's operation; "" else
   std::string message;                  // all of the above, for the Degraded condition
   bool operator==(const SharedServiceRefusal&) const = default;
 };
@@ -55,6 +68,10 @@ struct SharedServiceRefusal {
 struct ServedRatios {
   // Service → the ratio its strategy carries; a service absent here gets the default strategy.
   std::map<std::string, std::string> ratios;
+  // Service → operation → the ratio of its operation strategy (§5 "one operation"): among the
+  // contributions that count, the highest that names the operation, served only where it is
+  // above the service's ratio (a bump raises). Services absent: no operation strategies.
+  std::map<std::string, std::map<std::string, std::string>> operations;
   // One per (policy, service, refused ratio), sorted by service, then policy.
   std::vector<SharedServiceRefusal> refused;
   // One line per service whose counting contributions differ, e.g.

@@ -584,7 +584,10 @@ int patch_policy(const Args& a, const json& patch, const std::string& what) {
 int bump(const Args& a) {
   if (a.ratio.empty() || a.for_.empty()) fail("bump needs --ratio R and --for D", 2);
   if (!parse_duration(a.for_)) fail("--for: \"" + a.for_ + "\" is not a duration (e.g. 15m)", 2);
-  json debug = {{"ratio", a.ratio}, {"duration", a.for_}, {"until", nullptr}};
+  // A merge patch keeps what it does not name: until and operations of an earlier bump are
+  // removed, so this one is a whole-service bump for the duration given.
+  json debug = {
+      {"ratio", a.ratio}, {"duration", a.for_}, {"until", nullptr}, {"operations", nullptr}};
   debug["reason"] = a.reason.empty() ? json(nullptr) : json(a.reason);
   return patch_policy(a, {{"spec", {{"debug", debug}}}}, "bumped to " + a.ratio + " for " + a.for_);
 }

@@ -220,7 +220,7 @@ std::optional<LabelSelector> parse_selector(const json& j, const std::string& fi
 std::optional<Debug> parse_debug(const json& j, Errors& errs) {
   const std::string f = "spec.debug";
   if (!j.is_object()) {
-    errs.add(f, "must be an object (ratio, duration or until, reason)");
+    errs.add(f, "must be an object (ratio, duration or until, reason, operations)");
     return std::nullopt;
   }
   Debug d;
@@ -258,6 +258,30 @@ std::optional<Debug> parse_debug(const json& j, Errors& errs) {
     errs.add(f, "set exactly one of duration and until");
   }
   d.reason = read_string(j, "reason", f + ".reason", errs).value_or("");
+  if (auto ops = read_string_list(j, "operations", f + ".operations", errs)) {
+    if (ops->empty()) errs.add(f + ".operations", "must name at least one operation");
+    if (ops->size() > kMaxDebugOperations) {
+      errs.add(f + ".operations", "must name at most " + std::to_string(kMaxDebugOperations) +
+                                      " operations, not " + std::to_string(ops->size()));
+    }
+    for (size_t i = 0; i < ops->size(); ++i) {
+      const std::string& op = (*ops)[i];
+      const std::string at = f + ".operations[" + std::to_string(i) + "]";
+      if (op.empty()) errs.add(at, "must not be empty");
+      // Characters as the schema's maxLength counts them (code points): UTF-8 lead bytes.
+      const auto chars = std::count_if(op.begin(), op.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      });
+      if (static_cast<size_t>(chars) > kMaxOperationNameLength) {
+        errs.add(at, "must be at most " + std::to_string(kMaxOperationNameLength) + " characters");
+      }
+      if (std::find(ops->begin(), ops->begin() + static_cast<long>(i), op) !=
+          ops->begin() + static_cast<long>(i)) {
+        errs.add(at, quote(op) + " is listed twice");
+      }
+    }
+    d.operations = std::move(*ops);
+  }
   // The canonical dump (object keys sorted) identifies the debug spec.
   d.hash = stable_hash_hex(j.dump(-1, ' ', false, json::error_handler_t::replace));
   return d;

@@ -35,9 +35,16 @@ struct Debug {
   std::optional<std::chrono::seconds> duration;
   std::optional<WallTime> until;
   std::string reason;
+  // spec.debug.operations (§5 "one operation"): the span names the bump is limited to, in the
+  // order written; empty: the whole service. Only remote mode can serve them.
+  std::vector<std::string> operations;
   // Identifies this debug spec: a change of any field starts a new bump (§5).
   std::string hash;
 };
+
+// The bounds of spec.debug.operations (the CRD's maxItems and maxLength).
+inline constexpr size_t kMaxDebugOperations = 16;
+inline constexpr size_t kMaxOperationNameLength = 256;
 
 struct PolicySpec {
   std::optional<LabelSelector> selector;            // absent = every workload in scope

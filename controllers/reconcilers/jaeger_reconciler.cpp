@@ -34,7 +34,18 @@ struct Wanted {
   JaegerInstance instance;
   std::set<std::string> owners;               // keys of the policies it is kept for
   std::map<std::string, std::string> ratios;  // service → ratio (served_ratios())
+  std::map<std::string, std::map<std::string, std::string>> operations;  // service → op → ratio
 };
+
+// A config's per-operation bumps as a strategy contribution carries them.
+std::map<std::string, StrategyContribution::OperationBump> operation_bumps(
+    const EffectiveConfig& c, const std::string& root_namespace) {
+  std::map<std::string, StrategyContribution::OperationBump> out;
+  for (const auto& [op, bump] : c.operation_debug) {
+    out[op] = {bump.ratio, bump.policy, bump.policy.starts_with(root_namespace + "/")};
+  }
+  return out;
+}
 
 std::string label(const json& object, const char* key) {
   return object["metadata"].value("labels", json::object()).value(key, "");
@@ -133,14 +144,17 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
                             .root_policy = !decision->ratio_from_namespace,
                             .debug = c.debug.has_value()};
     const auto& root = decision->root_config;
+    sc.operations = operation_bumps(c, ctx_.root_namespace);
     if (root && root->unusable.empty() && root->mode == "remote") {
       sc.root_ratio = root->effective_ratio();
+      sc.root_operations = operation_bumps(*root, ctx_.root_namespace);
     }
     contributions[inst.ns + "/" + inst.name].push_back(std::move(sc));
   }
   for (auto& [key, list] : contributions) {
     ServedRatios served = served_ratios(std::move(list), kDefaultStrategyRatio, key);
     wanted[key].ratios = std::move(served.ratios);
+    wanted[key].operations = std::move(served.operations);
     for (const auto& c : served.collisions) {
       spdlog::warn("remote sampling: one service name, different ratios: {}", c);
     }
@@ -181,7 +195,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     std::vector<Write> writes;
     bool taken = false;  // a name of this instance is someone else's
     bool ok = true;
-    std::string strategies = render_strategies(kDefaultStrategyRatio, want.ratios);
+    std::string strategies = render_strategies(kDefaultStrategyRatio, want.ratios, want.operations);
     for (json& obj : jaeger_objects(want.instance, strategies)) {
       obj = with_proof(std::move(obj), *owners);
       const std::string kind = obj["kind"];

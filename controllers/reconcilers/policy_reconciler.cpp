@@ -78,6 +78,28 @@ json policy_ref(const json& object) {
             {"uid", object["metadata"].value("uid", "")}}}};
 }
 
+// status.debug.scope, the Debug-Scope printer column: "service" for a whole-service bump, else
+// the first operation and how many more ("POST /tasks (+2)"), so `kubectl get tp` stays one
+// readable line; status.debug.operations lists them all.
+std::string debug_scope(const std::vector<std::string>& operations) {
+  if (operations.empty()) return "service";
+  std::string first = operations.front();
+  if (first.size() > 40) {  // cut at a character boundary (not inside a UTF-8 sequence)
+    size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;
+    first = first.substr(0, cut) + "...";
+  }
+  return operations.size() == 1 ? first
+                                : first + " (+" + std::to_string(operations.size() - 1) + ")";
+}
+
+// The operations of a bump as messages name them: "POST /tasks", "GET /tasks".
+std::string quoted_operations(const std::vector<std::string>& operations) {
+  std::string out;
+  for (const auto& op : operations) out += (out.empty() ? "\"" : ", \"") + op + "\"";
+  return out;
+}
+
 // The reports as one condition message: each names its object; at most kMaxReports of them.
 std::string reports_message(const std::vector<PolicyReport>& reports) {
   constexpr size_t kMaxReports = 5;
@@ -190,7 +212,11 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
     if (!new_debug.empty() && new_debug.value("hash", "") != old_debug.value("hash", "")) {
       ctx_.events.emit(
           object, "Normal", "DebugStarted", "DebugBump",
-          "sampling ratio raised to " + policy->spec.debug->ratio + " until " +
+          "sampling ratio " +
+              (policy->spec.debug->operations.empty()
+                   ? std::string()
+                   : "of operations " + quoted_operations(policy->spec.debug->operations) + " ") +
+              "raised to " + policy->spec.debug->ratio + " until " +
               new_debug.value("expiresAt", "") +
               (policy->spec.debug->reason.empty() ? "" : ": " + policy->spec.debug->reason));
     } else if (new_debug.value("expired", false) && !old_debug.value("expired", false)) {
@@ -355,8 +381,19 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
   };
   std::vector<Received> received;
+  // §5: a bump limited to operations reaches only workloads sampled remotely; those it applies
+  // to in restart mode (env samplers cannot select operations) get nothing from it.
+  const bool operations_bump =
+      p.spec.debug && !p.spec.debug->operations.empty() && ds && now < ds->expires_at;
+  int operations_unserved = 0;
   for (const auto& d : ctx_.workloads_in_scope(p)) {
     auto f = workloads_.facts(d);
+    if (operations_bump && f->config && !f->opted_out && f->config->unusable.empty() &&
+        f->config->mode != "remote" &&
+        std::find(f->config->policies.begin(), f->config->policies.end(), key) !=
+            f->config->policies.end()) {
+      ++operations_unserved;
+    }
     if (!f->config || f->config->governing != key) continue;
     if (f->opted_out) {
       ++opted_out;
@@ -458,7 +495,11 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                        {"startedAt", format_rfc3339(ds->started_at)},
                        {"expiresAt", format_rfc3339(ds->expires_at)},
                        {"expired", !debug_active},
-                       {"reason", p.spec.debug->reason}};
+                       {"reason", p.spec.debug->reason},
+                       {"scope", debug_scope(p.spec.debug->operations)}};
+    if (!p.spec.debug->operations.empty()) {
+      status["debug"]["operations"] = p.spec.debug->operations;
+    }
   }
   if (!conflicts.empty()) status["conflicts"] = conflicts;
 
@@ -489,7 +530,12 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                  generation),
        condition("DebugActive", debug_active,
                  debug_active ? "DebugBump" : (status.contains("debug") ? "Expired" : "NoDebug"),
-                 debug_active ? "sampling at " + p.spec.debug->ratio + " until " +
+                 debug_active ? "sampling " +
+                                    (p.spec.debug->operations.empty()
+                                         ? std::string()
+                                         : "operations " +
+                                               quoted_operations(p.spec.debug->operations) + " ") +
+                                    "at " + p.spec.debug->ratio + " until " +
                                     status["debug"]["expiresAt"].get<std::string>()
                               : "sampling at the base ratio",
                  generation),
@@ -500,6 +546,13 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                                         " workloads kept as they are, neither configured nor reverted: " +
                                         held_reason,
                                     generation)
+       : operations_unserved > 0
+           ? condition("Degraded", true, "OperationsNeedRemote",
+                       "spec.debug.operations: " + std::to_string(operations_unserved) +
+                           " workloads it applies to sample in restart mode, whose env samplers "
+                           "cannot select operations; the bump applies to none of them (it is "
+                           "not widened to the whole service): set spec.sampling.mode remote",
+                       generation)
        : rollout_failed > 0
            ? condition("Degraded", true, "RolloutFailed",
                        std::to_string(rollout_failed) +

@@ -124,6 +124,32 @@ TEST(JaegerBinary, ServesTheRenderedStrategiesAndReloadsThem) {
                    .count()
             << " ms" << std::endl;
   EXPECT_EQ(served_rate(o.sampling_http, "some-other-service"), 0.1);
+
+  // Per-operation strategies (§5 "one operation"): Jaeger's loader takes the rendered
+  // operation_strategies and serves them as operationSampling, the service's param as the
+  // default for every other operation.
+  write_atomically(strategies, render_strategies("0.1", {{"task-api", "0"}},
+                                                 {{"task-api", {{"POST /tasks", "1"}}}}));
+  json served;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = http_get(o.sampling_http, "/?service=task-api");
+        served = r && r->status == 200 ? json::parse(r->body, nullptr, false) : json();
+        return served.is_object() && served.contains("operationSampling");
+      },
+      20s))
+      << "no operationSampling served: " << served.dump() << log_tail();
+  std::cout << "sampling endpoint, service=task-api with an operation strategy: " << served.dump()
+            << std::endl;
+  const json& ops = served.value("operationSampling", json::object());
+  EXPECT_EQ(ops.value("defaultSamplingProbability", -1.0), 0.0) << served.dump();
+  EXPECT_EQ(
+      ops.value("perOperationStrategies", json()),
+      json::parse(R"([{"operation":"POST /tasks","probabilisticSampling":{"samplingRate":1}}])"))
+      << served.dump();
+  EXPECT_EQ(served_rate(o.sampling_http, "task-api"), 0.0);
+  EXPECT_EQ(served_rate(o.sampling_http, "some-other-service"), 0.1)
+      << "another service gets no operation strategy";
   EXPECT_TRUE(jaeger.running()) << "jaeger restarted or exited" << log_tail();
 
   // SIGTERM: a clean, prompt exit.

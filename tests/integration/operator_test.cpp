@@ -1444,6 +1444,163 @@ TEST_F(Operator, InRemoteModeABumpRaisesTheSampledFractionOfARunningAppWithoutAR
       << "Jaeger holds " << jaeger.traces("orders");
 }
 
+// The per-operation strategies of `service` in a strategies file: operation → param.
+std::map<std::string, double> operation_params(const json& s, const std::string& service) {
+  std::map<std::string, double> out;
+  if (!s.is_object()) return out;
+  for (const auto& st : s.value("service_strategies", json::array())) {
+    if (st.value("service", "") != service) continue;
+    for (const auto& op : st.value("operation_strategies", json::array())) {
+      out[op.value("operation", "")] = op.value("param", -1.0);
+    }
+  }
+  return out;
+}
+
+// §5 "one operation": the bump samples POST /tasks of a running app at 1 and leaves GET /tasks
+// at the base 0, with no restart, and ends by itself at `until`.
+TEST_F(Operator, InRemoteModeAnOperationsBumpSamplesOnlyThatOperationUntilItEnds) {
+  LocalJaeger jaeger;
+  workload(ns_, "tasks", {{"app", "tasks"}, {"app.kubernetes.io/name", "tasks"}});
+  op_->start();
+  json spec = {{"sampling", {{"mode", "remote"}, {"ratio", "0"}, {"remoteInitialRatio", "0"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] { return service_param(strategies(*client_, ns_), "tasks") == 0; }));
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  ASSERT_TRUE(eventually([&] { return jaeger.rate("tasks") == 0.0; }, 10s));
+  ASSERT_TRUE(op_->wait_idle(1));
+  const size_t offset = audit_log_size();
+
+  std::map<std::string, std::string> env;
+  for (const auto& e : this->env(ns_, "tasks")) env[e["name"]] = e.value("value", "");
+  ASSERT_EQ(env["OTEL_TRACES_SAMPLER"], "parentbased_jaeger_remote");
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    return at == std::string::npos ? s : s.replace(at, from.size(), to);
+  };
+  env["OTEL_EXPORTER_OTLP_ENDPOINT"] =
+      replace(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "jaeger-collector." + ns_ + ".svc:4317",
+              "127.0.0.1:" + std::to_string(jaeger.otlp_grpc()));
+  env["OTEL_TRACES_SAMPLER_ARG"] =
+      replace(replace(env["OTEL_TRACES_SAMPLER_ARG"], "jaeger-sampling." + ns_ + ".svc:5779",
+                      "127.0.0.1:" + std::to_string(jaeger.sampling_grpc())),
+              "pollingIntervalMs=10000", "pollingIntervalMs=1000");
+  env["OTEL_METRICS_EXPORTER"] = "none";
+  env["OTEL_LOGS_EXPORTER"] = "none";
+  JavaApp app(env);
+  ASSERT_GT(app.pid(), 0);
+  EXPECT_EQ(app.send(20, "POST /tasks"), 0) << "ratio 0: nothing sampled";
+
+  // A bump of POST /tasks only, for 30 s (until: the bump ends at that instant by itself).
+  const auto until = std::chrono::system_clock::now() + 30s;
+  spec["debug"] = {
+      {"ratio", "1"},
+      {"until", controllers::format_rfc3339(std::chrono::ceil<std::chrono::seconds>(until))},
+      {"operations", {"POST /tasks"}},
+      {"reason", "INC-7 slow task creation"}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] {
+    return operation_params(strategies(*client_, ns_), "tasks") ==
+           std::map<std::string, double>{{"POST /tasks", 1}};
+  })) << strategies_text(*client_, ns_);
+  EXPECT_EQ(service_param(strategies(*client_, ns_), "tasks"), 0) << "the service stays at 0";
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  ASSERT_TRUE(eventually([&] { return app.send(1, "POST /tasks") == 1; }, 15s))
+      << "the running app never sampled POST /tasks";
+  EXPECT_EQ(app.send(20, "POST /tasks"), 20) << "the bumped operation: every trace";
+  EXPECT_EQ(app.send(20, "GET /tasks"), 0) << "another operation of the same service: none";
+  EXPECT_TRUE(eventually([&] { return jaeger.traces("tasks", "POST /tasks") >= 21; }, 30s))
+      << "Jaeger holds " << jaeger.traces("tasks", "POST /tasks") << " POST /tasks traces";
+  EXPECT_EQ(jaeger.traces("tasks", "GET /tasks"), 0);
+
+  // Status and printer columns say which operations are bumped.
+  json debug = status_of(ns_, "p").value("debug", json::object());
+  EXPECT_EQ(debug.value("scope", ""), "POST /tasks") << debug.dump();
+  EXPECT_EQ(debug.value("operations", json()), json::array({"POST /tasks"})) << debug.dump();
+  const std::string table = kubectl("get tp p -n " + ns_);
+  EXPECT_NE(table.find("DEBUG-SCOPE"), std::string::npos) << table;
+  EXPECT_NE(table.find("POST /tasks"), std::string::npos) << table;
+
+  // At `until` the operation strategy goes by itself; the app stops sampling it.
+  ASSERT_TRUE(
+      eventually([&] { return operation_params(strategies(*client_, ns_), "tasks").empty(); }, 45s))
+      << strategies_text(*client_, ns_);
+  EXPECT_LT(std::chrono::system_clock::now() - until, 5s) << "the bump outlived its until";
+  jaeger.set_strategies(strategies_text(*client_, ns_));
+  ASSERT_TRUE(eventually([&] { return app.send(1, "POST /tasks") == 0; }, 15s));
+  EXPECT_EQ(app.send(20, "POST /tasks"), 0);
+  EXPECT_EQ(app.send(20, "GET /tasks"), 0);
+  EXPECT_TRUE(eventually([&] { return status_of(ns_, "p")["debug"].value("expired", false); }));
+  // All of it without a Deployment write: only the strategies changed.
+  EXPECT_EQ(audit_writes_since(offset, "tracing-operator",
+                               "/apis/apps/v1/namespaces/" + ns_ + "/deployments"),
+            0);
+}
+
+// In restart mode an env sampler cannot select operations: the bump applies to nothing, and
+// the policy says so (OperationsNeedRemote) instead of widening it to the whole service.
+TEST_F(Operator, InRestartModeAnOperationsBumpAppliesToNothingAndSaysSo) {
+  workload(ns_, "tasks", {{"app", "tasks"}});
+  op_->start();
+  json spec = {{"sampling", {{"ratio", "0.1"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "tasks", "OTEL_TRACES_SAMPLER_ARG", "0.1"));
+  ASSERT_TRUE(op_->wait_idle(1));
+  const size_t offset = audit_log_size();
+  spec["debug"] = {{"ratio", "1"}, {"duration", "15m"}, {"operations", {"POST /tasks"}}};
+  apply_policy(ns_, "p", spec);
+  json degraded;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "Degraded") degraded = c;
+    }
+    return degraded.value("reason", "") == "OperationsNeedRemote";
+  })) << status_of(ns_, "p").dump();
+  EXPECT_EQ(degraded.value("message", ""),
+            "spec.debug.operations: 1 workloads it applies to sample in restart mode, whose env "
+            "samplers cannot select operations; the bump applies to none of them (it is not "
+            "widened to the whole service): set spec.sampling.mode remote");
+  ASSERT_TRUE(op_->wait_idle(1, 60s, /*timed_requeues_expected=*/true));
+  EXPECT_EQ(var(ns_, "tasks", "OTEL_TRACES_SAMPLER_ARG"), "0.1");
+  EXPECT_EQ(audit_writes_since(offset, "tracing-operator",
+                               "/apis/apps/v1/namespaces/" + ns_ + "/deployments"),
+            0)
+      << "nothing written to the workload";
+  EXPECT_EQ(status_of(ns_, "p")["effective"].value("ratio", ""), "0.1");
+
+  // In remote mode the same bump is served, and the condition clears.
+  spec["sampling"]["mode"] = "remote";
+  apply_policy(ns_, "p", spec);
+  EXPECT_TRUE(eventually([&] {
+    return operation_params(strategies(*client_, ns_), "tasks") ==
+           std::map<std::string, double>{{"POST /tasks", 1}};
+  })) << strategies_text(*client_, ns_);
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "Degraded") return c.value("reason", "") != "OperationsNeedRemote";
+    }
+    return false;
+  })) << status_of(ns_, "p").dump();
+
+  // An operator restart keeps the bump's clock (status.debug.startedAt) and what it serves.
+  const std::string started = status_of(ns_, "p")["debug"].value("startedAt", "");
+  ASSERT_FALSE(started.empty());
+  op_->stop();
+  op_->start();
+  ASSERT_TRUE(op_->wait_idle(1, 60s, /*timed_requeues_expected=*/true));
+  EXPECT_EQ(status_of(ns_, "p")["debug"].value("startedAt", ""), started);
+  EXPECT_EQ(operation_params(strategies(*client_, ns_), "tasks"),
+            (std::map<std::string, double>{{"POST /tasks", 1}}));
+
+  // Removing spec.debug reverts the operation strategy; the service keeps its ratio.
+  spec.erase("debug");
+  apply_policy(ns_, "p", spec);
+  EXPECT_TRUE(eventually([&] {
+    return operation_params(strategies(*client_, ns_), "tasks").empty();
+  })) << strategies_text(*client_, ns_);
+  EXPECT_EQ(service_param(strategies(*client_, ns_), "tasks"), 0.1);
+}
+
 }  // namespace
 }  // namespace tracing::testing
 

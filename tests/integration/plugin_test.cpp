@@ -152,9 +152,14 @@ TEST_F(KubectlTracing, StatusAndWhyTellWhatEachWorkloadReceivesAndTheOperatorWri
 
 TEST_F(KubectlTracing, BumpPauseAndResumeEditThePolicyAndBadInputIsRefusedNamingIt) {
   workload(ns_, "api", {{"app", "api"}});
-  apply_policy(ns_, "team",
-               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-                {"sampling", {{"ratio", "0.1"}}}});
+  // An earlier bump limited to one operation (restart mode: it applies to nothing), ending at an
+  // instant: `bump` replaces it with a whole-service bump for its duration.
+  apply_policy(
+      ns_, "team",
+      {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+       {"sampling", {{"ratio", "0.1"}}},
+       {"debug",
+        {{"ratio", "0.5"}, {"until", "2030-01-01T00:00:00Z"}, {"operations", {"POST /tasks"}}}}});
   op_->start();
   ASSERT_TRUE(eventually([&] { return env_of(ns_, "api")["OTEL_TRACES_SAMPLER_ARG"] == "0.1"; }));
 

@@ -523,6 +523,65 @@ TEST(EffectiveConfigDebug, ComparesRatiosNumericallyAndPrefersTheMoreSpecificOnA
   EXPECT_EQ(c.debug->ratio, "1");
 }
 
+TEST(EffectiveConfigDebug, AnOperationsBumpRaisesOnlyThoseOperationsNotTheServiceRatio) {
+  std::vector<Policy> ps = {make_policy("shop", "team",
+                                        {{"sampling", {{"ratio", "0"}, {"mode", "remote"}}},
+                                         {"jaeger", {{"mode", "managed"}}},
+                                         {"debug",
+                                          {{"ratio", "1"},
+                                           {"until", "2026-11-26T12:15:00Z"},
+                                           {"operations", {"POST /tasks", "GET /tasks/{id}"}}}}})};
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.debug, std::nullopt) << "not a whole-service bump";
+  EXPECT_EQ(c.effective_ratio(), "0");
+  EXPECT_EQ(c.ratio_source(), "base");
+  EXPECT_EQ(c.operation_debug, (std::map<std::string, DebugState>{
+                                   {"GET /tasks/{id}", {"shop/team", "1", kNow + 15min}},
+                                   {"POST /tasks", {"shop/team", "1", kNow + 15min}}}));
+  EXPECT_EQ(c.next_change, kNow + 15min);
+  EXPECT_TRUE(config_for(ps, kNow + 15min).operation_debug.empty());
+  EXPECT_EQ(config_for(ps, kNow + 15min).next_change, std::nullopt);
+}
+
+TEST(EffectiveConfigDebug, PerOperationHighestWinsAndTheServiceRatioCoversWhatItSamplesAsMuch) {
+  std::vector<Policy> ps = {
+      make_policy(kRoot, "root",
+                  {{"sampling", {{"ratio", "0.1"}}},
+                   {"debug",
+                    {{"ratio", "0.5"},
+                     {"until", "2026-11-26T12:30:00Z"},
+                     {"operations", {"POST /tasks", "GET /tasks"}}}}}),
+      make_policy("shop", "team",
+                  {{"debug",
+                    {{"ratio", "0.8"},
+                     {"until", "2026-11-26T12:10:00Z"},
+                     {"operations", {"POST /tasks"}}}}}),
+      // Below the base ratio: a bump raises, so nothing to serve for it.
+      make_policy("shop", "low",
+                  {{"priority", 5},
+                   {"debug",
+                    {{"ratio", "0.05"},
+                     {"until", "2026-11-26T12:30:00Z"},
+                     {"operations", {"DELETE /tasks"}}}}}),
+  };
+  EffectiveConfig c = config_for(ps);
+  EXPECT_EQ(c.operation_debug, (std::map<std::string, DebugState>{
+                                   {"GET /tasks", {"tracing-system/root", "0.5", kNow + 30min}},
+                                   {"POST /tasks", {"shop/team", "0.8", kNow + 10min}}}));
+  EXPECT_EQ(c.next_change, kNow + 10min);
+
+  // A whole-service bump to 0.6 covers GET /tasks (0.5); POST /tasks stays above it.
+  ps.push_back(make_policy(
+      "shop", "all",
+      {{"priority", 9}, {"debug", {{"ratio", "0.6"}, {"until", "2026-11-26T12:20:00Z"}}}}));
+  EffectiveConfig with_service = config_for(ps);
+  ASSERT_TRUE(with_service.debug.has_value());
+  EXPECT_EQ(with_service.effective_ratio(), "0.6");
+  EXPECT_EQ(
+      with_service.operation_debug,
+      (std::map<std::string, DebugState>{{"POST /tasks", {"shop/team", "0.8", kNow + 10min}}}));
+}
+
 // ---- debug_status_for ------------------------------------------------------------------------
 
 TEST(DebugStatusFor, StartsAtNowAndEndsAfterTheDuration) {

@@ -45,6 +45,23 @@ TEST(RenderStrategies, WritesOneServicePerLine) {
             "\"service_strategies\":[]}\n");
 }
 
+TEST(RenderStrategies, WritesOperationStrategiesOfAServiceSortedInJaegersFormat) {
+  EXPECT_EQ(render_strategies("0.1", {{"task-api", "0"}, {"db", "0.5"}},
+                              {{"task-api", {{"POST /tasks", "1"}, {"GET /tasks/{id}", "0.25"}}},
+                               {"unknown", {{"GET /", "1"}}}}),
+            "{\"default_strategy\":{\"type\":\"probabilistic\",\"param\":0.1},"
+            "\"service_strategies\":[\n"
+            "  {\"service\":\"db\",\"type\":\"probabilistic\",\"param\":0.5},\n"
+            "  {\"service\":\"task-api\",\"type\":\"probabilistic\",\"param\":0,"
+            "\"operation_strategies\":["
+            "{\"operation\":\"GET /tasks/{id}\",\"type\":\"probabilistic\",\"param\":0.25},"
+            "{\"operation\":\"POST /tasks\",\"type\":\"probabilistic\",\"param\":1}]}\n"
+            "]}\n");
+  // No operations: the same bytes as without the argument.
+  EXPECT_EQ(render_strategies("0.1", {{"db", "0.5"}}, {{"db", {}}}),
+            render_strategies("0.1", {{"db", "0.5"}}));
+}
+
 TEST(RenderStrategies, WritesParamsAsJsonNumbers) {
   json got = json::parse(render_strategies(
       "0.10", {{"a", "0.25"}, {"b", "1"}, {"c", "0"}, {"d", "0.001"}, {"e", "1.0"}}));

@@ -150,6 +150,48 @@ TEST(ParsePolicy, RefusesADebugDurationOutsideOneMinuteToOneDay) {
   EXPECT_TRUE(parse_policy(policy_object({{"debug", {{"duration", "24h"}}}})).policy.has_value());
 }
 
+TEST(ParsePolicy, ReadsDebugOperationsInTheirOrderAndTheyIdentifyTheBump) {
+  ParseResult r = parse_policy(policy_object(
+      {{"debug", {{"duration", "15m"}, {"operations", {"POST /tasks", "GET /tasks"}}}}}));
+  ASSERT_TRUE(r.policy.has_value()) << r.error;
+  EXPECT_EQ(r.policy->spec.debug->operations,
+            (std::vector<std::string>{"POST /tasks", "GET /tasks"}));
+  ParseResult service_wide = parse_policy(policy_object({{"debug", {{"duration", "15m"}}}}));
+  ASSERT_TRUE(service_wide.policy.has_value()) << service_wide.error;
+  EXPECT_TRUE(service_wide.policy->spec.debug->operations.empty());
+  EXPECT_NE(r.policy->spec.debug->hash, service_wide.policy->spec.debug->hash)
+      << "naming operations starts a new bump";
+}
+
+TEST(ParsePolicy, RefusesDebugOperationsOutsideTheirBounds) {
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", json::array()}}}})
+                .find("spec.debug.operations: must name at least one operation"),
+            std::string::npos);
+  json seventeen = json::array();
+  for (int i = 0; i < 17; ++i) seventeen.push_back("op" + std::to_string(i));
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", seventeen}}}})
+                .find("spec.debug.operations: must name at most 16 operations, not 17"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", {"GET /", ""}}}}})
+                .find("spec.debug.operations[1]: must not be empty"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", {"a", "b", "a"}}}}})
+                .find("spec.debug.operations[2]: \"a\" is listed twice"),
+            std::string::npos);
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", {"GET /", 7}}}}})
+                .find("spec.debug.operations[1]: must be a string"),
+            std::string::npos);
+  // 256 characters is the limit, counted in characters (as the schema counts), not bytes.
+  std::string longest;
+  for (int i = 0; i < 256; ++i) longest += "\u00e9";  // é: 2 bytes in UTF-8
+  EXPECT_TRUE(
+      parse_policy(policy_object({{"debug", {{"duration", "15m"}, {"operations", {longest}}}}}))
+          .policy.has_value());
+  EXPECT_NE(parse_error({{"debug", {{"duration", "15m"}, {"operations", {longest + "x"}}}}})
+                .find("spec.debug.operations[0]: must be at most 256 characters"),
+            std::string::npos);
+}
+
 TEST(ParsePolicy, RefusesAMalformedDebugDuration) {
   std::string e = parse_error({{"debug", {{"duration", "15 minutes"}}}});
   EXPECT_NE(e.find("spec.debug.duration: \"15 minutes\" is not a duration"), std::string::npos)

@@ -180,5 +180,53 @@ TEST(ServedRatios, DoesNotDependOnTheOrderOfContributions) {
                                       "(tenant-a/checkout)"}));
 }
 
+using Bump = StrategyContribution::OperationBump;
+using Operations = std::map<std::string, std::map<std::string, std::string>>;
+
+TEST(ServedRatios, PerOperationBumpsAreServedAboveTheServiceRatioHighestWinning) {
+  StrategyContribution api = by_root("shop", "api", "task-api", "0.1");
+  api.operations = {{"POST /tasks", Bump{"1", "tracing-system/cluster", true}},
+                    {"GET /tasks", Bump{"0.5", "tracing-system/cluster", true}}};
+  StrategyContribution api2 = by_root("shop", "api-2", "task-api", "0.6");
+  api2.operations = {{"POST /tasks", Bump{"0.7", "tracing-system/other", true}}};
+  auto r = served_ratios({api, api2}, kDefault, kInstance);
+  EXPECT_EQ(r.ratios, (Ratios{{"task-api", "0.6"}}));
+  // GET /tasks at 0.5 is below the service's 0.6: the service's ratio covers it.
+  EXPECT_EQ(r.operations, (Operations{{"task-api", {{"POST /tasks", "1"}}}}));
+  EXPECT_TRUE(r.refused.empty());
+}
+
+TEST(ServedRatios, ANamespacePolicysOperationBumpCountsOnlyWhileTheServiceIsItsAlone) {
+  StrategyContribution own = by_root("tenant-a", "api", "task-api", "0");
+  own.operations = {{"POST /tasks", Bump{"1", "tenant-a/debug", false}}};
+  auto alone = served_ratios({own}, kDefault, kInstance);
+  EXPECT_EQ(alone.operations, (Operations{{"task-api", {{"POST /tasks", "1"}}}}));
+  EXPECT_TRUE(alone.refused.empty());
+
+  // The same service name in tenant-b: tenant-a's bump is refused (the ratio itself comes from
+  // a root policy, so it still counts), and a root policy's bump of another operation counts.
+  own.root_ratio = "0";
+  own.root_operations = {{"GET /tasks", Bump{"0.3", "tracing-system/cluster", true}}};
+  own.operations["GET /tasks"] = own.root_operations["GET /tasks"];
+  // tenant-b's workload carries a root policy's bump among its own: it counts as well.
+  StrategyContribution other = by_root("tenant-b", "api", "task-api", "0");
+  other.operations = {{"DELETE /tasks", Bump{"0.9", "tracing-system/cluster", true}}};
+  auto shared = served_ratios({own, other}, kDefault, kInstance);
+  EXPECT_EQ(shared.ratios, (Ratios{{"task-api", "0"}}));
+  EXPECT_EQ(shared.operations,
+            (Operations{{"task-api", {{"DELETE /tasks", "0.9"}, {"GET /tasks", "0.3"}}}}));
+  ASSERT_EQ(shared.refused.size(), 1u);
+  EXPECT_EQ(shared.refused[0].policy, "tenant-a/debug");
+  EXPECT_EQ(shared.refused[0].operation, "POST /tasks");
+  EXPECT_EQ(shared.refused[0].namespaces, std::vector<std::string>{"tenant-b"});
+  EXPECT_EQ(shared.refused[0].served_ratio, "0");
+  EXPECT_EQ(shared.refused[0].message,
+            "service task-api also runs in namespace tenant-b on the same managed Jaeger "
+            "tracing-system/jaeger (one strategy per service name): the ratio 1 this policy's "
+            "debug bump sets for operation \"POST /tasks\" is refused and that operation is "
+            "served 0 (a policy outside the root namespace changes the sampling only of its own "
+            "namespace's workloads)");
+}
+
 }  // namespace
 }  // namespace tracing::controllers

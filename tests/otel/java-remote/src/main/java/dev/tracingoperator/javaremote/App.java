@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * sampler on the classpath). Reads commands from stdin, one per line:
  *
  * <pre>
- *   send N NAME   start and end N root spans named NAME (each its own trace), force-flush,
+ *   send N NAME   start and end N root spans named NAME, the rest of the line, spaces included
+ *                 (e.g. "POST /tasks"; each its own trace), force-flush,
  *                 print {"sent":N,"sampled":K} (K = spans whose SpanContext is sampled)
  *   quit          shut the SDK down and exit 0 (EOF on stdin does the same)
  * </pre>
@@ -35,7 +36,7 @@ public final class App {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
-      String[] f = line.trim().split("\\s+");
+      String[] f = line.trim().split("\\s+", 3);
       if (f.length == 0 || f[0].isEmpty()) {
         continue;
       }
