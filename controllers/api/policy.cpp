@@ -475,6 +475,18 @@ void parse_metadata(const json& object, Policy& p, Errors& errs) {
 
 }  // namespace
 
+std::string debug_scope(const std::vector<std::string>& operations) {
+  if (operations.empty()) return "service";
+  std::string first = operations.front();
+  if (first.size() > 40) {
+    size_t cut = 37;  // not inside a UTF-8 sequence: back to its lead byte
+    while (cut > 0 && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;
+    first = first.substr(0, cut) + "...";
+  }
+  return operations.size() == 1 ? first
+                                : first + " (+" + std::to_string(operations.size() - 1) + ")";
+}
+
 ParseResult parse_policy(const json& object) {
   try {
     if (!object.is_object()) return {std::nullopt, "object: must be a TracingPolicy object"};

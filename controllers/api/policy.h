@@ -46,6 +46,12 @@ struct Debug {
 inline constexpr size_t kMaxDebugOperations = 16;
 inline constexpr size_t kMaxOperationNameLength = 256;
 
+// status.debug.scope, the Debug-Scope printer column: "service" for a whole-service bump, else
+// the first operation (cut to 40 bytes at a character boundary, "..." marking the cut) and how
+// many more, "POST /tasks (+2)", so `kubectl get tp` stays one readable line;
+// status.debug.operations lists them all.
+std::string debug_scope(const std::vector<std::string>& operations);
+
 struct PolicySpec {
   std::optional<LabelSelector> selector;            // absent = every workload in scope
   std::optional<LabelSelector> namespace_selector;  // honoured only in the root namespace

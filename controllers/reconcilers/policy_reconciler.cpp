@@ -78,21 +78,6 @@ json policy_ref(const json& object) {
             {"uid", object["metadata"].value("uid", "")}}}};
 }
 
-// status.debug.scope, the Debug-Scope printer column: "service" for a whole-service bump, else
-// the first operation and how many more ("POST /tasks (+2)"), so `kubectl get tp` stays one
-// readable line; status.debug.operations lists them all.
-std::string debug_scope(const std::vector<std::string>& operations) {
-  if (operations.empty()) return "service";
-  std::string first = operations.front();
-  if (first.size() > 40) {  // cut at a character boundary (not inside a UTF-8 sequence)
-    size_t cut = 37;
-    while (cut > 0 && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;
-    first = first.substr(0, cut) + "...";
-  }
-  return operations.size() == 1 ? first
-                                : first + " (+" + std::to_string(operations.size() - 1) + ")";
-}
-
 // The operations of a bump as messages name them: "POST /tasks", "GET /tasks".
 std::string quoted_operations(const std::vector<std::string>& operations) {
   std::string out;

@@ -1401,6 +1401,29 @@ class JavaApp {
   FILE* from_ = nullptr;
 };
 
+// The env an app runs with here: `entries`, exactly what the operator wrote into a workload of
+// namespace `ns`, with the cluster's Service names resolved to the local `jaeger` (there is no
+// cluster DNS here), a 1 s poll instead of 10 s, and no metrics or logs export.
+std::map<std::string, std::string> local_env(const json& entries, const std::string& ns,
+                                             const LocalJaeger& jaeger) {
+  std::map<std::string, std::string> env;
+  for (const auto& e : entries) env[e["name"]] = e.value("value", "");
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    auto at = s.find(from);
+    return at == std::string::npos ? s : s.replace(at, from.size(), to);
+  };
+  env["OTEL_EXPORTER_OTLP_ENDPOINT"] =
+      replace(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "jaeger-collector." + ns + ".svc:4317",
+              "127.0.0.1:" + std::to_string(jaeger.otlp_grpc()));
+  env["OTEL_TRACES_SAMPLER_ARG"] =
+      replace(replace(env["OTEL_TRACES_SAMPLER_ARG"], "jaeger-sampling." + ns + ".svc:5779",
+                      "127.0.0.1:" + std::to_string(jaeger.sampling_grpc())),
+              "pollingIntervalMs=10000", "pollingIntervalMs=1000");
+  env["OTEL_METRICS_EXPORTER"] = "none";
+  env["OTEL_LOGS_EXPORTER"] = "none";
+  return env;
+}
+
 TEST_F(Operator, InRemoteModeABumpRaisesTheSampledFractionOfARunningAppWithoutARestart) {
   LocalJaeger jaeger;
   workload(ns_, "orders", {{"app", "orders"}, {"app.kubernetes.io/name", "orders"}});
@@ -1411,24 +1434,8 @@ TEST_F(Operator, InRemoteModeABumpRaisesTheSampledFractionOfARunningAppWithoutAR
   jaeger.set_strategies(strategies_text(*client_, ns_));
   ASSERT_TRUE(eventually([&] { return jaeger.rate("orders") == 0.0; }, 10s));
 
-  // The app's env is exactly what the operator wrote, with the cluster's Service names resolved
-  // to the local Jaeger (there is no cluster DNS here) and a 1 s poll instead of 10 s.
-  std::map<std::string, std::string> env;
-  for (const auto& e : this->env(ns_, "orders")) env[e["name"]] = e.value("value", "");
+  std::map<std::string, std::string> env = local_env(this->env(ns_, "orders"), ns_, jaeger);
   ASSERT_EQ(env["OTEL_TRACES_SAMPLER"], "parentbased_jaeger_remote");
-  auto replace = [](std::string s, const std::string& from, const std::string& to) {
-    auto at = s.find(from);
-    return at == std::string::npos ? s : s.replace(at, from.size(), to);
-  };
-  env["OTEL_EXPORTER_OTLP_ENDPOINT"] =
-      replace(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "jaeger-collector." + ns_ + ".svc:4317",
-              "127.0.0.1:" + std::to_string(jaeger.otlp_grpc()));
-  env["OTEL_TRACES_SAMPLER_ARG"] =
-      replace(replace(env["OTEL_TRACES_SAMPLER_ARG"], "jaeger-sampling." + ns_ + ".svc:5779",
-                      "127.0.0.1:" + std::to_string(jaeger.sampling_grpc())),
-              "pollingIntervalMs=10000", "pollingIntervalMs=1000");
-  env["OTEL_METRICS_EXPORTER"] = "none";
-  env["OTEL_LOGS_EXPORTER"] = "none";
   JavaApp app(env);
   ASSERT_GT(app.pid(), 0);
   EXPECT_EQ(app.send(50, "base"), 0) << "ratio 0: nothing sampled";
@@ -1471,22 +1478,8 @@ TEST_F(Operator, InRemoteModeAnOperationsBumpSamplesOnlyThatOperationUntilItEnds
   ASSERT_TRUE(op_->wait_idle(1));
   const size_t offset = audit_log_size();
 
-  std::map<std::string, std::string> env;
-  for (const auto& e : this->env(ns_, "tasks")) env[e["name"]] = e.value("value", "");
+  std::map<std::string, std::string> env = local_env(this->env(ns_, "tasks"), ns_, jaeger);
   ASSERT_EQ(env["OTEL_TRACES_SAMPLER"], "parentbased_jaeger_remote");
-  auto replace = [](std::string s, const std::string& from, const std::string& to) {
-    auto at = s.find(from);
-    return at == std::string::npos ? s : s.replace(at, from.size(), to);
-  };
-  env["OTEL_EXPORTER_OTLP_ENDPOINT"] =
-      replace(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "jaeger-collector." + ns_ + ".svc:4317",
-              "127.0.0.1:" + std::to_string(jaeger.otlp_grpc()));
-  env["OTEL_TRACES_SAMPLER_ARG"] =
-      replace(replace(env["OTEL_TRACES_SAMPLER_ARG"], "jaeger-sampling." + ns_ + ".svc:5779",
-                      "127.0.0.1:" + std::to_string(jaeger.sampling_grpc())),
-              "pollingIntervalMs=10000", "pollingIntervalMs=1000");
-  env["OTEL_METRICS_EXPORTER"] = "none";
-  env["OTEL_LOGS_EXPORTER"] = "none";
   JavaApp app(env);
   ASSERT_GT(app.pid(), 0);
   EXPECT_EQ(app.send(20, "POST /tasks"), 0) << "ratio 0: nothing sampled";

@@ -192,6 +192,18 @@ TEST(ParsePolicy, RefusesDebugOperationsOutsideTheirBounds) {
             std::string::npos);
 }
 
+TEST(DebugScope, NamesTheFirstOperationAndCountsTheRestCuttingAtACharacter) {
+  EXPECT_EQ(debug_scope({}), "service");
+  EXPECT_EQ(debug_scope({"POST /tasks"}), "POST /tasks");
+  EXPECT_EQ(debug_scope({"POST /tasks", "GET /tasks", "GET /"}), "POST /tasks (+2)");
+  const std::string forty(40, 'a');
+  EXPECT_EQ(debug_scope({forty}), forty) << "40 bytes fit";
+  EXPECT_EQ(debug_scope({forty + "b", "x"}), std::string(37, 'a') + "... (+1)");
+  // 36 ASCII bytes, then é (2 bytes) at bytes 36-37: the cut at 37 would split it.
+  EXPECT_EQ(debug_scope({std::string(36, 'a') + "\u00e9" + std::string(10, 'z')}),
+            std::string(36, 'a') + "...");
+}
+
 TEST(ParsePolicy, RefusesAMalformedDebugDuration) {
   std::string e = parse_error({{"debug", {{"duration", "15 minutes"}}}});
   EXPECT_NE(e.find("spec.debug.duration: \"15 minutes\" is not a duration"), std::string::npos)
