@@ -152,41 +152,7 @@ Workload read_workload(const json& deployment, WorkloadKind kind) {
 
 namespace {
 
-// Interns names: one allocation per distinct string while any record holds it. Expired entries
-// are swept when the table has doubled since the last sweep, so churn does not grow it forever.
-class Interner {
- public:
-  WorkloadRecord::Name get(std::string_view s) {
-    std::lock_guard g(mu_);
-    if (auto it = table_.find(s); it != table_.end()) {
-      if (auto live = it->second.lock()) return live;
-      table_.erase(it);
-    }
-    if (table_.size() >= 2 * swept_size_ + 1024) sweep();
-    auto owned = std::make_shared<const std::string>(s);
-    table_.emplace(std::string(s), owned);
-    return owned;
-  }
-
- private:
-  void sweep() {
-    std::erase_if(table_, [](const auto& kv) { return kv.second.expired(); });
-    swept_size_ = table_.size();
-  }
-  std::mutex mu_;
-  // Keyed by a copy: the interned string goes with its last holder, its entry only at a sweep.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
-  };
-  std::unordered_map<std::string, std::weak_ptr<const std::string>, Hash, std::equal_to<>> table_;
-  size_t swept_size_ = 0;
-};
-
-WorkloadRecord::Name intern(std::string_view s) {
-  static Interner* interner = new Interner;  // never destroyed: records may outlive statics
-  return interner->get(s);
-}
+WorkloadRecord::Name intern(std::string_view s) { return Atom(s); }
 
 int64_t int_member(const json* obj, const char* key, int64_t fallback) {
   if (!obj || !obj->is_object()) return fallback;
@@ -214,10 +180,6 @@ std::vector<std::string_view> decode_names(std::string_view s) {
   return out;
 }
 
-bool same_text(const WorkloadRecord::Name& a, const WorkloadRecord::Name& b) {
-  return a == b || (a && b && *a == *b);
-}
-
 }  // namespace
 
 bool WorkloadRecord::Env::operator==(const Env& o) const {
@@ -235,16 +197,13 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   r.ns = std::move(w.ns);
   r.name = std::move(w.name);
   r.uid = std::move(w.uid);
-  auto pairs = [](const Labels& from) {
-    std::vector<WorkloadRecord::Pair> out;
-    out.reserve(from.size());
-    for (const auto& [k, v] : from) out.push_back({intern(k), v});
-    return out;
-  };
-  r.labels_ = pairs(w.labels);
-  r.annotations_ = pairs(w.annotations);
-  r.template_labels_ = pairs(w.template_labels);
-  r.template_annotations_ = pairs(w.template_annotations);
+  r.pairs_.reserve(w.labels.size() + w.annotations.size() + w.template_labels.size() +
+                   w.template_annotations.size());
+  const Labels* lists[] = {&w.labels, &w.annotations, &w.template_labels, &w.template_annotations};
+  for (int i = 0; i < 4; ++i) {
+    for (const auto& [k, v] : *lists[i]) r.pairs_.push_back({intern(k), intern(v)});
+    r.ends_[i] = static_cast<uint32_t>(r.pairs_.size());
+  }
   r.containers_.reserve(w.containers.size());
   for (const Container& c : w.containers) {
     std::string names;
@@ -320,7 +279,6 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   } catch (const std::exception&) {
     // Keeps what was read (defence only: the accessors above are guarded).
   }
-  r.labels_.shrink_to_fit();
   r.containers_.shrink_to_fit();
   return r;
 }
@@ -331,15 +289,15 @@ Workload WorkloadRecord::workload() const {
   w.ns = ns;
   w.name = name;
   w.uid = uid;
-  auto labels = [](const std::vector<Pair>& from) {
+  auto labels = [this](PairList list) {
     Labels out;
-    for (const auto& p : from) out.emplace(*p.key, p.value);
+    for (const auto& p : pairs(list)) out.emplace(*p.key, *p.value);
     return out;
   };
-  w.labels = labels(labels_);
-  w.annotations = labels(annotations_);
-  w.template_labels = labels(template_labels_);
-  w.template_annotations = labels(template_annotations_);
+  w.labels = labels(kLabels);
+  w.annotations = labels(kAnnotations);
+  w.template_labels = labels(kTemplateLabels);
+  w.template_annotations = labels(kTemplateAnnotations);
   w.containers.reserve(containers_.size());
   for (const Box& box : containers_) {
     Container c{*box.name, {}};
@@ -377,8 +335,8 @@ json WorkloadRecord::reference() const {
 }
 
 const std::string* WorkloadRecord::annotation(std::string_view key) const {
-  for (const Pair& p : annotations_) {
-    if (*p.key == key) return &p.value;
+  for (const Pair& p : pairs(kAnnotations)) {
+    if (*p.key == key) return &*p.value;
   }
   return nullptr;
 }
@@ -390,20 +348,15 @@ bool WorkloadRecord::same_but_env(const WorkloadRecord& o) const {
   };
   return kind == o.kind && ns == o.ns && name == o.name && replicas == o.replicas &&
          deleting == o.deleting && on_delete == o.on_delete && partition == o.partition &&
-         uid == o.uid && labels_ == o.labels_ && annotations_ == o.annotations_ &&
-         template_labels_ == o.template_labels_ &&
-         template_annotations_ == o.template_annotations_ &&
-         same_containers(containers_, o.containers_) && same_text(owners_, o.owners_) &&
-         untrusted_ == o.untrusted_;
+         uid == o.uid && same_pairs(o) && same_containers(containers_, o.containers_) &&
+         owners_ == o.owners_ && untrusted_ == o.untrusted_;
 }
 
 bool WorkloadRecord::same_but_status(const WorkloadRecord& o) const {
   return kind == o.kind && ns == o.ns && name == o.name && generation == o.generation &&
          replicas == o.replicas && deleting == o.deleting && on_delete == o.on_delete &&
-         partition == o.partition && uid == o.uid && labels_ == o.labels_ &&
-         annotations_ == o.annotations_ && template_labels_ == o.template_labels_ &&
-         template_annotations_ == o.template_annotations_ && containers_ == o.containers_ &&
-         same_text(owners_, o.owners_) && untrusted_ == o.untrusted_;
+         partition == o.partition && uid == o.uid && same_pairs(o) &&
+         containers_ == o.containers_ && owners_ == o.owners_ && untrusted_ == o.untrusted_;
 }
 
 // ---- What of a Deployment the record reads ----------------------------------------------------

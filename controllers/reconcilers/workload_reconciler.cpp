@@ -223,7 +223,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   f->key = w.key();
   f->ns = w.ns;
   f->opted_out = d.opted_out;
-  f->dapr = d.dapr;
+  if (d.dapr) f->dapr = std::make_unique<const DaprTarget>(std::move(*d.dapr));
   f->dapr_unavailable = d.dapr_unavailable;
   f->ratio_from_namespace = d.ratio_from_namespace;
   std::optional<WallTime> valid_until;

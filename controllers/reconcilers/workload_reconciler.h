@@ -75,7 +75,7 @@ class WorkloadReconciler {
     std::string ns;
     bool opted_out = false;
     std::shared_ptr<const EffectiveConfig> config;  // null: no candidate
-    std::optional<DaprTarget> dapr;
+    std::unique_ptr<const DaprTarget> dapr;  // null: not managed (most workloads: kept small)
     bool dapr_unavailable = false;
     bool ratio_from_namespace = false;
     std::shared_ptr<const EffectiveConfig> root_config;

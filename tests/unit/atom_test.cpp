@@ -1,0 +1,84 @@
+#include "controllers/api/atom.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tracing::controllers {
+namespace {
+
+TEST(Atom, EqualStringsAreEqualAtomsAndReadBack) {
+  Atom a("OTEL_SERVICE_NAME"), b(std::string("OTEL_") + "SERVICE_NAME"), c("OTEL_SERVICE_NAMES");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_EQ(*a, "OTEL_SERVICE_NAME");
+  EXPECT_EQ(*c, "OTEL_SERVICE_NAMES");
+  EXPECT_EQ(a->size(), 17u);
+  Atom empty("");
+  EXPECT_TRUE(empty);  // the empty string is a string, not the null atom
+  EXPECT_EQ(*empty, "");
+  Atom null;
+  EXPECT_FALSE(null);
+  EXPECT_EQ(*null, "");
+  EXPECT_NE(null, empty);
+}
+
+TEST(Atom, CopiesKeepTheStringAfterTheFirstHolderIsGone) {
+  std::vector<Atom> copies;
+  {
+    Atom first("held-by-copies-only");
+    copies.assign(3, first);
+  }
+  Atom moved = std::move(copies[0]);
+  EXPECT_FALSE(copies[0]);
+  for (size_t i = 1; i < copies.size(); ++i) EXPECT_EQ(*copies[i], "held-by-copies-only");
+  EXPECT_EQ(*moved, "held-by-copies-only");
+  copies[1] = copies[2];
+  copies[2] = Atom("another");
+  EXPECT_EQ(*copies[1], "held-by-copies-only");
+  EXPECT_EQ(*copies[2], "another");
+}
+
+// Churn (a Deployment's unique values replaced over and over) does not grow the table: entries
+// nobody holds are swept and their ids reused, while a held atom keeps reading its own string.
+TEST(Atom, EntriesNobodyHoldsAreFreedAndTheirIdsReusedWithoutTouchingHeldOnes) {
+  Atom kept("kept-through-the-churn");
+  const size_t before = Atom::table_size();
+  for (int i = 0; i < 100000; ++i) {
+    Atom churn("churn-" + std::to_string(i));
+    ASSERT_EQ(*churn, "churn-" + std::to_string(i));
+  }
+  EXPECT_LE(Atom::table_size(), 2 * before + 1100);
+  EXPECT_EQ(*kept, "kept-through-the-churn");
+  // A string whose entry was freed interns again, and equal to a fresh one.
+  Atom again("churn-17"), twice("churn-17");
+  EXPECT_EQ(*again, "churn-17");
+  EXPECT_EQ(again, twice);
+}
+
+TEST(Atom, ThreadsInterningCopyingAndDroppingTheSameStringsReadTheirOwn) {
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &wrong] {
+      std::vector<Atom> held;
+      for (int i = 0; i < 20000; ++i) {
+        std::string s = "shared-" + std::to_string(i % 300);
+        Atom a(s);
+        if (*a != s) ++wrong[t];
+        if (i % 7 == t) held.push_back(a);
+        if (held.size() > 50) held.erase(held.begin(), held.begin() + 25);
+        for (const Atom& h : held) {
+          if (h->rfind("shared-", 0) != 0) ++wrong[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace tracing::controllers
