@@ -375,8 +375,13 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
       RevertPacer::Budget budget = revert_budget(w);
       std::unique_lock<std::mutex> admission;
       if (budget.max > 0 && !budget.group.empty()) {
+        // As in may_roll(): the budget is computed before the admission lock, read under it.
+        std::shared_ptr<RolloutBudget> rollouts;
+        if (auto policy = ctx_.policy_cache.get(budget.group)) {
+          rollouts = budget_of(budget.group, *policy, nullptr);
+        }
         admission = std::unique_lock(admission_mu_);
-        budget.rolling_elsewhere = rollouts_rolling(budget.group);
+        budget.rolling_elsewhere = rollouts_rolling(rollouts);
       }
       const bool admitted = reverts_.admit(key, budget, &why, &held);
       if (admission) admission.unlock();
@@ -597,10 +602,8 @@ std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of
   return budget;
 }
 
-int WorkloadReconciler::rollouts_rolling(const std::string& governing) const {
-  auto policy = ctx_.policy_cache.get(governing);
-  if (!policy) return 0;
-  const std::shared_ptr<RolloutBudget> budget = budget_of(governing, *policy, nullptr);
+int WorkloadReconciler::rollouts_rolling(const std::shared_ptr<RolloutBudget>& budget) const {
+  if (!budget) return 0;
   std::lock_guard g(budgets_mu_);
   return budget->rolling + static_cast<int>(budget->admitted.size());
 }

@@ -136,8 +136,10 @@ class WorkloadReconciler {
   // while it is fresh and, when `key` is given, lists `key` among the pending; else computed.
   std::shared_ptr<RolloutBudget> budget_of(const std::string& governing, const Policy& policy,
                                            const std::string* key) const;
-  // The rollouts (not reverts) of `governing`'s workloads rolling now, admitted ones included.
-  int rollouts_rolling(const std::string& governing) const;
+  // The rollouts (not reverts) of a policy's workloads rolling now, admitted ones included, in
+  // its budget (budget_of; null: no such policy, none). Cheap: computing the budget, which reads
+  // every workload of the policy, is budget_of's, done before admission_mu_ is taken.
+  int rollouts_rolling(const std::shared_ptr<RolloutBudget>& budget) const;
   // Returns the generation the revert's writes produced (0 when it wrote nothing).
   kube::Result<int64_t> revert(const Workload& w, const WorkloadRecord& deployment);
   void decide_dapr(const Workload& w, Decision& d) const;
