@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <string_view>
@@ -160,6 +161,13 @@ int64_t int_member(const json* obj, const char* key, int64_t fallback) {
   return it != obj->end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
+// An int32 field of the API (out-of-range values, which the API server refuses, clamp).
+int32_t int32_member(const json* obj, const char* key, int32_t fallback) {
+  return static_cast<int32_t>(std::clamp<int64_t>(int_member(obj, key, fallback),
+                                                  std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max()));
+}
+
 // A list of names as one string, to be interned whole: each name as its length, ':' and itself,
 // in order (append_name). Unambiguous whatever the names hold; decode_names() splits it.
 void append_name(std::string& out, std::string_view name) {
@@ -244,24 +252,24 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
       r.deleting = member(*meta, "deletionTimestamp") != nullptr;
     }
     const json* spec = member(deployment, "spec");
-    r.replicas = int_member(spec, "replicas", 1);
+    r.replicas = int32_member(spec, "replicas", 1);
     if (const json* strategy = spec ? member(*spec, "updateStrategy") : nullptr) {
       if (const json* t = member(*strategy, "type"); t && t->is_string()) {
         r.on_delete = t->get<std::string>() == "OnDelete";
       }
       if (const json* ru = member(*strategy, "rollingUpdate"); ru && ru->is_object()) {
-        r.partition = int_member(ru, "partition", 0);
+        r.partition = int32_member(ru, "partition", 0);
       }
     }
     if (const json* st = member(deployment, "status")) {
       r.status.observed_generation = int_member(st, "observedGeneration", 0);
-      r.status.replicas = int_member(st, "replicas", 0);
-      r.status.updated_replicas = int_member(st, "updatedReplicas", 0);
-      r.status.available_replicas = int_member(st, "availableReplicas", 0);
-      r.status.ready_replicas = int_member(st, "readyReplicas", 0);
-      r.status.desired_number_scheduled = int_member(st, "desiredNumberScheduled", 0);
-      r.status.updated_number_scheduled = int_member(st, "updatedNumberScheduled", 0);
-      r.status.number_available = int_member(st, "numberAvailable", 0);
+      r.status.replicas = int32_member(st, "replicas", 0);
+      r.status.updated_replicas = int32_member(st, "updatedReplicas", 0);
+      r.status.available_replicas = int32_member(st, "availableReplicas", 0);
+      r.status.ready_replicas = int32_member(st, "readyReplicas", 0);
+      r.status.desired_number_scheduled = int32_member(st, "desiredNumberScheduled", 0);
+      r.status.updated_number_scheduled = int32_member(st, "updatedNumberScheduled", 0);
+      r.status.number_available = int32_member(st, "numberAvailable", 0);
       auto revision = [st](const char* k) {
         const json* v = member(*st, k);
         return v && v->is_string() ? v->get<std::string>() : std::string();

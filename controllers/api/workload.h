@@ -97,17 +97,18 @@ struct Workload {
 // rollout status` reads each kind).
 struct RolloutStatus {
   int64_t observed_generation = 0;
+  // The counts are int32 in the API (a record keeps 10,000 of these).
   // Deployment and StatefulSet.
-  int64_t replicas = 0;
-  int64_t updated_replicas = 0;
-  int64_t available_replicas = 0;           // Deployment
-  bool progress_deadline_exceeded = false;  // Deployment: Progressing, ProgressDeadlineExceeded
-  int64_t ready_replicas = 0;               // StatefulSet
-  bool revisions_differ = false;            // StatefulSet: currentRevision != updateRevision
+  int32_t replicas = 0;
+  int32_t updated_replicas = 0;
+  int32_t available_replicas = 0;  // Deployment
+  int32_t ready_replicas = 0;      // StatefulSet
   // DaemonSet.
-  int64_t desired_number_scheduled = 0;
-  int64_t updated_number_scheduled = 0;
-  int64_t number_available = 0;
+  int32_t desired_number_scheduled = 0;
+  int32_t updated_number_scheduled = 0;
+  int32_t number_available = 0;
+  bool progress_deadline_exceeded = false;  // Deployment: Progressing, ProgressDeadlineExceeded
+  bool revisions_differ = false;            // StatefulSet: currentRevision != updateRevision
   bool operator==(const RolloutStatus&) const = default;
 };
 
@@ -124,17 +125,17 @@ class WorkloadRecord {
   using Name = Atom;
 
   WorkloadKind kind = WorkloadKind::kDeployment;
+  int32_t replicas = 1;  // spec.replicas (absent: 1)
   std::string ns;
   std::string name;
   std::string uid;
   std::string resource_version;
   int64_t generation = 0;
-  int64_t replicas = 1;   // spec.replicas (absent: 1)
-  bool deleting = false;  // metadata.deletionTimestamp set
   // spec.updateStrategy (StatefulSet, DaemonSet): type OnDelete (a template change rolls no
   // pod), and a StatefulSet's rollingUpdate.partition (-1: no rollingUpdate).
+  int32_t partition = -1;
   bool on_delete = false;
-  int64_t partition = -1;
+  bool deleting = false;  // metadata.deletionTimestamp set
   RolloutStatus status;
 
   std::string key() const { return workload_key(kind, ns, name); }

@@ -137,7 +137,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
       next_change = c.next_change;
     }
     StrategyContribution sc{.workload = decision->key,
-                            .ns = decision->ns,
+                            .ns = *decision->ns,
                             .service = decision->service,
                             .ratio = c.effective_ratio(),
                             .policy = c.ratio_policy(),

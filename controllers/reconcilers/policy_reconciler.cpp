@@ -404,7 +404,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
       ++rolling;
     }
     if (f->up_to_date) ++configured;
-    if (!f->untrusted.empty() && untrusted++ == 0) untrusted_msg = f->untrusted;
+    if (f->untrusted && untrusted++ == 0) untrusted_msg = *f->untrusted;
     if (!f->conflicts.empty()) ++conflicted;
     if (!f->contested.empty() && contested++ == 0) {
       const auto& c = f->contested.front();

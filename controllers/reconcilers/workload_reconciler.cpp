@@ -221,7 +221,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   Decision d = decide(w);
   auto f = std::make_shared<Facts>();
   f->key = w.key();
-  f->ns = w.ns;
+  f->ns = Atom(w.ns);
   f->opted_out = d.opted_out;
   if (d.dapr) f->dapr = std::make_unique<const DaprTarget>(std::move(*d.dapr));
   f->dapr_unavailable = d.dapr_unavailable;
@@ -250,7 +250,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   std::vector<std::string> refused;
   trusted_overrides(w, &refused);
   for (const auto& u : w.untrusted) refused.push_back(untrusted_message(w, u));
-  if (!refused.empty()) f->untrusted = refused.front();
+  if (!refused.empty()) f->untrusted = Atom(refused.front());
   std::unique_lock g(facts_mu_);
   facts_[key] = CachedFacts{std::move(stamp), valid_until, f};
   return f;

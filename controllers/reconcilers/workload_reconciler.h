@@ -72,7 +72,7 @@ class WorkloadReconciler {
   // next debug expiry. Shared and immutable.
   struct Facts {
     std::string key;
-    std::string ns;
+    Atom ns;  // shared by the namespace's workloads
     bool opted_out = false;
     std::shared_ptr<const EffectiveConfig> config;  // null: no candidate
     std::unique_ptr<const DaprTarget> dapr;  // null: not managed (most workloads: kept small)
@@ -83,7 +83,7 @@ class WorkloadReconciler {
     bool up_to_date = false;           // when configured: carries exactly what it should
     bool template_up_to_date = false;  // when configured: its pod template does
     std::string service;               // OTEL_SERVICE_NAME, when configured
-    std::string untrusted;             // the first bookkeeping problem, "" when none
+    Atom untrusted;                    // the first bookkeeping problem, null when none
     std::vector<OverrideGuard::Contest> contested;  // override fights backed off now
     std::optional<WallTime> retake_at;              // the earliest of their ends
   };

@@ -212,7 +212,11 @@ TEST(WorkloadRecord, KeepsWhatPacingReads) {
   EXPECT_EQ(r.generation, 4);
   EXPECT_EQ(r.replicas, 2);
   EXPECT_FALSE(r.deleting);
-  EXPECT_EQ(r.status, (RolloutStatus{4, 2, 2, 2, false, /*ready_replicas=*/2}));
+  EXPECT_EQ(r.status, (RolloutStatus{.observed_generation = 4,
+                                     .replicas = 2,
+                                     .updated_replicas = 2,
+                                     .available_replicas = 2,
+                                     .ready_replicas = 2}));
   EXPECT_EQ(rollout_state(r), RolloutState::kComplete);
   EXPECT_EQ(r.reference(), (json{{"apiVersion", "apps/v1"},
                                  {"kind", "Deployment"},
@@ -650,7 +654,7 @@ TEST(DeploymentFieldFilter, ARealisticDeploymentParsedWithItHasTheRecordOfTheWho
   EXPECT_EQ(r.generation, 6);
   EXPECT_EQ(r.replicas, 0);
   EXPECT_FALSE(r.deleting);
-  EXPECT_EQ(r.status, (RolloutStatus{6, 0, 0, 0, false}));
+  EXPECT_EQ(r.status, (RolloutStatus{.observed_generation = 6}));
   const Workload w = r.workload();
   EXPECT_EQ(w.labels, (Labels{{"app", "svc-00000"},
                               {"app.kubernetes.io/name", "svc-00000"},
