@@ -190,12 +190,13 @@ std::vector<std::string_view> decode_names(std::string_view s) {
 
 }  // namespace
 
+// Atoms compare by id: equal atoms are equal strings (atom.h), no string is read.
 bool WorkloadRecord::Env::operator==(const Env& o) const {
-  return *name == *o.name && whole == o.whole && *value == *o.value;
+  return name == o.name && whole == o.whole && value == o.value;
 }
 
 bool WorkloadRecord::Box::operator==(const Box& o) const {
-  return *name == *o.name && *env == *o.env && values == o.values;
+  return name == o.name && env == o.env && values == o.values;
 }
 
 WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
@@ -352,7 +353,7 @@ const std::string* WorkloadRecord::annotation(std::string_view key) const {
 bool WorkloadRecord::same_but_env(const WorkloadRecord& o) const {
   auto same_containers = [](const std::vector<Box>& a, const std::vector<Box>& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](const Box& x, const Box& y) { return *x.name == *y.name; });
+                      [](const Box& x, const Box& y) { return x.name == y.name; });
   };
   return kind == o.kind && ns == o.ns && name == o.name && replicas == o.replicas &&
          deleting == o.deleting && on_delete == o.on_delete && partition == o.partition &&
