@@ -143,7 +143,7 @@ class RecordMemo {
 // (label and annotation keys and values, container and env names, field managers, the OTEL_*
 // values) is an Atom of 4 bytes, env entries the operator never reads are kept as names only, and
 // the four label and annotation lists share one vector. A Deployment of two containers and 20 env
-// entries takes ~75 KiB as a JSON DOM, ~11 KiB projected; the operator holds ~1.7 KiB per such
+// entries takes ~75 KiB as a JSON DOM, ~11 KiB projected; the operator holds ~2 KiB per such
 // Deployment in all (README, Benchmarks: the record, its decision and the stores' indexes).
 class WorkloadRecord {
  public:
