@@ -6,7 +6,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <iterator>
 #include <memory>
@@ -113,31 +112,6 @@ struct RolloutStatus {
   bool operator==(const RolloutStatus&) const = default;
 };
 
-// What a reader derived from one version of a record (the workload reconciler's decision), kept
-// with that version: it goes when the version goes, so it needs no map of its own, no key and no
-// resourceVersion to tell whether it is still of this version. Neither copied nor kept by an
-// assignment (a copy is another object, an assigned record another version). Thread-safe.
-class RecordMemo {
- public:
-  RecordMemo() = default;
-  RecordMemo(const RecordMemo&) {}
-  RecordMemo& operator=(const RecordMemo&) {
-    p_.store(nullptr);
-    return *this;
-  }
-  std::shared_ptr<const void> load() const { return p_.load(); }
-  void store(std::shared_ptr<const void> p) const { p_.store(std::move(p)); }
-  // Takes `from`'s memo when this one holds none: a status-only update of the record, whose
-  // derived facts read nothing of what changed.
-  void adopt(const RecordMemo& from) const {
-    std::shared_ptr<const void> none;
-    if (auto p = from.load()) p_.compare_exchange_strong(none, std::move(p));
-  }
-
- private:
-  mutable std::atomic<std::shared_ptr<const void>> p_;
-};
-
 // The Deployment informer's record: a Workload (read_workload(), bookkeeping trust
 // included) plus what pacing reads, held compactly: every string that repeats across workloads
 // (label and annotation keys and values, container and env names, field managers, the OTEL_*
@@ -163,7 +137,6 @@ class WorkloadRecord {
   bool on_delete = false;
   bool deleting = false;  // metadata.deletionTimestamp set
   RolloutStatus status;
-  RecordMemo memo;  // the workload reconciler's Facts of this version
 
   std::string key() const { return workload_key(kind, ns, name); }
   // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.
