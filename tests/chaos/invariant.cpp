@@ -1,6 +1,5 @@
 #include "tests/chaos/invariant.h"
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -237,12 +236,9 @@ std::string Writes::summary() const {
 }
 
 Writes writes_since(size_t offset, const std::string& ns, const std::string& user) {
-  std::ifstream in(cp_path("audit.log"), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
   Writes w;
   std::set<std::string> refused;  // audit IDs of 401s (logged at ResponseStarted only)
-  std::string line;
-  while (std::getline(in, line)) {
+  for (const std::string& line : audit_lines_since(cp_path("audit.log"), offset)) {
     auto ev = json::parse(line, nullptr, false);
     if (!ev.is_object()) continue;
     const std::string verb = ev.value("verb", "");

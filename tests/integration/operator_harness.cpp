@@ -14,9 +14,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "plugin/yaml_json.h"
 
@@ -355,7 +358,7 @@ bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::m
                                 bool timed_requeues_expected) const {
   // A waiting key of the cluster queue is a timer (a debug bump's next change, a write's echo
   // awaited), not pending work, so only that queue's ready keys count.
-  return eventually(
+  const bool idle = eventually(
       [&] {
         return metric("tracing_operator_workqueue_depth{queue=\"workload\"}") == 0 &&
                metric("tracing_operator_workqueue_depth{queue=\"policy\"}") == 0 &&
@@ -368,6 +371,30 @@ bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::m
                    static_cast<double>(min_workload_reconciles);
       },
       timeout);
+  if (!idle) {  // say what kept it busy: a CI failure has only this output to go on
+    std::cerr << "wait_idle: not idle after " << timeout.count() << " ms; operator log " << log_
+              << "\n";
+    for (const char* m :
+         {"tracing_operator_workqueue_depth{queue=\"workload\"}",
+          "tracing_operator_workqueue_depth{queue=\"policy\"}",
+          "tracing_operator_workqueue_waiting{queue=\"policy\"}",
+          "tracing_operator_workqueue_depth{queue=\"cluster\"}",
+          "tracing_operator_workqueue_waiting{queue=\"cluster\"}",
+          "tracing_operator_reconciles_in_flight", "tracing_operator_events_pending",
+          "tracing_operator_reconciles_total{controller=\"workload\"}"}) {
+      std::cerr << "  " << m << " " << metric(m) << "\n";
+    }
+    // The log's last lines that are not debug: what the operator was doing.
+    std::ifstream in(log_);
+    std::vector<std::string> tail;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(" debug ") != std::string::npos) continue;
+      tail.push_back(line.substr(0, 300));
+      if (tail.size() > 30) tail.erase(tail.begin());
+    }
+    for (const auto& line : tail) std::cerr << "  | " << line << "\n";
+  }
+  return idle;
 }
 
 size_t audit_log_size() {
@@ -375,13 +402,33 @@ size_t audit_log_size() {
   return in ? static_cast<size_t>(in.tellg()) : 0;
 }
 
+std::vector<std::string> audit_lines_since(const std::filesystem::path& log, size_t offset) {
+  std::vector<std::string> lines;
+  const auto read = [&lines](const std::filesystem::path& file, size_t from) {
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(from));
+    for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  };
+  std::error_code ec;
+  if (std::filesystem::file_size(log, ec) < offset && !ec) {  // rotated since
+    const std::string prefix = log.stem().string() + "-";     // audit-<time>.log
+    std::filesystem::path newest;
+    for (const auto& e : std::filesystem::directory_iterator(log.parent_path(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.starts_with(prefix) && name.ends_with(".log") && e.path() > newest)
+        newest = e.path();
+    }
+    if (!newest.empty()) read(newest, offset);
+    offset = 0;
+  }
+  read(log, offset);
+  return lines;
+}
+
 std::map<std::string, int> audit_writes_by_agent_since(size_t offset, const std::string& user,
                                                        const std::string& uri_prefix) {
-  std::ifstream in(cp_path("audit.log"), std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::string line;
   std::map<std::string, int> writes;
-  while (std::getline(in, line)) {
+  for (const std::string& line : audit_lines_since(cp_path("audit.log"), offset)) {
     auto ev = json::parse(line, nullptr, false);
     if (!ev.is_object()) continue;
     std::string verb = ev.value("verb", "");

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -92,6 +93,11 @@ class OperatorProcess {
 size_t audit_log_size();
 int audit_writes_since(size_t offset, const std::string& user = "tracing-operator",
                        const std::string& uri_prefix = "");
+// The lines of the audit log `log` after byte `offset`. The control plane keeps one rotated
+// backup (--audit-log-maxbackup=1, named audit-<time>.log beside it): when the log is now shorter
+// than `offset` it rotated since, and those lines are the newest backup's remainder followed by
+// the whole new log. (A log that rotated and then grew past `offset` again is not told apart.)
+std::vector<std::string> audit_lines_since(const std::filesystem::path& log, size_t offset);
 // The same writes counted by the request's User-Agent (the operator's names its instance).
 std::map<std::string, int> audit_writes_by_agent_since(size_t offset,
                                                        const std::string& user = "tracing-operator",

@@ -1,7 +1,10 @@
 // kubectl-tracing (SPEC §13) against the real API server and the operator's own process: what
 // the plugin says a workload receives is checked against what the operator then writes (an
 // independent oracle: the Deployment's env), and its edits against the policy as stored.
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/integration/operator_fixture.h"
 
@@ -203,6 +206,28 @@ TEST_F(KubectlTracing, BumpPauseAndResumeEditThePolicyAndBadInputIsRefusedNaming
   out = plugin("pause nothing-here -n " + ns_, &status);
   EXPECT_EQ(status, 1);
   EXPECT_NE(out.find("not found"), std::string::npos) << out;
+}
+
+// The audit-log reader the write counts here rest on: after a rotation (the control plane keeps
+// one backup, audit-<time>.log) the lines after an offset are the newest backup's remainder and
+// then the new log; without one, the log's own remainder. Files laid out as kube-apiserver's log
+// rotation names them; the expected lines are written out, not derived.
+TEST(AuditLog, LinesAfterAnOffsetIncludeTheRotatedBackupsRemainder) {
+  char tmpl[] = "/tmp/tracing-audit-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+  };
+  write("audit.log", "a1\na2\na3\nb1\n");
+  EXPECT_EQ(audit_lines_since(dir / "audit.log", 3), (std::vector<std::string>{"a2", "a3", "b1"}));
+
+  write("audit-2026-12-01T09-00-00.000.log", "older\n");
+  write("audit-2026-12-01T10-00-00.000.log", "a1\na2\na3\n");
+  write("audit.log", "b\n");  // shorter than the offset: it rotated since
+  EXPECT_EQ(audit_lines_since(dir / "audit.log", 3), (std::vector<std::string>{"a2", "a3", "b"}))
+      << "rotated: the newest backup's remainder, then the new log";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
