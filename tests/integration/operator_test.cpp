@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -77,6 +78,19 @@ class Operator : public OperatorTest {
                     << "; operator log " << op_->log_path();
     }
     return ok;
+  }
+
+  // Once the operator is idle: stops it, starts it again and expects the restart to write
+  // nothing (its /metrics and the audit log).
+  void restart_and_expect_no_writes(uint64_t workloads) {
+    ASSERT_TRUE(op_->wait_idle(workloads));
+    EXPECT_EQ(op_->stop(), 0) << "SIGTERM must end the operator cleanly";
+    const size_t offset = audit_log_size();
+    op_->start();
+    ASSERT_TRUE(op_->wait_idle(workloads));
+    EXPECT_EQ(op_->metric("tracing_operator_api_requests_total{kind=\"write\"}"), 0);
+    EXPECT_EQ(op_->stop(), 0);
+    EXPECT_EQ(audit_writes_since(offset), 0) << "writes by the operator in the audit log";
   }
 
   bool wait_env(const std::string& ns, const std::string& name, const json& expected,
@@ -412,6 +426,10 @@ TEST_F(Operator, DurationBumpSurvivesAnOperatorCrashWithoutBeingExtended) {
       << "the restart must not restart the clock";
 }
 
+std::set<std::string> jaeger_objects_in(kube::Client& c, const std::string& ns);
+
+// The root policy sets the exporter before the namespace policy comes, so no managed Jaeger is
+// ever wanted: the next test has the one that is wanted for a moment.
 TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
   const int kWorkloads = 12;
   for (int i = 0; i < kWorkloads; ++i) {
@@ -419,8 +437,8 @@ TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
     workload(ns_, "w" + std::to_string(i), {{"app", "w"}}, env);
   }
   op_->start();
-  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
   apply_policy(root_, "cluster", {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}});
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
   for (int i = 0; i < kWorkloads; ++i) {
     ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG", "0.4"));
   }
@@ -429,15 +447,31 @@ TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
     auto s = get_policy(ns_, "p").value("status", json::object());
     return s.value("counts", json::object()).value("configured", -1) == kWorkloads;
   }));
-  ASSERT_TRUE(op_->wait_idle(kWorkloads));
-  EXPECT_EQ(op_->stop(), 0) << "SIGTERM must end the operator cleanly";
+  restart_and_expect_no_writes(kWorkloads);
+}
 
-  size_t offset = audit_log_size();
+// A namespace policy without an exporter comes first, so its managed Jaeger is created; the root
+// policy's exporter then makes it unwanted. Once the Jaeger is gone and the policy's finalizer
+// released, the operator is idle, and a restart finds nothing to write.
+TEST_F(Operator, AManagedJaegerWantedForAMomentIsRemovedAndARestartThenWritesNothing) {
+  const int kWorkloads = 4;
+  for (int i = 0; i < kWorkloads; ++i) workload(ns_, "w" + std::to_string(i), {{"app", "w"}});
   op_->start();
-  ASSERT_TRUE(op_->wait_idle(kWorkloads));
-  EXPECT_EQ(op_->metric("tracing_operator_api_requests_total{kind=\"write\"}"), 0);
-  EXPECT_EQ(op_->stop(), 0);
-  EXPECT_EQ(audit_writes_since(offset), 0) << "writes by the operator in the audit log";
+  apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
+  ASSERT_TRUE(eventually([&] { return !jaeger_objects_in(*client_, ns_).empty(); }))
+      << "operator log " << op_->log_path();
+  apply_policy(root_, "cluster", {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}});
+  for (int i = 0; i < kWorkloads; ++i) {
+    ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_EXPORTER_OTLP_ENDPOINT",
+                         "http://collector.obs.svc:4317"));
+  }
+  ASSERT_TRUE(eventually([&] { return jaeger_objects_in(*client_, ns_).empty(); }))
+      << json(jaeger_objects_in(*client_, ns_)).dump() << "; operator log " << op_->log_path();
+  ASSERT_TRUE(eventually([&] {
+    const json f = get_policy(ns_, "p")["metadata"].value("finalizers", json::array());
+    return std::find(f.begin(), f.end(), "tracing.rollout.dev/managed-jaeger") == f.end();
+  })) << get_policy(ns_, "p")["metadata"];
+  restart_and_expect_no_writes(kWorkloads);
 }
 
 // A status field another manager owns stays after the operator's apply (server-side apply
