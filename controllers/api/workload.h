@@ -6,9 +6,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -112,6 +114,50 @@ struct RolloutStatus {
   bool operator==(const RolloutStatus&) const = default;
 };
 
+// What a reader derived from one version of a record (the workload reconciler's decision), kept
+// with that version: it goes when the version goes, so it needs no map of its own, no key and no
+// resourceVersion to tell whether it is still of this version. Neither copied nor kept by an
+// assignment (a copy is another object, an assigned record another version). Thread-safe: a
+// mutex of a small fixed set, chosen by the memo's address, guards it (a mutex each would cost
+// 40 bytes a record; std::atomic<std::shared_ptr> in libstdc++ 12 is a lock bit ThreadSanitizer
+// reports as a race).
+class RecordMemo {
+ public:
+  RecordMemo() = default;
+  RecordMemo(const RecordMemo&) {}
+  RecordMemo& operator=(const RecordMemo& other) {
+    if (this != &other) store(nullptr);
+    return *this;
+  }
+  std::shared_ptr<const void> load() const {
+    std::lock_guard g(stripe());
+    return p_;
+  }
+  void store(std::shared_ptr<const void> p) const {
+    {
+      std::lock_guard g(stripe());
+      p_.swap(p);
+    }
+    // The previous memo, if this was its last holder, is destroyed here, outside the lock.
+  }
+  // Takes `from`'s memo when this one holds none: a status-only update of the record, whose
+  // derived facts read nothing of what changed.
+  void adopt(const RecordMemo& from) const {
+    auto p = from.load();
+    if (!p) return;
+    std::lock_guard g(stripe());
+    if (!p_) p_ = std::move(p);
+  }
+
+ private:
+  std::mutex& stripe() const {
+    static std::array<std::mutex, 64> stripes;
+    return stripes[(reinterpret_cast<std::uintptr_t>(this) / alignof(std::max_align_t)) %
+                   stripes.size()];
+  }
+  mutable std::shared_ptr<const void> p_;
+};
+
 // The Deployment informer's record: a Workload (read_workload(), bookkeeping trust
 // included) plus what pacing reads, held compactly: every string that repeats across workloads
 // (label and annotation keys and values, container and env names, field managers, the OTEL_*
@@ -137,6 +183,7 @@ class WorkloadRecord {
   bool on_delete = false;
   bool deleting = false;  // metadata.deletionTimestamp set
   RolloutStatus status;
+  RecordMemo memo;  // the workload reconciler's Facts of this version
 
   std::string key() const { return workload_key(kind, ns, name); }
   // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.

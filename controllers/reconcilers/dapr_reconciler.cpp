@@ -72,7 +72,7 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
   std::optional<WallTime> next_change;  // when a decision's samplingRate changes by itself
   for (const auto& d : ctx_.workloads.list()) {
     auto decision = workloads_.facts(d);
-    const std::string& wkey = decision->key;
+    const std::string wkey = d->key();
     if (decision->config && decision->config->next_change &&
         (!next_change || *decision->config->next_change < *next_change)) {
       next_change = decision->config->next_change;

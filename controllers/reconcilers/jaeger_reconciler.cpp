@@ -122,7 +122,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     if (!decision->config || decision->opted_out) continue;
     const EffectiveConfig& c = *decision->config;
     if (!c.unusable.empty()) {  // held as it is: nothing created for it, nothing removed
-      held = decision->key;
+      held = d->key();
       continue;
     }
     if (c.jaeger_mode != "managed") continue;
@@ -136,7 +136,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     if (c.next_change && (!next_change || *c.next_change < *next_change)) {
       next_change = c.next_change;
     }
-    StrategyContribution sc{.workload = decision->key,
+    StrategyContribution sc{.workload = d->key(),
                             .ns = *decision->ns,
                             .service = decision->service,
                             .ratio = c.effective_ratio(),

@@ -203,7 +203,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
         // A rollout moved, or something no decision reads changed: the
         // counts of the policies that can reach it, and, when it ended or
         // failed, the changes waiting for a rollout budget.
-        workload_reconciler_.status_changed(d->key(), old_d->resource_version, d->resource_version);
+        workload_reconciler_.status_changed(old_d, d);
         enqueue_policies_for_namespace(d->ns);
         if (rollout_state(*old_d) != rollout_state(*d)) {
           workload_reconciler_.invalidate_budgets();

@@ -414,7 +414,7 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
     for (const auto& c : f->conflicts) {
       if (conflicts.size() >= kMaxConflicts) break;
-      conflicts.push_back({{"workload", f->key},
+      conflicts.push_back({{"workload", d->key()},
                            {"container", c.container},
                            {"variable", c.variable},
                            {"reason", c.reason}});

@@ -199,28 +199,19 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
 
 std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     const RecordPtr& deployment) const {
-  const std::string key = deployment->key();
   // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
-  Stamp stamp{deployment->resource_version,
-              ctx_.policy_cache.version(),
-              ctx_.namespace_labels_version.load(),
-              ctx_.dapr_names.version(),
-              ctx_.dapr.served(),
-              ctx_.overrides.version()};
+  const Facts::Stamp stamp{ctx_.policy_cache.version(), ctx_.namespace_labels_version.load(),
+                           ctx_.dapr_names.version(), ctx_.dapr.served(), ctx_.overrides.version()};
   const WallTime now = ctx_.now();
-  {
-    std::shared_lock g(facts_mu_);
-    auto it = facts_.find(key);
-    if (it != facts_.end() && it->second.stamp == stamp &&
-        (!it->second.valid_until || now < *it->second.valid_until)) {
-      return it->second.facts;
-    }
+  if (auto kept = std::static_pointer_cast<const Facts>(deployment->memo.load());
+      kept && kept->stamp == stamp && (!kept->valid_until || now < *kept->valid_until)) {
+    return kept;
   }
   ++decisions_;
   Workload w = deployment->workload();
   Decision d = decide(w);
   auto f = std::make_shared<Facts>();
-  f->key = w.key();
+  f->stamp = stamp;
   f->ns = Atom(w.ns);
   f->opted_out = d.opted_out;
   if (d.dapr) f->dapr = std::make_unique<const DaprTarget>(std::move(*d.dapr));
@@ -251,8 +242,8 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
   trusted_overrides(w, &refused);
   for (const auto& u : w.untrusted) refused.push_back(untrusted_message(w, u));
   if (!refused.empty()) f->untrusted = Atom(refused.front());
-  std::unique_lock g(facts_mu_);
-  facts_[key] = CachedFacts{std::move(stamp), valid_until, f};
+  f->valid_until = valid_until;
+  deployment->memo.store(f);
   return f;
 }
 
@@ -300,14 +291,11 @@ std::vector<std::string> WorkloadReconciler::unechoed_writes() const {
   return out;
 }
 
-void WorkloadReconciler::status_changed(const std::string& key, const std::string& from,
-                                        const std::string& to) {
-  std::unique_lock g(facts_mu_);
-  auto it = facts_.find(key);
-  if (it != facts_.end() && it->second.stamp.resource_version == from) {
-    it->second.stamp.resource_version = to;
-  }
-  g.unlock();
+void WorkloadReconciler::status_changed(const RecordPtr& old_d, const RecordPtr& d) {
+  d->memo.adopt(old_d->memo);
+  const std::string key = d->key();
+  const std::string& from = old_d->resource_version;
+  const std::string& to = d->resource_version;
   // The kube-controller-manager's status update of the version the operator wrote from can
   // reach the store before the write's own echo: that version is still the one written from,
   // and deciding on it would repeat the write (the chaos suite saw a revert sent twice).
@@ -317,10 +305,6 @@ void WorkloadReconciler::status_changed(const std::string& key, const std::strin
 }
 
 void WorkloadReconciler::forget(const std::string& key) const {
-  {
-    std::unique_lock g(facts_mu_);
-    facts_.erase(key);
-  }
   std::lock_guard g(echo_mu_);
   echo_.erase(key);
 }
@@ -573,7 +557,7 @@ std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of
       if (!other->config || other->config->governing != governing) continue;
       switch (rollout_state(*d)) {
         case RolloutState::kFailed:
-          if (budget->failed.empty()) budget->failed = other->key;
+          if (budget->failed.empty()) budget->failed = d->key();
           break;
         case RolloutState::kRolling:
           ++budget->rolling;
@@ -582,7 +566,7 @@ std::shared_ptr<WorkloadReconciler::RolloutBudget> WorkloadReconciler::budget_of
           break;
       }
       if (!other->opted_out && other->config->unusable.empty() && !other->template_up_to_date) {
-        budget->pending.push_back(other->key);
+        budget->pending.push_back(d->key());
       }
     }
     std::sort(budget->pending.begin(), budget->pending.end());

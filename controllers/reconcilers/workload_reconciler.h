@@ -71,7 +71,6 @@ class WorkloadReconciler {
   // namespaces' labels, the Dapr names taken and whether Dapr is served, and the time of the
   // next debug expiry. Shared and immutable.
   struct Facts {
-    std::string key;
     Atom ns;  // shared by the namespace's workloads
     bool opted_out = false;
     std::shared_ptr<const EffectiveConfig> config;  // null: no candidate
@@ -86,13 +85,22 @@ class WorkloadReconciler {
     Atom untrusted;                    // the first bookkeeping problem, null when none
     std::vector<OverrideGuard::Contest> contested;  // override fights backed off now
     std::optional<WallTime> retake_at;              // the earliest of their ends
+    // What they were decided from, besides the record's version they are kept with (its memo).
+    struct Stamp {
+      uint64_t policies = 0, namespaces = 0, dapr_names = 0;
+      bool dapr_served = false;
+      uint64_t overrides = 0;
+      bool operator==(const Stamp&) const = default;
+    } stamp;
+    std::optional<WallTime> valid_until;  // a debug expiry or a back-off end changes them
   };
+  // Kept in the record's memo: gone with the version they were decided for.
   std::shared_ptr<const Facts> facts(const RecordPtr& deployment) const;
-  // Forgets a deleted workload's facts.
+  // Forgets a deleted workload's bookkeeping (its facts went with its record).
   void forget(const std::string& key) const;
-  // The Deployment's status changed (resourceVersion `from` → `to`), nothing a decision reads:
-  // its facts stay valid, and a write of the operator's from `from` is still to come back.
-  void status_changed(const std::string& key, const std::string& from, const std::string& to);
+  // The Deployment's status changed (`old_d` → `d`), nothing a decision reads: its facts carry
+  // over, and a write of the operator's from `old_d` is still to come back.
+  void status_changed(const RecordPtr& old_d, const RecordPtr& d);
   // How many Facts were computed (not found in the cache) so far.
   uint64_t decisions() const { return decisions_.load(); }
 
@@ -168,18 +176,6 @@ class WorkloadReconciler {
   mutable std::mutex admission_mu_;
   mutable std::mutex budgets_mu_;
   mutable std::map<std::string, std::shared_ptr<RolloutBudget>> budgets_;
-  struct Stamp {
-    std::string resource_version;
-    uint64_t policies = 0, namespaces = 0, dapr_names = 0;
-    bool dapr_served = false;
-    uint64_t overrides = 0;
-    bool operator==(const Stamp&) const = default;
-  };
-  struct CachedFacts {
-    Stamp stamp;
-    std::optional<WallTime> valid_until;
-    std::shared_ptr<const Facts> facts;
-  };
   // One EffectiveConfig for every workload whose candidates add up to the same (most share a
   // handful): keyed by the candidates, reused while equal.
   std::shared_ptr<const EffectiveConfig> shared(EffectiveConfig&& c) const;
@@ -187,8 +183,6 @@ class WorkloadReconciler {
   mutable std::unordered_map<std::string, std::weak_ptr<const EffectiveConfig>> configs_;
   mutable size_t configs_swept_ = 0;
   mutable std::atomic<uint64_t> decisions_{0};
-  mutable std::shared_mutex facts_mu_;
-  mutable std::unordered_map<std::string, CachedFacts> facts_;
   mutable std::mutex echo_mu_;
   struct Echo {
     std::string written_from;  // resourceVersion

@@ -338,6 +338,34 @@ TEST(WorkloadRecord, ANameInternedAgainAfterItsLastHolderWentIsReadBack) {
   EXPECT_EQ(again.workload().labels.at("only-in-this-test-7f3a"), "v");
 }
 
+TEST(RecordMemo, IsKeptByItsRecordAloneAndAdoptedOnlyWhenEmpty) {
+  auto facts = std::make_shared<const int>(1);
+  WorkloadRecord old_version;
+  old_version.memo.store(facts);
+  WorkloadRecord copy = old_version;
+  EXPECT_EQ(copy.memo.load(), nullptr) << "a copy is another object: it starts with no memo";
+
+  WorkloadRecord status_update;
+  status_update.memo.adopt(old_version.memo);
+  EXPECT_EQ(status_update.memo.load(), facts);
+
+  auto own = std::make_shared<const int>(2);
+  WorkloadRecord decided;
+  decided.memo.store(own);
+  decided.memo.adopt(old_version.memo);
+  EXPECT_EQ(decided.memo.load(), own) << "facts decided for this version are kept";
+
+  WorkloadRecord nothing;
+  nothing.memo.adopt(WorkloadRecord{}.memo);
+  EXPECT_EQ(nothing.memo.load(), nullptr);
+
+  std::weak_ptr<const int> gone = own;
+  own.reset();
+  decided = old_version;
+  EXPECT_EQ(decided.memo.load(), nullptr) << "an assigned record is another version";
+  EXPECT_TRUE(gone.expired()) << "its memo went with the version it was for";
+}
+
 TEST(WorkloadRecord, JudgesAFailedRolloutFromItsProgressingCondition) {
   json d = full_deployment();
   d["status"]["conditions"][1]["reason"] = "ProgressDeadlineExceeded";
