@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pplx/threadpool.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -34,6 +35,8 @@ namespace {
 
 namespace http = web::http;
 namespace client = web::http::client;
+
+constexpr size_t kIoThreads = 4;  // cpprestsdk's I/O pool, for the whole process
 
 // Cancels `cts` when `cancel` fires, for as long as it lives (none: no-op).
 class LinkedCancellation {
@@ -356,6 +359,18 @@ class CpprestTransport final : public HttpTransport {
 
 Result<std::shared_ptr<HttpTransport>> make_http_transport(const ClusterConfig& config,
                                                            const std::string& user_agent) {
+  // cpprestsdk runs its Asio I/O on a process-wide pool of 40 threads unless told otherwise;
+  // every request here is waited for by the thread that made it, so the pool only completes
+  // I/O. Four threads: 36 fewer stacks (~2 MiB resident at 10,000 Deployments) and no slower
+  // (README, "Memory").
+  static std::once_flag pool_once;
+  std::call_once(pool_once, [] {
+    try {
+      crossplat::threadpool::initialize_with_threads(kIoThreads);
+    } catch (const std::exception& e) {  // something used cpprestsdk first: its pool stays
+      spdlog::debug("cpprestsdk's thread pool was already started: {}", e.what());
+    }
+  });
   auto t = std::make_shared<CpprestTransport>(config, user_agent);
   if (auto s = t->init(); !s) return s.error();
   return std::shared_ptr<HttpTransport>(t);
