@@ -426,7 +426,30 @@ TEST_F(Operator, DurationBumpSurvivesAnOperatorCrashWithoutBeingExtended) {
       << "the restart must not restart the clock";
 }
 
-std::set<std::string> jaeger_objects_in(kube::Client& c, const std::string& ns);
+const kube::Resource kServices{"", "v1", "services", true, "Service"};
+
+// The managed Jaeger's objects in `ns`, as "Kind/name". A LIST that fails shows as an entry
+// naming it, so it is never read as "no objects" (nor as the expected set).
+std::set<std::string> jaeger_objects_in(kube::Client& c, const std::string& ns) {
+  std::set<std::string> out;
+  kube::ListOptions lo;
+  lo.label_selector = "app.kubernetes.io/managed-by=tracing-operator,app.kubernetes.io/name=jaeger";
+  for (const auto& r : {kube::resources::config_maps(), kServices, deployments()}) {
+    auto list = c.list(r, ns, lo);
+    if (!list) {
+      out.insert("LIST " + r.kind + " failed: " + list.error().to_string());
+      continue;
+    }
+    for (const auto& o : list->items)
+      out.insert(r.kind + "/" + o["metadata"]["name"].get<std::string>());
+  }
+  return out;
+}
+
+const std::set<std::string> kJaegerObjects = {
+    "ConfigMap/jaeger-config", "ConfigMap/jaeger-sampling-strategies",
+    "Deployment/jaeger",       "Service/jaeger-collector",
+    "Service/jaeger-query",    "Service/jaeger-sampling"};
 
 // The root policy sets the exporter before the namespace policy comes, so no managed Jaeger is
 // ever wanted: the next test has the one that is wanted for a moment.
@@ -458,8 +481,10 @@ TEST_F(Operator, AManagedJaegerWantedForAMomentIsRemovedAndARestartThenWritesNot
   for (int i = 0; i < kWorkloads; ++i) workload(ns_, "w" + std::to_string(i), {{"app", "w"}});
   op_->start();
   apply_policy(ns_, "p", {{"sampling", {{"ratio", "0.4"}}}});
-  ASSERT_TRUE(eventually([&] { return !jaeger_objects_in(*client_, ns_).empty(); }))
-      << "operator log " << op_->log_path();
+  ASSERT_TRUE(eventually([&] {
+    return jaeger_objects_in(*client_, ns_).count("Deployment/jaeger") == 1;
+  })) << "operator log "
+      << op_->log_path();
   apply_policy(root_, "cluster", {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}}});
   for (int i = 0; i < kWorkloads; ++i) {
     ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -614,27 +639,6 @@ TEST_F(Operator, ARealOpenTelemetrySdkBuildsWhatThePolicyMeantFromTheInjectedEnv
 
 namespace tracing::testing {
 namespace {
-
-const kube::Resource kServices{"", "v1", "services", true, "Service"};
-
-// Names of the managed Jaeger's objects in `ns` that exist now.
-std::set<std::string> jaeger_objects_in(kube::Client& c, const std::string& ns) {
-  std::set<std::string> out;
-  kube::ListOptions lo;
-  lo.label_selector = "app.kubernetes.io/managed-by=tracing-operator,app.kubernetes.io/name=jaeger";
-  for (const auto& r : {kube::resources::config_maps(), kServices, deployments()}) {
-    auto list = c.list(r, ns, lo);
-    if (!list) continue;
-    for (const auto& o : list->items)
-      out.insert(r.kind + "/" + o["metadata"]["name"].get<std::string>());
-  }
-  return out;
-}
-
-const std::set<std::string> kJaegerObjects = {
-    "ConfigMap/jaeger-config", "ConfigMap/jaeger-sampling-strategies",
-    "Deployment/jaeger",       "Service/jaeger-collector",
-    "Service/jaeger-query",    "Service/jaeger-sampling"};
 
 TEST_F(Operator, ManagedJaegerIsCreatedRepairedAndRemovedWithTheLastPolicy) {
   workload(ns_, "web", {{"app", "web"}});
