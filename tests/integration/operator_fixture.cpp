@@ -17,7 +17,13 @@ void OperatorTest::SetUp() {
 }
 
 void OperatorTest::TearDown() {
-  if (op_) op_->stop();
+  // Every test's operator still runs at its end and exits 0 on SIGTERM: a crash during the test,
+  // or on the way out with reconciles in flight, fails the test that saw it.
+  if (op_ && op_->running()) {
+    const int rc = op_->stop();
+    EXPECT_EQ(rc, 0) << "the operator's SIGTERM at the test's end: " << op_->last_exit() << "; log "
+                     << op_->log_path();
+  }
   std::vector<std::string> all = created_namespaces_;
   if (!ns_.empty()) all.push_back(ns_);
   EXPECT_TRUE(empty_and_delete_namespaces(*client_, all))

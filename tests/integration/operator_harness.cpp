@@ -374,6 +374,16 @@ bool OperatorProcess::wait_idle(uint64_t min_workload_reconciles, std::chrono::m
   if (!idle) {  // say what kept it busy: a CI failure has only this output to go on
     std::cerr << "wait_idle: not idle after " << timeout.count() << " ms; operator log " << log_
               << "\n";
+    // Whether it still runs (every metric reads -1 when /metrics does not answer).
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat_line;
+    std::getline(stat, stat_line);
+    const auto paren = stat_line.rfind(')');
+    std::cerr << "  process " << pid_ << " state "
+              << (paren != std::string::npos && paren + 2 < stat_line.size()
+                      ? stat_line.substr(paren + 2, 1)
+                      : "gone")
+              << " (Z: exited, not reaped)\n";
     for (const char* m :
          {"tracing_operator_workqueue_depth{queue=\"workload\"}",
           "tracing_operator_workqueue_depth{queue=\"policy\"}",
