@@ -158,7 +158,11 @@ kube::Result<Action> DaprReconciler::reconcile(const std::string&) {
 
   std::set<std::string> applied_owners;  // uids listed by the Configurations written just now
   std::set<std::string> written;         // keys of the operator's Configurations written
-  for (const auto& [key, want] : wanted) {
+  for (const auto& entry : wanted) {
+    // Named, not a structured binding: the lambda below captures `want` (clang before 16 cannot
+    // capture a binding).
+    const auto& key = entry.first;
+    const auto& want = entry.second;
     const auto& t = want.target;
     if (ctx_.namespace_terminating(t.ns) || unechoed.count(key)) continue;
     json intent = configuration_intent(t.ns, t.name, t.tracing);

@@ -176,7 +176,11 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
 
   // Create or update what differs. One instance failing (its namespace being deleted, say) does
   // not hold the others back; the first failure is returned at the end for a retry with backoff.
-  for (const auto& [key, want] : wanted) {
+  for (const auto& entry : wanted) {
+    // Named, not a structured binding: the lambda below captures them (clang before 16 cannot
+    // capture a binding).
+    const auto& key = entry.first;
+    const auto& want = entry.second;
     if (ctx_.namespace_terminating(want.instance.ns)) continue;  // it would only fight deletion
     // An owner not in the store yet: its informer event brings this pass back.
     std::optional<std::set<std::string>> owners = owner_uids(ctx_, want.owners);

@@ -332,7 +332,8 @@ TEST(ReleasePatch, DropsTheOperatorsEntriesAndTheRecord) {
 
 TEST(ReleasePatch, ClearsManagedFieldsWhenTheOperatorWasTheOnlyManager) {
   json c = kUserConfiguration;
-  c["metadata"]["managedFields"] = {managed_entry(naming::kFieldManager, "Apply")};
+  // json::array: a braced list of one json is a copy of it under clang, an array under GCC.
+  c["metadata"]["managedFields"] = json::array({managed_entry(naming::kFieldManager, "Apply")});
   auto patch = release_patch(c);
   ASSERT_TRUE(patch.has_value());
   EXPECT_EQ((*patch)["metadata"]["managedFields"], json::parse("[{}]"));
@@ -341,7 +342,7 @@ TEST(ReleasePatch, ClearsManagedFieldsWhenTheOperatorWasTheOnlyManager) {
 
 TEST(ReleasePatch, NothingToDoWhenTheOperatorOwnsNothing) {
   json c = kUserConfiguration;
-  c["metadata"]["managedFields"] = {managed_entry("kubectl", "Apply")};
+  c["metadata"]["managedFields"] = json::array({managed_entry("kubectl", "Apply")});
   EXPECT_FALSE(release_patch(c).has_value());
   EXPECT_FALSE(release_patch(json::object()).has_value());
 }
@@ -397,7 +398,7 @@ TEST(PreviousRecord, ARecordedNullIsTrusted) {
 TEST(PreviousRecord, NoRecordAndNothingHeldIsAFreshTakeover) {
   json c = kUserConfiguration;
   EXPECT_EQ(previous_record(c).state, PreviousRecord::State::kAbsent);
-  c["metadata"]["managedFields"] = {entry_holding("kubectl", kTracingFields)};
+  c["metadata"]["managedFields"] = json::array({entry_holding("kubectl", kTracingFields)});
   EXPECT_EQ(previous_record(c).state, PreviousRecord::State::kAbsent);
 }
 
