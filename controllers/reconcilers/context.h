@@ -30,8 +30,11 @@ namespace tracing::controllers {
 // backoff.
 struct Action {
   std::optional<std::chrono::milliseconds> requeue_after;
+  // The object is gone: whatever look was scheduled for it earlier is dropped.
+  bool gone = false;
   static Action await_change() { return {}; }
   static Action requeue(std::chrono::milliseconds d) { return {d}; }
+  static Action object_gone() { return {std::nullopt, true}; }
 };
 
 // The TracingPolicies in force, kept in step with the policy informer (parsed once per change,

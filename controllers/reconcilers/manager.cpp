@@ -16,7 +16,7 @@ runtime::Controller::Reconcile outcome_of(F reconcile) {
   return [reconcile](const std::string& key) -> runtime::Controller::Outcome {
     auto r = reconcile(key);
     if (!r) return r.error();
-    return r->requeue_after;
+    return runtime::Controller::Next{r->requeue_after, r->gone};
   };
 }
 
@@ -175,6 +175,9 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                           },
                           [this](const runtime::ObjectPtr& p) {
                             cache_.erase(runtime::object_key(*p));
+                            // Found gone, it drops what was kept for it, its debug bump's timer
+                            // included.
+                            policy_queue_.add(runtime::object_key(*p));
                             enqueue_workloads_of(*p);
                           }});
   auto on_deployment = [this](const RecordPtr& d) {

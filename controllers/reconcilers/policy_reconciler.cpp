@@ -115,7 +115,7 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   if (!obj) {
     released(key, "");  // gone: forget its release
     applied_status_.erase(key);
-    return Action::await_change();
+    return Action::object_gone();  // its debug bump's timer too
   }
   const json& object = *obj;
   if (object["metadata"].contains("deletionTimestamp")) return finalize(object, key);

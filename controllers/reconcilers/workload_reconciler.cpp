@@ -315,7 +315,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (!obj) {  // deleted: nothing of ours is left to revert
     forget(key);
     ctx_.overrides.forget(key);
-    return Action::await_change();
+    return Action::object_gone();
   }
   if (obj->deleting) return Action::await_change();
   if (awaiting_echo(key, *obj)) {

@@ -54,7 +54,8 @@ void Controller::run_worker(int slot) {
       }
     } else {
       queue_.forget(*key);
-      if (*result) queue_.add_after(*key, **result);
+      if (result->gone) queue_.drop_waiting(*key);
+      if (result->after) queue_.add_after(*key, *result->after);
     }
     queue_.done(*key);
   }

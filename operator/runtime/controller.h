@@ -3,7 +3,8 @@
 //
 // Contract: run_worker(slot) returns once the queue is shut down and hands out nothing more.
 // Outcomes, per key:
-//   success                 forget its backoff; requeue after the delay asked for, if any
+//   success                 forget its backoff; requeue after the delay asked for, if any;
+//                           for an object that is gone, drop any deadline it still waits for
 //   retryable error, or a   requeue with the queue's rate limiter (exponential backoff)
 //   reconcile that threw
 //   403                     requeue after 1 s doubling per failure, at most terminal_retry: a
@@ -30,8 +31,15 @@ namespace tracing::runtime {
 
 class Controller {
  public:
-  // A successful reconcile says when to look at the key again (nullopt: when something changes).
-  using Outcome = kube::Result<std::optional<std::chrono::milliseconds>>;
+  // What a successful reconcile asks of the queue.
+  struct Next {
+    // When to look at the key again; nullopt: when something changes.
+    std::optional<std::chrono::milliseconds> after;
+    // The object is gone: a look scheduled for it earlier (a timer of its own, a retry) has
+    // nothing left to look at, and is dropped rather than left to fire.
+    bool gone = false;
+  };
+  using Outcome = kube::Result<Next>;
   using Reconcile = std::function<Outcome(const std::string& key)>;
 
   // `queue` must outlive the controller. `workers`: how many run_worker slots the caller runs.

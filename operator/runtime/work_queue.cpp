@@ -206,6 +206,15 @@ void WorkQueue::add_rate_limited(const std::string& key, Clock::duration at_leas
   add_after(key, std::max(limiter_->when(key), at_least));
 }
 
+void WorkQueue::drop_waiting(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto slot = waiting_slots_.find(key);
+  if (slot == waiting_slots_.end()) return;
+  // A getter armed for this deadline wakes then and finds nothing due: no need to wake it now.
+  waiting_.erase(slot->second);
+  waiting_slots_.erase(slot);
+}
+
 void WorkQueue::forget(const std::string& key) { limiter_->forget(key); }
 
 void WorkQueue::set_latency_observer(std::function<void(Clock::duration)> observer) {

@@ -133,6 +133,9 @@ class WorkQueue {
   void add_after(const std::string& key, Clock::duration delay);
   // add_after(key, max(limiter.when(key), at_least)).
   void add_rate_limited(const std::string& key, Clock::duration at_least = Clock::duration::zero());
+  // Drops the deadline `key` waits for (add_after, add_rate_limited), if any: for an object that
+  // no longer exists. A key that is queued or being processed stays so.
+  void drop_waiting(const std::string& key);
   // Resets the key's backoff in the rate limiter (call after a successful reconcile).
   void forget(const std::string& key);
   int num_requeues(const std::string& key);

@@ -381,6 +381,26 @@ TEST_F(Operator, DeletingAPolicyRevertsEveryWorkloadBeforeThePolicyDisappears) {
   }
 }
 
+// A bump's next change (its expiry) is a timer in the policy queue; when its policy is deleted
+// the timer goes with it, rather than waiting in the queue (and its gauge) until the bump would
+// have expired. A policy governing nothing is released at once, with no look scheduled sooner
+// (CI: the catalogue's bumped policies, finalized by a later test's operator, kept it from idle).
+TEST_F(Operator, ADeletedPolicysDebugBumpLeavesNoTimerBehind) {
+  const std::string waiting = "tracing_operator_workqueue_waiting{queue=\"policy\"}";
+  op_->start();
+  apply_policy(ns_, "p",
+               {{"sampling", {{"ratio", "0.1"}}}, {"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
+  ASSERT_TRUE(eventually([&] {
+    return status_of(ns_, "p").value("debug", json::object()).contains("expiresAt");
+  })) << status_of(ns_, "p").dump();
+  ASSERT_TRUE(eventually([&] { return op_->metric(waiting) == 1; })) << op_->metrics_text();
+  ASSERT_TRUE(client_->remove(kPolicies, ns_, "p"));
+  ASSERT_TRUE(eventually([&] { return get_policy(ns_, "p").is_null(); }));
+  EXPECT_TRUE(eventually([&] { return op_->metric(waiting) == 0; }, 10s))
+      << "the bump's timer outlived its policy";
+  EXPECT_TRUE(op_->wait_idle(0));
+}
+
 TEST_F(Operator, UntilBumpRaisesTheRatioThenReturnsWithinOneSecondWithoutAnEdit) {
   workload(ns_, "web", {{"app", "web"}});
   op_->start();

@@ -34,10 +34,11 @@ class ControllerTest : public ::testing::Test {
     bool throws = false;
   };
   static Step ok(std::optional<std::chrono::milliseconds> after = std::nullopt) {
-    return {Controller::Outcome(after)};
+    return {Controller::Outcome(Controller::Next{after})};
   }
+  static Step gone() { return {Controller::Outcome(Controller::Next{std::nullopt, true})}; }
   static Step fail(int code) { return {Controller::Outcome(error(code))}; }
-  static Step throwing() { return {Controller::Outcome(std::nullopt), true}; }
+  static Step throwing() { return {Controller::Outcome(Controller::Next{}), true}; }
 
   void script(std::vector<Step> steps) {
     std::lock_guard<std::mutex> g(mu_);
@@ -52,7 +53,7 @@ class ControllerTest : public ::testing::Test {
           times_.push_back(
               std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                   .count());
-          if (steps_.empty()) return Controller::Outcome(std::nullopt);
+          if (steps_.empty()) return Controller::Outcome(Controller::Next{});
           Step s = std::move(steps_.front());
           steps_.pop_front();
           if (s.throws) throw std::runtime_error("unexpected shape");
@@ -99,6 +100,24 @@ TEST_F(ControllerTest, ASuccessAskingForALaterLookRequeuesTheKeyAfterThatDelayOn
   EXPECT_TRUE(eventually([&] { return queue_.waiting_len() == 0 && queue_.len() == 0; }));
   EXPECT_EQ(controller_->reconciles(), 2u);
   EXPECT_EQ(controller_->errors(), 0u);
+}
+
+TEST_F(ControllerTest, AnObjectFoundGoneDropsTheLookScheduledForItEarlier) {
+  script({ok(10s), gone(), ok(10s)});
+  start();
+  queue_.add("ns/a");
+  ASSERT_TRUE(eventually([&] { return reconciled_and_waiting(1); }));
+  queue_.add("ns/a");  // its deletion, before the 10 s are up
+  ASSERT_TRUE(eventually([&] { return seen() == 2 && controller_->in_flight() == 0; }));
+  EXPECT_TRUE(eventually([&] { return queue_.waiting_len() == 0; }));
+  clock_.advance(10s);
+  EXPECT_EQ(queue_.len(), 0u);
+  EXPECT_EQ(seen(), 2u);
+  // Only that key's: another key's timer still fires.
+  queue_.add("ns/b");
+  ASSERT_TRUE(eventually([&] { return reconciled_and_waiting(3); }));
+  clock_.advance(10s);
+  EXPECT_TRUE(eventually([&] { return seen() == 4; }));
 }
 
 TEST_F(ControllerTest, ARetryableErrorIsRetriedWithTheQueuesBackoff) {
@@ -170,7 +189,7 @@ TEST_F(ControllerTest, LongestRunningNamesTheWorkerAndHowLongOnTheClock) {
       [&](const std::string&) -> Controller::Outcome {
         std::unique_lock<std::mutex> g(gate_mu);
         gate_cv.wait(g, [&] { return open; });
-        return Controller::Outcome(std::nullopt);
+        return Controller::Outcome(Controller::Next{});
       },
       std::chrono::minutes(1), clock_);
   EXPECT_FALSE(controller_->longest_running());
@@ -198,8 +217,8 @@ TEST_F(ControllerTest, MetricsGiveEachControllersCountsUnderItsName) {
   WorkQueue other_queue{other_clock};
   Controller idle(
       "cluster", other_queue, 1,
-      [](const std::string&) { return Controller::Outcome(std::nullopt); }, std::chrono::minutes(1),
-      other_clock);
+      [](const std::string&) { return Controller::Outcome(Controller::Next{}); },
+      std::chrono::minutes(1), other_clock);
   other_queue.add("jaeger");
   queue_.add("ns/a");
   ASSERT_TRUE(eventually([&] { return reconciled_and_waiting(1); }));

@@ -275,6 +275,38 @@ TEST(WorkQueue, DelayedKeyAlreadyQueuedIsNotDuplicated) {
   EXPECT_EQ(drain_ready(q), (std::vector<std::string>{"a"}));
 }
 
+TEST(WorkQueue, DropWaitingRemovesOnlyThatKeysDeadline) {
+  FakeClock clock;
+  WorkQueue q(clock, exponential());
+  q.add_after("gone", 1s);
+  q.add_after("kept", 2s);
+  q.add("ready");
+  q.drop_waiting("gone");
+  q.drop_waiting("ready");    // queued, not waiting: stays queued
+  q.drop_waiting("unknown");  // nothing to drop
+  EXPECT_EQ(q.waiting_len(), 1u);
+  EXPECT_EQ(q.len(), 1u);
+  clock.advance(2s);
+  EXPECT_EQ(drain_ready(q), (std::vector<std::string>{"ready", "kept"}));
+  EXPECT_EQ(q.waiting_len(), 0u);
+}
+
+TEST(WorkQueue, DropWaitingLeavesAKeyBeingProcessedAndItsDirtyMark) {
+  FakeClock clock;
+  WorkQueue q(clock, exponential());
+  q.add("a");
+  ASSERT_EQ(q.try_get(), "a");
+  q.add_after("a", 1s);
+  q.add("a");  // changed while processed: runs again after done
+  q.drop_waiting("a");
+  EXPECT_EQ(q.waiting_len(), 0u);
+  q.done("a");
+  EXPECT_EQ(q.try_get(), "a");
+  q.done("a");
+  clock.advance(1s);
+  EXPECT_EQ(q.try_get(), std::nullopt);  // the dropped deadline does not fire
+}
+
 TEST(WorkQueue, DelayedKeyReadyWhileProcessingRunsAgainAfterDone) {
   FakeClock clock;
   WorkQueue q(clock, exponential());
