@@ -13,7 +13,6 @@
 #include "controllers/naming.h"
 #include "plugin/yaml_json.h"
 #include "tests/integration/fixture.h"
-#include "tests/integration/operator_harness.h"
 
 namespace tracing::testing {
 namespace {
@@ -119,18 +118,6 @@ class Crd : public ClusterTest {
     static const Installed installed = install_crd(*client_);
     ASSERT_TRUE(installed.ok) << "the TracingPolicy CRD could not be installed";
     if (installed.schema_changed) settle_until_ = installed.at + 10s;
-  }
-
-  // The policies these tests create are gone before a later test's operator starts. The namespace
-  // controller empties a deleted namespace only 5 s later, and an operator that sees its policies
-  // meanwhile puts its finalizer on them; then whichever operator runs when they are deleted
-  // finalizes them, and their bumps' timers stay in its queue (CI: the restart test's operator
-  // finalized the catalogue's 20 policies and was not idle in 60 s, 7 timers waiting).
-  void TearDown() override {
-    if (client_ && !ns_.empty()) {
-      EXPECT_TRUE(empty_and_delete_namespaces(*client_, {ns_})) << "namespace " << ns_;
-    }
-    ClusterTest::TearDown();
   }
 
   // Creates `policy` in ns_. Right after a schema change the API server may still validate with

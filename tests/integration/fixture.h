@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
@@ -33,7 +34,14 @@ int server_port(const kube::ClusterConfig& config);
 // Polls `pred` every 20 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 30s);
 
-// A test with an admin client and its own namespace, deleted afterwards.
+// Deletes `namespaces` and, first, everything in them an operator reads (TracingPolicies, their
+// finalizers dropped since the operator that would remove them is gone; workloads, ConfigMaps,
+// Services, Dapr Configurations), and waits until that content is gone (not the namespaces:
+// the namespace controller waits 5 s before it starts); false if some is still there.
+bool empty_and_delete_namespaces(kube::Client& admin, const std::vector<std::string>& namespaces);
+
+// A test with an admin client and its own namespace, emptied (as empty_and_delete_namespaces) and
+// deleted afterwards: nothing it leaves reaches a later test's operator.
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override;

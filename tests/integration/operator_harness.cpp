@@ -168,57 +168,6 @@ void uninstall_dapr_crd(kube::Client& admin) {
       60s));
 }
 
-bool empty_and_delete_namespaces(kube::Client& admin, const std::vector<std::string>& namespaces) {
-  const kube::Resource policies{"tracing.rollout.dev", "v1alpha1", "tracingpolicies", true,
-                                "TracingPolicy"};
-  // What an operator reads, in any namespace: deleted here, because the namespace controller
-  // only starts on a deleted namespace 5 s later (its fixed namespaceDeletionGracePeriod), and
-  // what lingers meanwhile would be governed by the next test's root policies.
-  const std::vector<kube::Resource> read_by_the_operator = {
-      policies,
-      kube::resources::deployments(),
-      kube::resources::stateful_sets(),
-      kube::resources::daemon_sets(),
-      kube::resources::config_maps(),
-      {"", "v1", "services", true, "Service"},
-      {"dapr.io", "v1alpha1", "configurations", true, "Configuration"}};
-  // The names of `r` in `ns`; none when it is not served (Dapr's CRD absent: 404). Not the CA
-  // bundle a root-CA publisher would put back.
-  auto names = [&](const kube::Resource& r, const std::string& ns) {
-    std::vector<std::string> out;
-    if (auto list = admin.list(r, ns); list) {
-      for (const auto& o : list->items) {
-        if (o["metadata"]["name"] != "kube-root-ca.crt") out.push_back(o["metadata"]["name"]);
-      }
-    }
-    return out;
-  };
-  for (const auto& ns : namespaces) {
-    for (const auto& r : read_by_the_operator) {
-      for (const auto& name : names(r, ns)) {
-        if (r.plural == policies.plural) {  // the operator that would drop them is gone
-          (void)admin.patch(r, ns, name, {{"metadata", {{"finalizers", nullptr}}}},
-                            kube::PatchType::kMerge);
-        }
-        (void)admin.remove(r, ns, name);
-      }
-    }
-    (void)admin.remove(kube::resources::namespaces(), "", ns);
-  }
-  // The namespaces themselves are left to the namespace controller; once their content is gone
-  // nothing in them reaches an operator.
-  return eventually(
-      [&] {
-        for (const auto& ns : namespaces) {
-          for (const auto& r : read_by_the_operator) {
-            if (!names(r, ns).empty()) return false;
-          }
-        }
-        return true;
-      },
-      120s);
-}
-
 OperatorProcess::OperatorProcess(std::string root_namespace, std::string log_path,
                                  std::string binary)
     : root_(std::move(root_namespace)),

@@ -103,12 +103,6 @@ std::map<std::string, int> audit_writes_by_agent_since(size_t offset,
                                                        const std::string& user = "tracing-operator",
                                                        const std::string& uri_prefix = "");
 
-// Deletes `namespaces` and, first, everything in them an operator reads (TracingPolicies, their
-// finalizers dropped since the operator that would remove them is gone; workloads, ConfigMaps,
-// Services, Dapr Configurations), and waits until that content is gone (not the namespaces:
-// the namespace controller waits 5 s before it starts); false if some is still there.
-bool empty_and_delete_namespaces(kube::Client& admin, const std::vector<std::string>& namespaces);
-
 // Runs a shell command; returns its stdout, and its exit status in `status` when given.
 std::string run_capture(const std::string& cmd, int* status = nullptr);
 

@@ -82,14 +82,8 @@ class Operator : public OperatorTest {
 
   // Once the operator is idle: stops it, starts it again and expects the restart to write
   // nothing (its /metrics and the audit log).
-  // The first operator's idle check tolerates timers in its policy queue: policies another test
-  // left in a namespace still being deleted are this operator's to finalize (their finalizers are
-  // every operator's), and a debug bump's next change stays a timer in the queue after its policy
-  // is gone, until its deadline (CI: 7 waiting, the catalogue's bumps, after their namespace's 20
-  // policies were finalized; not idle after 60 s). Its own work must still be done, and the
-  // restarted operator, which never saw those policies, must be idle without any.
   void restart_and_expect_no_writes(uint64_t workloads) {
-    ASSERT_TRUE(op_->wait_idle(workloads, 60s, /*timed_requeues_expected=*/true));
+    ASSERT_TRUE(op_->wait_idle(workloads));
     EXPECT_EQ(op_->stop(), 0) << "SIGTERM must end the operator cleanly";
     const size_t offset = audit_log_size();
     op_->start();
@@ -491,8 +485,7 @@ TEST_F(Operator, ARestartOfAConvergedOperatorMakesNoWrites) {
   for (int i = 0; i < kWorkloads; ++i) {
     ASSERT_TRUE(wait_var(ns_, "w" + std::to_string(i), "OTEL_TRACES_SAMPLER_ARG", "0.4"));
   }
-  // Timers tolerated for the reason restart_and_expect_no_writes gives.
-  ASSERT_TRUE(op_->wait_idle(kWorkloads, 60s, /*timed_requeues_expected=*/true));
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
   ASSERT_TRUE(eventually([&] {
     auto s = get_policy(ns_, "p").value("status", json::object());
     return s.value("counts", json::object()).value("configured", -1) == kWorkloads;
