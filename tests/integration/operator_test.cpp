@@ -382,8 +382,9 @@ TEST_F(Operator, DeletingAPolicyRevertsEveryWorkloadBeforeThePolicyDisappears) {
 TEST_F(Operator, ADeletedPolicysDebugBumpLeavesNoTimerBehind) {
   const std::string waiting = "tracing_operator_workqueue_waiting{queue=\"policy\"}";
   op_->start();
-  apply_policy(ns_, "p",
-               {{"sampling", {{"ratio", "0.1"}}}, {"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
+  apply_policy(
+      ns_, "p",
+      {{"sampling", {{"ratio", "0.1"}}}, {"debug", {{"ratio", "1"}, {"duration", "15m"}}}});
   ASSERT_TRUE(eventually([&] {
     return status_of(ns_, "p").value("debug", json::object()).contains("expiresAt");
   })) << status_of(ns_, "p").dump();
