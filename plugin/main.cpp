@@ -40,8 +40,8 @@ constexpr const char* kUsage = R"(kubectl tracing: what the tracing operator dec
 Usage:
   kubectl tracing status [-n NS | -A] [-o table|json]
       per workload: the governing policy, effective sampler and ratio (base or a debug bump and
-      its countdown), whether it carries them (configured, pending, held, opted-out), conflicts,
-      its rollout
+      its countdown; per-operation bumps, and whether its mode serves them), whether it carries
+      them (configured, pending, held, opted-out), conflicts, its rollout
   kubectl tracing why [KIND/]NAME [-n NS] [-o table|json]
       KIND: deployment (default), statefulset or daemonset (kubectl's short names deploy, sts
       and ds too);
@@ -318,6 +318,21 @@ json verdict_json(const Verdict& v, WallTime now) {
                     {"remaining", short_duration(std::chrono::duration_cast<std::chrono::seconds>(
                                       c.debug->expires_at - now))}};
   }
+  if (!c.operation_debug.empty()) {
+    // §5: only remote mode serves them (Jaeger's operation strategies); in restart mode they
+    // apply to nothing, and say so.
+    json ops = json::array();
+    for (const auto& [operation, bump] : c.operation_debug) {
+      ops.push_back({{"operation", operation},
+                     {"policy", bump.policy},
+                     {"ratio", bump.ratio},
+                     {"expiresAt", format_rfc3339(bump.expires_at)},
+                     {"remaining", short_duration(std::chrono::duration_cast<std::chrono::seconds>(
+                                       bump.expires_at - now))},
+                     {"served", c.mode == "remote"}});
+    }
+    out["operationDebug"] = ops;
+  }
   if (!c.unusable.empty()) out["held"] = c.unusable;
   json conflicts = json::array();
   for (const auto& x : v.desired.conflicts) {
@@ -346,6 +361,21 @@ Session connect(const Args& a) {
   return {std::make_unique<kube::Client>(*transport, options), a.ns.empty() ? config->ns : a.ns};
 }
 
+// The DEBUG column: a whole-service bump's remaining time; else the per-operation bumps, how
+// many and the first to end, or that they need remote mode.
+std::string debug_column(const json& verdict) {
+  if (verdict.contains("debug")) return verdict["debug"]["remaining"];
+  const json ops = verdict.value("operationDebug", json::array());
+  if (ops.empty()) return "-";
+  const std::string count = std::to_string(ops.size()) + (ops.size() == 1 ? " op" : " ops");
+  if (!ops[0].value("served", false)) return "- (" + count + ": need remote)";
+  const json* first = &ops[0];
+  for (const auto& o : ops) {
+    if (o["expiresAt"].get<std::string>() < (*first)["expiresAt"].get<std::string>()) first = &o;
+  }
+  return (*first)["remaining"].get<std::string>() + " (" + count + ")";
+}
+
 int status(const Args& a) {
   Session session = connect(a);
   kube::Client& client = *session.client;
@@ -362,9 +392,8 @@ int status(const Args& a) {
     items.push_back(j);
     rows.push_back({j["namespace"], j["kind"], j["name"], j.value("governing", "-"),
                     j.value("sampler", "-"), j.value("ratio", "-"), j.value("source", "-"),
-                    j.contains("debug") ? j["debug"]["remaining"].get<std::string>() : "-",
-                    j["state"], std::to_string(j.value("conflicts", json::array()).size()),
-                    j["rollout"]});
+                    debug_column(j), j["state"],
+                    std::to_string(j.value("conflicts", json::array()).size()), j["rollout"]});
   }
   if (a.output == "json") {
     std::cout << json{{"workloads", items}}.dump(2) << "\n";
@@ -455,6 +484,15 @@ int why(const Args& a) {
   if (out.contains("debug")) {
     std::cout << "Debug bump of " << out["debug"]["policy"].get<std::string>() << " ends in "
               << out["debug"]["remaining"].get<std::string>() << "\n";
+  }
+  for (const auto& o : out.value("operationDebug", json::array())) {
+    std::cout << "Debug bump of operation " << o["operation"].get<std::string>() << " to "
+              << o["ratio"].get<std::string>() << " by " << o["policy"].get<std::string>()
+              << ", ends in " << o["remaining"].get<std::string>()
+              << (o["served"].get<bool>() ? ""
+                                          : " (not served: restart mode cannot select operations; "
+                                            "set spec.sampling.mode remote)")
+              << "\n";
   }
   if (out.contains("held"))
     std::cout << "Kept as it is: " << out["held"].get<std::string>() << "\n";

@@ -158,6 +158,50 @@ TEST_F(KubectlTracing, StatusAndWhyTellWhatEachWorkloadReceivesAndTheOperatorWri
   EXPECT_NE(table.find(ns_ + "/team"), std::string::npos) << table;
 }
 
+// §5 "one operation": status and why show a bump limited to operations, with its end, and
+// whether the workload's sampling mode serves it (remote) or it applies to nothing (restart).
+TEST_F(KubectlTracing, StatusAndWhyShowPerOperationBumpsAndWhetherTheyAreServed) {
+  workload(ns_, "tasks", {{"app", "tasks"}});
+  const std::string until = "2099-01-01T00:00:00Z";
+  json spec = {
+      {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+      {"jaeger", {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}}},
+      {"sampling", {{"ratio", "0.1"}, {"mode", "remote"}}},
+      {"debug", {{"ratio", "1"}, {"until", until}, {"operations", {"POST /tasks", "GET /tasks"}}}}};
+  apply_policy(ns_, "p", spec);
+  json remote = by_name(plugin_json("status -n " + ns_), "tasks");
+  EXPECT_EQ(remote["ratio"], "0.1") << "an operations bump leaves the service's ratio";
+  EXPECT_FALSE(remote.contains("debug")) << remote.dump();
+  ASSERT_EQ(remote["operationDebug"].size(), 2u) << remote.dump();
+  for (const auto& o : remote["operationDebug"]) {
+    EXPECT_EQ(o["policy"], ns_ + "/p");
+    EXPECT_EQ(o["ratio"], "1");
+    EXPECT_EQ(o["expiresAt"], until);
+    EXPECT_EQ(o["served"], true);
+  }
+  EXPECT_EQ(remote["operationDebug"][0]["operation"], "GET /tasks");
+  EXPECT_EQ(remote["operationDebug"][1]["operation"], "POST /tasks");
+  std::string table = plugin("status -n " + ns_);
+  EXPECT_NE(table.find("(2 ops)"), std::string::npos) << table;
+  std::string why = plugin("why tasks -n " + ns_);
+  EXPECT_NE(why.find("Debug bump of operation POST /tasks to 1 by " + ns_ + "/p, ends in "),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(why.find("not served"), std::string::npos) << why;
+
+  spec["sampling"]["mode"] = "restart";
+  apply_policy(ns_, "p", spec);
+  json restart = by_name(plugin_json("status -n " + ns_), "tasks");
+  ASSERT_EQ(restart["operationDebug"].size(), 2u) << restart.dump();
+  EXPECT_EQ(restart["operationDebug"][0]["served"], false);
+  EXPECT_EQ(restart["ratio"], "0.1") << "never widened to the whole service";
+  table = plugin("status -n " + ns_);
+  EXPECT_NE(table.find("(2 ops: need remote)"), std::string::npos) << table;
+  why = plugin("why tasks -n " + ns_);
+  EXPECT_NE(why.find("(not served: restart mode cannot select operations"), std::string::npos)
+      << why;
+}
+
 TEST_F(KubectlTracing, BumpPauseAndResumeEditThePolicyAndBadInputIsRefusedNamingIt) {
   workload(ns_, "api", {{"app", "api"}});
   // An earlier bump limited to one operation (restart mode: it applies to nothing), ending at an
