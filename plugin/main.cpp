@@ -319,8 +319,13 @@ json verdict_json(const Verdict& v, WallTime now) {
                                       c.debug->expires_at - now))}};
   }
   if (!c.operation_debug.empty()) {
-    // §5: only remote mode serves them (Jaeger's operation strategies); in restart mode they
-    // apply to nothing, and say so.
+    // §5: only remote mode serves them, through the strategies the operator writes for a
+    // managed Jaeger (operation_strategies); otherwise they apply to nothing, and say why.
+    const std::string unserved =
+        c.mode != "remote" ? "restart mode cannot select operations; set spec.sampling.mode remote"
+        : c.jaeger_mode != "managed"
+            ? "the operator writes no sampling strategies for a Jaeger it does not manage"
+            : "";
     json ops = json::array();
     for (const auto& [operation, bump] : c.operation_debug) {
       ops.push_back({{"operation", operation},
@@ -329,7 +334,8 @@ json verdict_json(const Verdict& v, WallTime now) {
                      {"expiresAt", format_rfc3339(bump.expires_at)},
                      {"remaining", short_duration(std::chrono::duration_cast<std::chrono::seconds>(
                                        bump.expires_at - now))},
-                     {"served", c.mode == "remote"}});
+                     {"served", unserved.empty()}});
+      if (!unserved.empty()) ops.back()["notServed"] = unserved;
     }
     out["operationDebug"] = ops;
   }
@@ -362,13 +368,13 @@ Session connect(const Args& a) {
 }
 
 // The DEBUG column: a whole-service bump's remaining time; else the per-operation bumps, how
-// many and the first to end, or that they need remote mode.
+// many and the first to end, or that they are not served (why says why).
 std::string debug_column(const json& verdict) {
   if (verdict.contains("debug")) return verdict["debug"]["remaining"];
   const json ops = verdict.value("operationDebug", json::array());
   if (ops.empty()) return "-";
   const std::string count = std::to_string(ops.size()) + (ops.size() == 1 ? " op" : " ops");
-  if (!ops[0].value("served", false)) return "- (" + count + ": need remote)";
+  if (!ops[0].value("served", false)) return "- (" + count + ": not served)";
   const json* first = &ops[0];
   for (const auto& o : ops) {
     if (o["expiresAt"].get<std::string>() < (*first)["expiresAt"].get<std::string>()) first = &o;
@@ -489,9 +495,9 @@ int why(const Args& a) {
     std::cout << "Debug bump of operation " << o["operation"].get<std::string>() << " to "
               << o["ratio"].get<std::string>() << " by " << o["policy"].get<std::string>()
               << ", ends in " << o["remaining"].get<std::string>()
-              << (o["served"].get<bool>() ? ""
-                                          : " (not served: restart mode cannot select operations; "
-                                            "set spec.sampling.mode remote)")
+              << (o["served"].get<bool>()
+                      ? ""
+                      : " (not served: " + o["notServed"].get<std::string>() + ")")
               << "\n";
   }
   if (out.contains("held"))

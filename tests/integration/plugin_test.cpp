@@ -163,9 +163,8 @@ TEST_F(KubectlTracing, StatusAndWhyTellWhatEachWorkloadReceivesAndTheOperatorWri
 TEST_F(KubectlTracing, StatusAndWhyShowPerOperationBumpsAndWhetherTheyAreServed) {
   workload(ns_, "tasks", {{"app", "tasks"}});
   const std::string until = "2099-01-01T00:00:00Z";
+  // Remote mode with a managed Jaeger (no exporter endpoint): served by its strategies.
   json spec = {
-      {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
-      {"jaeger", {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}}},
       {"sampling", {{"ratio", "0.1"}, {"mode", "remote"}}},
       {"debug", {{"ratio", "1"}, {"until", until}, {"operations", {"POST /tasks", "GET /tasks"}}}}};
   apply_policy(ns_, "p", spec);
@@ -178,6 +177,7 @@ TEST_F(KubectlTracing, StatusAndWhyShowPerOperationBumpsAndWhetherTheyAreServed)
     EXPECT_EQ(o["ratio"], "1");
     EXPECT_EQ(o["expiresAt"], until);
     EXPECT_EQ(o["served"], true);
+    EXPECT_FALSE(o.contains("notServed"));
   }
   EXPECT_EQ(remote["operationDebug"][0]["operation"], "GET /tasks");
   EXPECT_EQ(remote["operationDebug"][1]["operation"], "POST /tasks");
@@ -189,17 +189,29 @@ TEST_F(KubectlTracing, StatusAndWhyShowPerOperationBumpsAndWhetherTheyAreServed)
       << why;
   EXPECT_EQ(why.find("not served"), std::string::npos) << why;
 
+  // Restart mode: applies to nothing (§5), and is never widened to the whole service.
   spec["sampling"]["mode"] = "restart";
   apply_policy(ns_, "p", spec);
   json restart = by_name(plugin_json("status -n " + ns_), "tasks");
   ASSERT_EQ(restart["operationDebug"].size(), 2u) << restart.dump();
   EXPECT_EQ(restart["operationDebug"][0]["served"], false);
-  EXPECT_EQ(restart["ratio"], "0.1") << "never widened to the whole service";
+  EXPECT_EQ(restart["ratio"], "0.1");
   table = plugin("status -n " + ns_);
-  EXPECT_NE(table.find("(2 ops: need remote)"), std::string::npos) << table;
+  EXPECT_NE(table.find("(2 ops: not served)"), std::string::npos) << table;
   why = plugin("why tasks -n " + ns_);
   EXPECT_NE(why.find("(not served: restart mode cannot select operations"), std::string::npos)
       << why;
+
+  // Remote mode with an external Jaeger: the operator writes it no strategies.
+  spec["sampling"]["mode"] = "remote";
+  spec["exporter"] = {{"endpoint", "http://collector.obs.svc:4317"}};
+  spec["jaeger"] = {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}};
+  apply_policy(ns_, "p", spec);
+  json external = by_name(plugin_json("status -n " + ns_), "tasks");
+  ASSERT_EQ(external["operationDebug"].size(), 2u) << external.dump();
+  EXPECT_EQ(external["operationDebug"][0]["served"], false);
+  EXPECT_EQ(external["operationDebug"][0]["notServed"],
+            "the operator writes no sampling strategies for a Jaeger it does not manage");
 }
 
 TEST_F(KubectlTracing, BumpPauseAndResumeEditThePolicyAndBadInputIsRefusedNamingIt) {
