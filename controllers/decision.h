@@ -131,6 +131,9 @@ struct EffectiveConfig {
   // The policy that decides effective_ratio(): the one whose bump is active, else
   // sampling_policy.
   const std::string& ratio_policy() const { return debug ? debug->policy : sampling_policy; }
+  // Whether its ratios reach the SDKs through the sampling strategies the operator writes (§6):
+  // remote mode with a Jaeger the operator manages. Per-operation bumps reach nothing otherwise.
+  bool strategies_served() const { return mode == "remote" && jaeger_mode == "managed"; }
   bool operator==(const EffectiveConfig&) const = default;
 };
 

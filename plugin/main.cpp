@@ -323,7 +323,7 @@ json verdict_json(const Verdict& v, WallTime now) {
     // managed Jaeger (operation_strategies); otherwise they apply to nothing, and say why.
     const std::string unserved =
         c.mode != "remote" ? "restart mode cannot select operations; set spec.sampling.mode remote"
-        : c.jaeger_mode != "managed"
+        : !c.strategies_served()
             ? "the operator writes no sampling strategies for a Jaeger it does not manage"
             : "";
     json ops = json::array();

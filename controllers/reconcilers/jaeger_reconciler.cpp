@@ -132,7 +132,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     if (std::string source = jaeger_source(c, ctx_.policy_cache); !source.empty()) {
       want.owners.insert(source);
     }
-    if (c.mode != "remote") continue;
+    if (!c.strategies_served()) continue;
     if (c.next_change && (!next_change || *c.next_change < *next_change)) {
       next_change = c.next_change;
     }

@@ -422,6 +422,19 @@ TEST(EffectiveConfig, PointsAtTheManagedJaegerOfTheJaegerGroup) {
   EXPECT_EQ(config_for(own).jaeger_namespace, "tracing-system");
 }
 
+TEST(EffectiveConfig, StrategiesServeOnlyRemoteModeWithAManagedJaeger) {
+  auto served = [](const json& spec) {
+    return config_for({make_policy("shop", "team", spec)}).strategies_served();
+  };
+  EXPECT_TRUE(served({{"sampling", {{"mode", "remote"}}}}));  // a managed Jaeger by default
+  EXPECT_FALSE(served({{"sampling", {{"mode", "restart"}}}}));
+  EXPECT_FALSE(
+      served({{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+              {"jaeger",
+               {{"mode", "external"}, {"samplingEndpoint", "http://jaeger-sampling.obs.svc:5779"}}},
+              {"sampling", {{"mode", "remote"}}}}));
+}
+
 // ---- effective_config: debug bumps -----------------------------------------------------------
 
 TEST(EffectiveConfigDebug, UntilBumpIsActiveBeforeAndExpiredExactlyAtUntil) {
