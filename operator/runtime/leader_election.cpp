@@ -68,7 +68,7 @@ json lease_spec(const LeaseRecord& r) {
 LeaderElector::LeaderElector(kube::Client& client, LeaderElectionConfig config)
     : client_(client), config_(std::move(config)) {}
 
-bool LeaderElector::try_acquire_or_renew() {
+bool LeaderElector::try_acquire_or_renew(std::optional<steady::time_point> give_up_at) {
   const auto wall_now = std::chrono::system_clock::now();
   const auto now = steady::now();
   const int duration_s = static_cast<int>(
@@ -101,6 +101,7 @@ bool LeaderElector::try_acquire_or_renew() {
     return true;
   }
 
+  if (give_up_at && steady::now() >= *give_up_at) return false;  // too late to renew: see renew()
   const json& lease = *got;
   LeaseRecord current = lease_record_of(lease);
   const std::string version = lease["metadata"].value("resourceVersion", "");
@@ -175,9 +176,13 @@ bool LeaderElector::acquire() {
 }
 
 bool LeaderElector::renew() {
-  // The deadline runs from the last renewal that succeeded (not from the start of a round): a
-  // leader gives up renew_deadline (+ one request timeout) after its Lease last moved.
-  auto last_renewed = steady::now();
+  // The deadline runs from when the last successful renewal started (the acquiring try, at
+  // first), not from when its response came: the Lease moved between the two, and a standby counts
+  // the lease duration from when it saw it move. So a slow response cannot stretch a leader's
+  // time past what any standby allows it. No try starts at or after the deadline, and a try
+  // that finds it passed after its GET sends no PUT: leadership ends at most one request timeout
+  // after the deadline.
+  auto last_renewed = observed_at_;
   for (;;) {
     const auto deadline = last_renewed + config_.renew_deadline;
     for (;;) {
@@ -185,8 +190,8 @@ bool LeaderElector::renew() {
         std::lock_guard<std::mutex> g(mu_);
         if (stopping_) return true;
       }
-      if (try_acquire_or_renew()) {
-        last_renewed = steady::now();
+      if (steady::now() < deadline && try_acquire_or_renew(deadline)) {
+        last_renewed = observed_at_;  // set by the try to the moment it started
         break;
       }
       if (steady::now() >= deadline) {

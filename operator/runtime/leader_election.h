@@ -8,10 +8,10 @@
 //   so clock skew between nodes cannot cut a lease short.
 // - Every write to the Lease is a PUT carrying the resourceVersion that was read (or a create):
 //   of two candidates racing for an expired Lease, one gets a 409 and stays a standby.
-// - A leader whose last successful renewal is `renew_deadline` old gives up: renew() returns
-//   false, and the caller must stop writing at once. With renew_deadline + one request timeout
-//   (the elector's client times out after retry_period) < lease_duration, the old leader has
-//   stopped before any standby can see the Lease expire.
+// - A leader whose last successful renewal started `renew_deadline` ago gives up: renew() returns
+//   false (at most one request timeout later), and the caller must stop writing at once. With
+//   renew_deadline + one request timeout (the elector's client times out after retry_period) <
+//   lease_duration, the old leader has stopped before any standby can see the Lease expire.
 // - release() clears holderIdentity (leaseDurationSeconds 1), so a standby takes over at its next
 //   retry instead of waiting out the lease.
 //
@@ -73,8 +73,11 @@ class LeaderElector {
   kube::Status release();
 
  private:
-  // One round of client-go's tryAcquireOrRenew: true when we hold the Lease afterwards.
-  bool try_acquire_or_renew();
+  // One round of client-go's tryAcquireOrRenew: true when we hold the Lease afterwards. With
+  // `give_up_at`, no write is sent once it has passed. On success observed_at_ is the moment the
+  // round started.
+  bool try_acquire_or_renew(
+      std::optional<std::chrono::steady_clock::time_point> give_up_at = std::nullopt);
   // Sleeps `d` unless stop() is called first (returns false then).
   bool sleep_for(std::chrono::milliseconds d);
   std::chrono::milliseconds jittered(std::chrono::milliseconds d);

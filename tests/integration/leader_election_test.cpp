@@ -1,13 +1,20 @@
 // Leader election with two operator processes against the real API server: exactly one writes,
 // a killed leader is replaced within lease duration + retry period (and a change made meanwhile
 // is applied), SIGTERM hands the Lease over within seconds, and a leader cut off from the API
-// server stops before its Lease can expire for anyone else.
+// server stops writing before its Lease can expire for anyone else, also when the API server's
+// responses are slow (the elector in this process, through a relay).
 
+#include "operator/runtime/leader_election.h"
+
+#include <atomic>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <thread>
 
+#include "controllers/api/time.h"
 #include "tests/integration/operator_fixture.h"
+#include "tests/integration/tcp_proxy.h"
 
 namespace tracing::testing {
 namespace {
@@ -164,7 +171,10 @@ TEST_F(LeaderElection, SigtermReleasesTheLeaseAndTheStandbyTakesOverWithinSecond
 
 TEST_F(LeaderElection, ALeaderCutOffFromTheApiServerStopsBeforeItsLeaseCanExpire) {
   set_ratio("0.3");
-  ops_[0]->start(kElection);
+  // JSON lines: their timestamps are UTC with microseconds, like the Lease's renewTime.
+  std::vector<std::string> args = kElection;
+  args.push_back("--log-format=json");
+  ops_[0]->start(args);
   ASSERT_TRUE(eventually([&] { return leader() == 0 && all_have_ratio("0.3"); }));
 
   // The API server goes away (gracefully: it may still serve a renewal while it stops).
@@ -185,23 +195,100 @@ TEST_F(LeaderElection, ALeaderCutOffFromTheApiServerStopsBeforeItsLeaseCanExpire
   // earliest moment from which another replica could count the lease duration.
   json kept;
   ASSERT_TRUE(eventually([&] { return !(kept = lease()).is_null(); }, 60s));
-  std::tm tm{};
-  int micros = 0;
-  const std::string renew = kept["spec"].value("renewTime", "");
-  ASSERT_EQ(std::sscanf(renew.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
-                        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros),
-            7)
-      << renew;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const auto renewed =
-      std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::microseconds(micros);
-  const auto after_renewal = exited_at - renewed;
-  EXPECT_GT(after_renewal, 0s);
-  EXPECT_LT(after_renewal, 6s) << "stopped before its Lease could expire for another replica";
-  std::cerr << "[ election ] cut-off leader exited "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(after_renewal).count()
-            << " ms after its last renewal (lease duration 6000 ms, renew deadline 3000 ms)\n";
+  const auto renewed = controllers::parse_rfc3339(kept["spec"].value("renewTime", ""));
+  ASSERT_TRUE(renewed) << kept.dump();
+  // What matters is when it stopped writing: the operator logs "leadership lost: finishing
+  // in-flight work" once its client is shut down (no request starts after that). Leaving the
+  // process takes longer, the more so under ThreadSanitizer, and writes nothing.
+  std::optional<controllers::WallTime> stopped_writing;
+  std::ifstream in(ops_[0]->log_path());
+  for (std::string line; std::getline(in, line);) {
+    json entry = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (entry.is_object() &&
+        entry.value("msg", "") == "leadership lost: finishing in-flight work") {
+      stopped_writing = controllers::parse_rfc3339(entry.value("ts", ""));
+    }
+  }
+  ASSERT_TRUE(stopped_writing) << "no \"leadership lost\" line in " << ops_[0]->log_path();
+  const auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  EXPECT_GT(*stopped_writing - *renewed, 0s);
+  EXPECT_LT(*stopped_writing - *renewed, 6s)
+      << "stopped writing before its Lease could expire for another replica";
+  EXPECT_LT(exited_at - *stopped_writing, 10s) << "and then exits";
+  std::cerr << "[ election ] cut-off leader stopped writing " << ms(*stopped_writing - *renewed)
+            << " ms after its last renewal (lease duration 6000 ms, renew deadline 3000 ms) and "
+               "exited "
+            << ms(exited_at - *stopped_writing) << " ms later\n";
+}
+
+// The elector in this process, its requests relayed to the real API server with every response
+// held back 1.5 s. The API server acts on a renewal when it gets it; the elector learns of it
+// 1.5 s later. A standby counts the lease duration from when it saw the Lease move, so the
+// leader's renew deadline must count from when it sent that renewal, not from its response.
+class LeaseRenewal : public ClusterTest {};
+
+TEST_F(LeaseRenewal, TheRenewDeadlineCountsFromWhenTheLastRenewalWasSentNotFromItsSlowResponse) {
+  TcpProxy proxy("127.0.0.1", server_port(config_));
+  kube::ClusterConfig relayed = config_;
+  relayed.server = "https://127.0.0.1:" + std::to_string(proxy.port());
+  auto transport = kube::make_http_transport(relayed, "tracing-tests/1.0");
+  ASSERT_TRUE(transport);
+  kube::Client client(*transport, kube::ClientOptions{0, 1, 8s});
+  runtime::LeaderElectionConfig le;
+  le.ns = ns_;
+  le.identity = "slow-responses_0001";
+  // A try is a GET and a PUT, 3 s with the delay (6 s if it opens a connection: TLS's round trips
+  // are held back too), so renewals keep succeeding within a 10 s deadline.
+  le.lease_duration = 20s;
+  le.renew_deadline = 10s;
+  le.retry_period = 1s;
+  ASSERT_EQ(runtime::validate(le), "");
+  runtime::LeaderElector elector(client, le);
+  ASSERT_TRUE(elector.acquire());
+
+  auto renew_time = [&] {
+    auto l = client_->get(kube::resources::leases(), ns_, "tracing-operator");
+    return l ? (*l)["spec"].value("renewTime", "") : std::string();
+  };
+  proxy.set_response_delay(1500ms);
+  std::atomic<bool> returned{false};
+  bool kept_leading = true;
+  std::chrono::system_clock::time_point lost_at;
+  std::thread renewing([&] {
+    kept_leading = elector.renew();
+    lost_at = std::chrono::system_clock::now();
+    returned = true;
+  });
+  // Two renewals seen in etcd: the second was sent, and will be answered, with the delay in place.
+  // Right after it, another holder takes the Lease, so every later try fails (it reads the Lease
+  // held), each after a delayed response: the elector can renew no more.
+  std::string seen = renew_time();
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(eventually([&] { return renew_time() != seen; }, 15s)) << "renewal " << i;
+    seen = renew_time();
+  }
+  auto held = client_->get(kube::resources::leases(), ns_, "tracing-operator");
+  ASSERT_TRUE(held);
+  ASSERT_EQ((*held)["spec"].value("renewTime", ""), seen);
+  (*held)["spec"]["holderIdentity"] = "someone-else_0002";
+  auto taken = client_->replace(kube::resources::leases(), ns_, "tracing-operator", *held);
+  ASSERT_TRUE(taken) << taken.error().to_string();
+  ASSERT_TRUE(eventually([&] { return returned.load(); }, 20s));
+  renewing.join();
+  EXPECT_FALSE(kept_leading) << "renew() reports leadership lost";
+
+  const auto renewed = controllers::parse_rfc3339(seen);
+  ASSERT_TRUE(renewed) << seen;
+  // From its last renewal's start (the renewTime it wrote) the elector gives up after the renew
+  // deadline, plus at most the one GET in flight then (1.5 s). Counted from that renewal's
+  // response it would be 3 s later (its GET and its PUT), or more.
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(lost_at - *renewed);
+  EXPECT_GE(after, le.renew_deadline);
+  EXPECT_LT(after, le.renew_deadline + 2250ms) << "lost " << after.count() << " ms after renewTime";
+  std::cerr << "[ election ] with 1.5 s responses, leadership lost " << after.count()
+            << " ms after the last renewal's renewTime (renew deadline 10000 ms)\n";
 }
 
 }  // namespace

@@ -129,6 +129,9 @@ void TcpProxy::relay(int client_fd) {
           open = false;
           break;
         }
+        if (i == 1 && response_delay_ms_ > 0) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(response_delay_ms_.load()));
+        }
         ssize_t off = 0;
         while (off < n) {
           ssize_t w = ::send(fds[1 - i].fd, buf + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <string>
@@ -22,6 +23,9 @@ class TcpProxy {
   // While blocked, new connections are accepted and closed at once.
   void set_blocked(bool blocked) { blocked_ = blocked; }
   int accepted() const { return accepted_.load(); }
+  // Holds every chunk the server sends for `delay` before relaying it: a slow response whose
+  // request the server has already acted on.
+  void set_response_delay(std::chrono::milliseconds delay) { response_delay_ms_ = delay.count(); }
   // Makes it an HTTP CONNECT proxy (set before the first connection): each connection must
   // open with a CONNECT request, answered "200 Connection established" (whatever host it names:
   // every tunnel leads to the target), then bytes are relayed. The request heads it got, in
@@ -44,6 +48,7 @@ class TcpProxy {
   std::atomic<bool> blocked_{false};
   std::atomic<int> accepted_{0};
   std::atomic<bool> connect_mode_{false};
+  std::atomic<int64_t> response_delay_ms_{0};
   mutable std::mutex mu_;
   std::vector<std::string> connect_requests_;
   std::set<int> fds_;
