@@ -366,18 +366,24 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
   };
   std::vector<Received> received;
-  // §5: a bump limited to operations reaches only workloads sampled remotely; those it applies
-  // to in restart mode (env samplers cannot select operations) get nothing from it.
-  const bool operations_bump =
-      p.spec.debug && !p.spec.debug->operations.empty() && ds && now < ds->expires_at;
-  int operations_unserved = 0;
+  // A bump reaches a workload only through what the operator writes (§5, §6): its env in restart
+  // mode, where env samplers cannot select operations, so a bump limited to operations gets to
+  // none; the strategies of a Jaeger it manages in remote mode. A workload sampling remotely from
+  // an external Jaeger gets neither kind: the operator writes no strategies there.
+  const bool bump_active = p.spec.debug && ds && now < ds->expires_at;
+  const bool operations_bump = bump_active && !p.spec.debug->operations.empty();
+  int operations_unserved = 0;  // restart mode, a bump limited to operations
+  int bump_unserved = 0;        // remote mode with an external Jaeger, any bump
   for (const auto& d : ctx_.workloads_in_scope(p)) {
     auto f = workloads_.facts(d);
-    if (operations_bump && f->config && !f->opted_out && f->config->unusable.empty() &&
-        f->config->mode != "remote" &&
+    if (bump_active && f->config && !f->opted_out && f->config->unusable.empty() &&
         std::find(f->config->policies.begin(), f->config->policies.end(), key) !=
             f->config->policies.end()) {
-      ++operations_unserved;
+      if (f->config->mode != "remote") {
+        if (operations_bump) ++operations_unserved;
+      } else if (!f->config->strategies_served()) {
+        ++bump_unserved;
+      }
     }
     if (!f->config || f->config->governing != key) continue;
     if (f->opted_out) {
@@ -537,6 +543,15 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                            " workloads it applies to sample in restart mode, whose env samplers "
                            "cannot select operations; the bump applies to none of them (it is "
                            "not widened to the whole service): set spec.sampling.mode remote",
+                       generation)
+       : bump_unserved > 0
+           ? condition("Degraded", true, "DebugNeedsManagedJaeger",
+                       "spec.debug: " + std::to_string(bump_unserved) +
+                           " workloads it applies to sample remotely from a Jaeger the operator "
+                           "does not manage (spec.jaeger.mode external), whose sampling "
+                           "strategies it does not write; the bump reaches none of them: raise "
+                           "the ratio in that Jaeger's strategies, or set spec.jaeger.mode "
+                           "managed",
                        generation)
        : rollout_failed > 0
            ? condition("Degraded", true, "RolloutFailed",

@@ -1589,6 +1589,66 @@ TEST_F(Operator, InRemoteModeAnOperationsBumpSamplesOnlyThatOperationUntilItEnds
             0);
 }
 
+// With an external Jaeger the operator writes no sampling strategies, so a bump reaches no
+// workload sampling remotely from it, whether for the whole service or for operations: the policy
+// says so (DebugNeedsManagedJaeger), and the condition clears once its Jaeger is a managed one.
+TEST_F(Operator, WithAnExternalJaegerABumpReachesNoRemoteWorkloadAndSaysSo) {
+  workload(ns_, "tasks", {{"app", "tasks"}});
+  op_->start();
+  json spec = {
+      {"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+      {"jaeger", {{"mode", "external"}, {"samplingEndpoint", "http://jaeger.obs.svc:5779"}}},
+      {"sampling", {{"mode", "remote"}, {"ratio", "0.1"}}}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(wait_var(ns_, "tasks", "OTEL_TRACES_SAMPLER", "parentbased_jaeger_remote"));
+  ASSERT_TRUE(op_->wait_idle(1));
+  auto degraded = [&] {
+    for (const auto& c : status_of(ns_, "p").value("conditions", json::array())) {
+      if (c["type"] == "Degraded") return c;
+    }
+    return json::object();
+  };
+  EXPECT_EQ(degraded().value("status", ""), "False") << status_of(ns_, "p").dump();
+  const size_t offset = audit_log_size();
+  const std::string message =
+      "spec.debug: 1 workloads it applies to sample remotely from a Jaeger the operator does not "
+      "manage (spec.jaeger.mode external), whose sampling strategies it does not write; the bump "
+      "reaches none of them: raise the ratio in that Jaeger's strategies, or set "
+      "spec.jaeger.mode managed";
+  spec["debug"] = {{"ratio", "1"}, {"duration", "15m"}};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] {
+    return degraded().value("reason", "") == "DebugNeedsManagedJaeger";
+  })) << status_of(ns_, "p").dump();
+  EXPECT_EQ(degraded().value("status", ""), "True");
+  EXPECT_EQ(degraded().value("message", ""), message);
+
+  spec["debug"]["operations"] = {"POST /tasks"};
+  apply_policy(ns_, "p", spec);
+  ASSERT_TRUE(eventually([&] {
+    return status_of(ns_, "p")["debug"].value("operations", json::array()) ==
+           json::array({"POST /tasks"});
+  })) << status_of(ns_, "p").dump();
+  EXPECT_EQ(degraded().value("reason", ""), "DebugNeedsManagedJaeger");
+  EXPECT_EQ(degraded().value("message", ""), message);
+  ASSERT_TRUE(op_->wait_idle(1, 60s, /*timed_requeues_expected=*/true));
+  EXPECT_EQ(audit_writes_since(offset, "tracing-operator",
+                               "/apis/apps/v1/namespaces/" + ns_ + "/deployments"),
+            0)
+      << "a bump in remote mode writes no workload";
+
+  // A managed Jaeger serves the bump, and the condition clears.
+  spec.erase("exporter");
+  spec["jaeger"] = {{"mode", "managed"}};
+  apply_policy(ns_, "p", spec);
+  EXPECT_TRUE(eventually([&] {
+    return operation_params(strategies(*client_, ns_), "tasks") ==
+           std::map<std::string, double>{{"POST /tasks", 1}};
+  })) << strategies_text(*client_, ns_);
+  EXPECT_TRUE(eventually([&] { return degraded().value("status", "") == "False"; }))
+      << status_of(ns_, "p").dump();
+}
+
 // In restart mode an env sampler cannot select operations: the bump applies to nothing, and
 // the policy says so (OperationsNeedRemote) instead of widening it to the whole service.
 TEST_F(Operator, InRestartModeAnOperationsBumpAppliesToNothingAndSaysSo) {
