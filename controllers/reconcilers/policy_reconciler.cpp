@@ -411,14 +411,14 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     }
     if (f->up_to_date) ++configured;
     if (f->untrusted && untrusted++ == 0) untrusted_msg = *f->untrusted;
-    if (!f->conflicts.empty()) ++conflicted;
-    if (!f->contested.empty() && contested++ == 0) {
-      const auto& c = f->contested.front();
+    if (!f->conflicts().empty()) ++conflicted;
+    if (!f->contested().empty() && contested++ == 0) {
+      const auto& c = f->contested().front();
       contested_msg = c.workload + " " + c.variable + " (container " + c.container +
                       ") taken back by " + c.manager + " " + std::to_string(c.takebacks) +
                       " times; not retaken until " + format_rfc3339(c.until);
     }
-    for (const auto& c : f->conflicts) {
+    for (const auto& c : f->conflicts()) {
       if (conflicts.size() >= kMaxConflicts) break;
       conflicts.push_back({{"workload", d->key()},
                            {"container", c.container},

@@ -197,21 +197,33 @@ WorkloadReconciler::Decision WorkloadReconciler::decide(const Workload& w) const
   return d;
 }
 
+const std::vector<Conflict>& WorkloadReconciler::Facts::conflicts() const {
+  static const std::vector<Conflict> none;
+  return fights ? fights->conflicts : none;
+}
+
+const std::vector<OverrideGuard::Contest>& WorkloadReconciler::Facts::contested() const {
+  static const std::vector<OverrideGuard::Contest> none;
+  return fights ? fights->contested : none;
+}
+
 std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     const RecordPtr& deployment) const {
   // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
-  const Facts::Stamp stamp{ctx_.policy_cache.version(), ctx_.namespace_labels_version.load(),
-                           ctx_.dapr_names.version(), ctx_.dapr.served(), ctx_.overrides.version()};
+  const Facts::Stamp stamp{ctx_.policy_cache.version() + ctx_.namespace_labels_version.load() +
+                               ctx_.dapr_names.version() + ctx_.overrides.version(),
+                           ctx_.dapr.served()};
   const WallTime now = ctx_.now();
   if (auto kept = std::static_pointer_cast<const Facts>(deployment->memo.load());
-      kept && kept->stamp == stamp && (!kept->valid_until || now < *kept->valid_until)) {
+      kept && kept->stamp() == stamp && now < kept->valid_until) {
     return kept;
   }
   ++decisions_;
   Workload w = deployment->workload();
   Decision d = decide(w);
   auto f = std::make_shared<Facts>();
-  f->stamp = stamp;
+  f->stamp_versions = stamp.versions;
+  f->stamp_dapr_served = stamp.dapr_served;
   f->ns = Atom(w.ns);
   f->opted_out = d.opted_out;
   if (d.dapr) f->dapr = std::make_unique<const DaprTarget>(std::move(*d.dapr));
@@ -226,23 +238,26 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     f->root_config = shared(std::move(*d.root_config));
   }
   until_earliest(d.retake_at);
-  f->contested = d.contested;
-  f->retake_at = d.retake_at;
+  const std::vector<Conflict>* conflicts = nullptr;
   if (d.config) {
     until_earliest(d.config->next_change);
     if (!d.opted_out) {
-      f->conflicts = d.desired.conflicts;
+      conflicts = &d.desired.conflicts;
       f->up_to_date = up_to_date(w, d.desired, d.config->policies);
       f->template_up_to_date = template_up_to_date(w, d.desired);
       f->service = service_name(*d.config, w);
     }
-    f->config = shared(std::move(*d.config));
   }
+  if ((conflicts && !conflicts->empty()) || !d.contested.empty() || d.retake_at) {
+    f->fights = std::make_unique<const Facts::Fights>(
+        Facts::Fights{conflicts ? *conflicts : std::vector<Conflict>{}, d.contested, d.retake_at});
+  }
+  if (d.config) f->config = shared(std::move(*d.config));
   std::vector<std::string> refused;
   trusted_overrides(w, &refused);
   for (const auto& u : w.untrusted) refused.push_back(untrusted_message(w, u));
   if (!refused.empty()) f->untrusted = Atom(refused.front());
-  f->valid_until = valid_until;
+  f->valid_until = valid_until.value_or(WallTime::max());
   deployment->memo.store(f);
   return f;
 }
@@ -328,7 +343,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (auto f = facts(obj); f->config && !f->opted_out && f->config->unusable.empty()) {
     if (f->up_to_date) {
       auto wake = f->config->next_change;
-      if (f->retake_at && (!wake || *f->retake_at < *wake)) wake = f->retake_at;
+      if (auto retake = f->retake_at(); retake && (!wake || *retake < *wake)) wake = retake;
       return wake ? Action::requeue(until(*wake, ctx_.now())) : Action::await_change();
     }
     std::string why;
