@@ -205,7 +205,7 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   r.kind = kind;
   r.ns = std::move(w.ns);
   r.name = std::move(w.name);
-  r.uid = std::move(w.uid);
+  r.uid = Uid(w.uid);
   r.pairs_.reserve(w.labels.size() + w.annotations.size() + w.template_labels.size() +
                    w.template_annotations.size());
   const Labels* lists[] = {&w.labels, &w.annotations, &w.template_labels, &w.template_annotations};
@@ -297,7 +297,7 @@ Workload WorkloadRecord::workload() const {
   w.kind = kind;
   w.ns = ns;
   w.name = name;
-  w.uid = uid;
+  w.uid = uid.str();
   auto labels = [this](PairList list) {
     Labels out;
     for (const auto& p : pairs(list)) out.emplace(*p.key, *p.value);
@@ -340,7 +340,7 @@ Workload WorkloadRecord::workload() const {
 json WorkloadRecord::reference() const {
   return {{"apiVersion", "apps/v1"},
           {"kind", kind_name(kind)},
-          {"metadata", {{"namespace", ns}, {"name", name}, {"uid", uid}}}};
+          {"metadata", {{"namespace", ns}, {"name", name}, {"uid", uid.str()}}}};
 }
 
 const std::string* WorkloadRecord::annotation(std::string_view key) const {

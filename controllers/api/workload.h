@@ -21,6 +21,7 @@
 #include "controllers/api/json.h"
 #include "controllers/api/managed_fields.h"
 #include "controllers/api/selector.h"
+#include "controllers/api/uid.h"
 
 namespace tracing::controllers {
 
@@ -174,7 +175,7 @@ class WorkloadRecord {
   int32_t replicas = 1;  // spec.replicas (absent: 1)
   std::string ns;
   std::string name;
-  std::string uid;
+  Uid uid;
   std::string resource_version;
   int64_t generation = 0;
   // spec.updateStrategy (StatefulSet, DaemonSet): type OnDelete (a template change rolls no

@@ -201,7 +201,7 @@ class WorkloadReconciler {
   mutable std::mutex echo_mu_;
   struct Echo {
     std::string written_from;  // resourceVersion
-    std::string uid;
+    Uid uid;
     int64_t produced = 0;  // generation
     // Whether `d` (the store's version) is still from before the write.
     bool before(const WorkloadRecord& d) const {

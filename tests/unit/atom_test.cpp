@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "controllers/api/uid.h"
+
 namespace tracing::controllers {
 namespace {
 
@@ -78,6 +80,31 @@ TEST(Atom, ThreadsInterningCopyingAndDroppingTheSameStringsReadTheirOwn) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
+}
+
+TEST(Uid, AUuidAsTheApiServerWritesItReadsBackExactly) {
+  const std::string text = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  Uid u(text);
+  EXPECT_EQ(u.str(), text);
+  EXPECT_FALSE(u.empty());
+  EXPECT_TRUE(u == Uid(std::string(text)));
+  EXPECT_TRUE(u == std::string_view(text));
+  EXPECT_FALSE(u == Uid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f1"));
+}
+
+TEST(Uid, AnyOtherTextReadsBackExactlyAndDiffersFromTheUuidItResembles) {
+  for (const std::string text :
+       {"uid-1", "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg",
+        "0f1e2d3c4b5a-6978-8796-a5b4c3d2e1f0-", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f", ""}) {
+    Uid u(text);
+    EXPECT_EQ(u.str(), text);
+    EXPECT_EQ(u.empty(), text.empty()) << text;
+    EXPECT_TRUE(u == Uid(text)) << text;
+  }
+  EXPECT_FALSE(Uid("0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0") ==
+               Uid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"))
+      << "uids are compared as written";
+  EXPECT_TRUE(Uid() == Uid(""));
 }
 
 }  // namespace
