@@ -77,6 +77,7 @@ bool LeaderElector::try_acquire_or_renew(std::optional<steady::time_point> give_
                    format_micro_time(wall_now), 0};
 
   auto got = client_.get(kube::resources::leases(), config_.ns, config_.name);
+  if (give_up_at && steady::now() >= *give_up_at) return false;  // too late to write: see renew()
   if (!got) {
     if (!got.error().is_not_found()) {
       spdlog::warn("leader election: reading Lease {}/{}: {}", config_.ns, config_.name,
@@ -101,7 +102,6 @@ bool LeaderElector::try_acquire_or_renew(std::optional<steady::time_point> give_
     return true;
   }
 
-  if (give_up_at && steady::now() >= *give_up_at) return false;  // too late to renew: see renew()
   const json& lease = *got;
   LeaseRecord current = lease_record_of(lease);
   const std::string version = lease["metadata"].value("resourceVersion", "");

@@ -443,9 +443,7 @@ TEST_F(Client, TheAutoRateLimitLiftsOnceTheServerShowsPriorityAndFairness) {
 // still has a connection of its own.
 TEST_F(Client, RequestsOfAnyTimeoutReuseTheirConnections) {
   TcpProxy proxy("127.0.0.1", server_port(config_));
-  kube::ClusterConfig c = config_;
-  c.server = "https://127.0.0.1:" + std::to_string(proxy.port());
-  auto t = kube::make_http_transport(c, "tracing-tests/1.0");
+  auto t = kube::make_http_transport(via(proxy, config_), "tracing-tests/1.0");
   ASSERT_TRUE(t);
   for (int seconds : {10, 60}) {
     int before = proxy.accepted();

@@ -48,9 +48,7 @@ class Informer : public ClusterTest {
 
   // A client whose connections go through `proxy`, so the test can cut them.
   std::unique_ptr<kube::Client> client_via(const TcpProxy& proxy) {
-    kube::ClusterConfig c = config_;
-    c.server = "https://127.0.0.1:" + std::to_string(proxy.port());
-    return make_client(c);
+    return make_client(via(proxy, config_));
   }
 
   static runtime::InformerOptions options(const std::string& ns) {

@@ -231,11 +231,7 @@ class LeaseRenewal : public ClusterTest {};
 
 TEST_F(LeaseRenewal, TheRenewDeadlineCountsFromWhenTheLastRenewalWasSentNotFromItsSlowResponse) {
   TcpProxy proxy("127.0.0.1", server_port(config_));
-  kube::ClusterConfig relayed = config_;
-  relayed.server = "https://127.0.0.1:" + std::to_string(proxy.port());
-  auto transport = kube::make_http_transport(relayed, "tracing-tests/1.0");
-  ASSERT_TRUE(transport);
-  kube::Client client(*transport, kube::ClientOptions{0, 1, 8s});
+  auto client = make_client(via(proxy, config_), kube::ClientOptions{0, 1, 8s});
   runtime::LeaderElectionConfig le;
   le.ns = ns_;
   le.identity = "slow-responses_0001";
@@ -245,7 +241,7 @@ TEST_F(LeaseRenewal, TheRenewDeadlineCountsFromWhenTheLastRenewalWasSentNotFromI
   le.renew_deadline = 10s;
   le.retry_period = 1s;
   ASSERT_EQ(runtime::validate(le), "");
-  runtime::LeaderElector elector(client, le);
+  runtime::LeaderElector elector(*client, le);
   ASSERT_TRUE(elector.acquire());
 
   auto renew_time = [&] {

@@ -153,4 +153,9 @@ void TcpProxy::relay(int client_fd) {
   ::close(server_fd);
 }
 
+kube::ClusterConfig via(const TcpProxy& proxy, kube::ClusterConfig config) {
+  config.server = "https://127.0.0.1:" + std::to_string(proxy.port());
+  return config;
+}
+
 }  // namespace tracing::testing

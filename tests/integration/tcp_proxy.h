@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "operator/kube/config.h"
+
 namespace tracing::testing {
 
 class TcpProxy {
@@ -55,5 +57,8 @@ class TcpProxy {
   std::vector<std::thread> threads_;
   std::thread acceptor_;
 };
+
+// `config` with its API server reached through `proxy`.
+kube::ClusterConfig via(const TcpProxy& proxy, kube::ClusterConfig config);
 
 }  // namespace tracing::testing
