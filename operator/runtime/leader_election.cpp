@@ -161,7 +161,20 @@ bool LeaderElector::acquire() {
       if (stopping_) return false;
     }
     if (try_acquire_or_renew()) {
-      leader_ = true;
+      leader_ = true;  // holds it: release() gives it back
+      // Leading needs time to spare: renew() gives up renew_deadline after the successful try
+      // started. A try answered later than that (a cold connection, a slow API server) holds the
+      // Lease but may not lead on it; it is renewed at once, which a warm connection answers in
+      // time. Meanwhile nothing writes, and no standby can take it.
+      const auto took = steady::now() - observed_at_;
+      if (took >= config_.renew_deadline) {
+        spdlog::warn(
+            "leader election: {} holds Lease {}/{}, but the response took {} ms (renew deadline "
+            "{} ms): renewing before it leads",
+            config_.identity, config_.ns, config_.name,
+            std::chrono::duration_cast<milliseconds>(took).count(), config_.renew_deadline.count());
+        continue;
+      }
       spdlog::info("leader election: {} acquired Lease {}/{}", config_.identity, config_.ns,
                    config_.name);
       return true;

@@ -61,7 +61,8 @@ class LeaderElector {
   // busy operator never starves its renewals.
   LeaderElector(kube::Client& client, LeaderElectionConfig config);
 
-  // Blocks until this process holds the Lease (true) or stop() is called (false).
+  // Blocks until this process holds the Lease with a try answered within renew_deadline of its
+  // start (true), or stop() is called (false).
   bool acquire();
   // Renews every retry_period while leading. Returns false as soon as a renewal has not
   // succeeded within renew_deadline (leadership lost: stop writing now), true once stop() is
