@@ -296,12 +296,12 @@ TEST_F(LeaseRenewal, ALeaseWonBySlowResponsesIsRenewedBeforeItLeads) {
   runtime::LeaderElectionConfig le;
   le.ns = ns_;
   le.identity = "slow-start_0003";
-  le.lease_duration = 4s;
-  le.renew_deadline = 2s;
+  le.lease_duration = 6s;
+  le.renew_deadline = 3s;
   le.retry_period = 1s;
   ASSERT_EQ(runtime::validate(le), "");
   runtime::LeaderElector elector(*client, le);
-  proxy.set_response_delay(1200ms);  // a try (a read, then a write) takes >= 2.4 s
+  proxy.set_response_delay(1600ms);  // a try (a read, then a write) takes >= 3.2 s
   std::atomic<bool> acquired{false};
   std::thread acquiring([&] { acquired = elector.acquire(); });
   auto holder = [&] {
