@@ -227,28 +227,44 @@ TEST_F(LeaderElection, ALeaderCutOffFromTheApiServerStopsBeforeItsLeaseCanExpire
 // held back 1.5 s. The API server acts on a renewal when it gets it; the elector learns of it
 // 1.5 s later. A standby counts the lease duration from when it saw the Lease move, so the
 // leader's renew deadline must count from when it sent that renewal, not from its response.
-class LeaseRenewal : public ClusterTest {};
+class LeaseRenewal : public ClusterTest {
+ protected:
+  // An election in the test's namespace with a 1 s retry period, its client's requests going
+  // through proxy_ (made on the first call; 8 s timeouts: the proxy's delay holds back a TLS
+  // handshake's round trips too).
+  runtime::LeaderElectionConfig election(const std::string& identity,
+                                         std::chrono::milliseconds lease,
+                                         std::chrono::milliseconds renew) {
+    runtime::LeaderElectionConfig le;
+    le.ns = ns_;
+    le.identity = identity;
+    le.lease_duration = lease;
+    le.renew_deadline = renew;
+    le.retry_period = 1s;
+    EXPECT_EQ(runtime::validate(le), "");
+    if (!proxy_) {  // config_ is known from SetUp on
+      proxy_ = std::make_unique<TcpProxy>("127.0.0.1", server_port(config_));
+      relayed_ = make_client(via(*proxy_, config_), kube::ClientOptions{0, 1, 8s});
+    }
+    return le;
+  }
+
+  std::unique_ptr<TcpProxy> proxy_;
+  std::unique_ptr<kube::Client> relayed_;  // destroyed before proxy_
+};
 
 TEST_F(LeaseRenewal, TheRenewDeadlineCountsFromWhenTheLastRenewalWasSentNotFromItsSlowResponse) {
-  TcpProxy proxy("127.0.0.1", server_port(config_));
-  auto client = make_client(via(proxy, config_), kube::ClientOptions{0, 1, 8s});
-  runtime::LeaderElectionConfig le;
-  le.ns = ns_;
-  le.identity = "slow-responses_0001";
   // A try is a GET and a PUT, 3 s with the delay (6 s if it opens a connection: TLS's round trips
   // are held back too), so renewals keep succeeding within a 10 s deadline.
-  le.lease_duration = 20s;
-  le.renew_deadline = 10s;
-  le.retry_period = 1s;
-  ASSERT_EQ(runtime::validate(le), "");
-  runtime::LeaderElector elector(*client, le);
+  const auto le = election("slow-responses_0001", 20s, 10s);
+  runtime::LeaderElector elector(*relayed_, le);
   ASSERT_TRUE(elector.acquire());
 
   auto renew_time = [&] {
     auto l = client_->get(kube::resources::leases(), ns_, "tracing-operator");
     return l ? (*l)["spec"].value("renewTime", "") : std::string();
   };
-  proxy.set_response_delay(1500ms);
+  proxy_->set_response_delay(1500ms);
   std::atomic<bool> returned{false};
   bool kept_leading = true;
   std::chrono::system_clock::time_point lost_at;
@@ -291,17 +307,9 @@ TEST_F(LeaseRenewal, TheRenewDeadlineCountsFromWhenTheLastRenewalWasSentNotFromI
 // a slow API server) is held but not led on: the elector renews it at once and leads only once a
 // try is answered in time. Leading on it would mean giving it up at once (the CI flake of stop 27).
 TEST_F(LeaseRenewal, ALeaseWonBySlowResponsesIsRenewedBeforeItLeads) {
-  TcpProxy proxy("127.0.0.1", server_port(config_));
-  auto client = make_client(via(proxy, config_), kube::ClientOptions{0, 1, 8s});
-  runtime::LeaderElectionConfig le;
-  le.ns = ns_;
-  le.identity = "slow-start_0003";
-  le.lease_duration = 6s;
-  le.renew_deadline = 3s;
-  le.retry_period = 1s;
-  ASSERT_EQ(runtime::validate(le), "");
-  runtime::LeaderElector elector(*client, le);
-  proxy.set_response_delay(1600ms);  // a try (a read, then a write) takes >= 3.2 s
+  const auto le = election("slow-start_0003", 6s, 3s);
+  runtime::LeaderElector elector(*relayed_, le);
+  proxy_->set_response_delay(1600ms);  // a try (a read, then a write) takes >= 3.2 s
   std::atomic<bool> acquired{false};
   std::thread acquiring([&] { acquired = elector.acquire(); });
   auto holder = [&] {
@@ -312,7 +320,7 @@ TEST_F(LeaseRenewal, ALeaseWonBySlowResponsesIsRenewedBeforeItLeads) {
   // Held, but every try still takes longer than the deadline: it must not lead on it.
   EXPECT_FALSE(eventually([&] { return acquired.load(); }, 3s))
       << "led on a Lease whose response came after the deadline";
-  proxy.set_response_delay(0ms);
+  proxy_->set_response_delay(0ms);
   acquiring.join();
   ASSERT_TRUE(acquired.load());
   // Leading on it: renewals keep succeeding until stopped.
