@@ -26,6 +26,7 @@
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/http.h"
+#include "operator/kube/system_trust.h"
 #include "operator/runtime/http_server.h"
 #include "operator/runtime/leader_election.h"
 #include "operator/runtime/metrics.h"
@@ -378,6 +379,10 @@ int main(int argc, char** argv) {
   if (!config) {
     spdlog::error("{}", config.error().message);
     return 1;
+  }
+  if (tracing::kube::skip_unused_system_bundle(*config)) {
+    spdlog::debug("the system's CA bundle is not used: SSL_CERT_FILE={} for this process",
+                  tracing::kube::kNoSystemBundle);
   }
   const bool in_cluster = config->source == "in-cluster";
   if (!flags.root_namespace_set && in_cluster) flags.root_namespace = config->ns;

@@ -13,7 +13,7 @@
 #include <system_error>
 #include <utility>
 
-extern char** environ;
+#include "operator/kube/system_trust.h"
 
 namespace tracing::kube {
 namespace {
@@ -102,12 +102,6 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
   const time_t t = timegm(&tm);
   return std::chrono::system_clock::from_time_t(t) - std::chrono::seconds(offset_seconds) +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(frac);
-}
-
-std::vector<std::string> process_environment() {
-  std::vector<std::string> out;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
-  return out;
 }
 
 }  // namespace
@@ -274,7 +268,7 @@ ExecCredentialSource::ExecCredentialSource(ExecConfig exec, const ClusterConfig&
                                            Options options)
     : exec_(std::move(exec)), cluster_(cluster), options_(std::move(options)) {
   if (!options_.stdin_is_terminal) options_.stdin_is_terminal = [] { return isatty(0) == 1; };
-  if (!options_.environ) options_.environ = process_environment;
+  if (!options_.environ) options_.environ = inherited_environment;
   if (!options_.run) options_.run = run_process;
   if (!options_.now) options_.now = std::chrono::system_clock::now;
 }

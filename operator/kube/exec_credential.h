@@ -70,7 +70,7 @@ class ExecCredentialSource {
     ProcessRunner run = run_process;
     std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
     std::function<bool()> stdin_is_terminal;            // default: isatty(0)
-    std::function<std::vector<std::string>()> environ;  // default: this process's environment
+    std::function<std::vector<std::string>()> environ;  // default: inherited_environment()
   };
 
   // `cluster` is what provideClusterInfo hands the plugin.

@@ -4,7 +4,8 @@
 // - the client timeout is an idle timeout, reset by every chunk; a watch's client is built with a
 //   timeout above the watch's timeoutSeconds;
 // - set_ssl_context_callback runs after cpprestsdk installed the default verify paths, so trusting
-//   only the cluster CA means replacing the X509_STORE;
+//   only the cluster CA means replacing the X509_STORE (and loading nothing into the one it
+//   replaces takes SSL_CERT_FILE: system_trust.h);
 // - the hostname check is always against the URI host: tls-server-name cannot be honoured;
 // - a response body buffer's getn() waits for the full count unless data was synced, so the
 //   stream reader waits for one byte and then drains what is already available;

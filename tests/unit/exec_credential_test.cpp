@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "operator/kube/system_trust.h"
 
 namespace tracing::kube {
 namespace {
@@ -175,6 +179,50 @@ TEST(RunProcess, ReportsExitCodeSignalAndMissingCommand) {
   auto missing = run_process("no-such-plugin-anywhere", {}, {}, false);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "not found");
+}
+
+// skip_unused_system_bundle points SSL_CERT_FILE at nothing only when the cluster's CA is
+// configured (or verification is off); a plugin inherits the environment as it was before.
+TEST(SystemBundle, IsSkippedOnlyWhenUnusedAndAPluginInheritsTheUsersSetting) {
+  const char* before = std::getenv("SSL_CERT_FILE");
+  const std::optional<std::string> saved =
+      before ? std::optional<std::string>(before) : std::nullopt;
+  auto plugin_sees = [] {
+    auto out = run_process("sh", {"-c", "printf '%s' \"${SSL_CERT_FILE-unset}\""},
+                           inherited_environment(), false);
+    return out.ok() ? out->stdout_text : "run failed: " + out.error().message;
+  };
+  unsetenv("SSL_CERT_FILE");
+
+  ClusterConfig system_trust = cluster();
+  system_trust.ca_pem.clear();
+  EXPECT_FALSE(skip_unused_system_bundle(system_trust));
+  EXPECT_EQ(std::getenv("SSL_CERT_FILE"), nullptr);
+
+  ASSERT_TRUE(skip_unused_system_bundle(cluster()));
+  ASSERT_NE(std::getenv("SSL_CERT_FILE"), nullptr);
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/nonexistent/tracing-operator-trusts-the-cluster-ca");
+  EXPECT_EQ(plugin_sees(), "unset");
+
+  // Verification off: nothing is trusted, so the bundle is skipped too.
+  ClusterConfig unverified = system_trust;
+  unverified.insecure_skip_tls_verify = true;
+  EXPECT_TRUE(skip_unused_system_bundle(unverified));
+  EXPECT_EQ(plugin_sees(), "unset");
+
+  // The user's own setting is overridden for the transport and handed to plugins as it was.
+  setenv("SSL_CERT_FILE", "/etc/ssl/mine.pem", 1);
+  ASSERT_TRUE(skip_unused_system_bundle(cluster()));
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/nonexistent/tracing-operator-trusts-the-cluster-ca");
+  EXPECT_EQ(plugin_sees(), "/etc/ssl/mine.pem");
+  EXPECT_FALSE(skip_unused_system_bundle(system_trust));
+  EXPECT_EQ(plugin_sees(), "/etc/ssl/mine.pem");
+
+  if (saved) {
+    setenv("SSL_CERT_FILE", saved->c_str(), 1);
+  } else {
+    unsetenv("SSL_CERT_FILE");
+  }
 }
 
 // A runner that records each run and answers from a script.
