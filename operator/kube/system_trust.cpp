@@ -15,8 +15,7 @@ constexpr char kVariable[] = "SSL_CERT_FILE";
 
 struct Saved {
   std::mutex mu;
-  bool replaced = false;
-  std::optional<std::string> value;  // the user's SSL_CERT_FILE when it was replaced
+  std::optional<std::string> value;  // the user's SSL_CERT_FILE, when ours replaced it
 };
 
 Saved& saved() {
@@ -36,9 +35,7 @@ bool skip_unused_system_bundle(const ClusterConfig& config) {
   } else if (std::string_view(now) != kNoSystemBundle) {
     s.value = now;
   }
-  if (setenv(kVariable, kNoSystemBundle, /*overwrite=*/1) != 0) return false;
-  s.replaced = true;
-  return true;
+  return setenv(kVariable, kNoSystemBundle, /*overwrite=*/1) == 0;
 }
 
 std::vector<std::string> inherited_environment() {
@@ -47,7 +44,7 @@ std::vector<std::string> inherited_environment() {
   std::lock_guard<std::mutex> lock(s.mu);
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (s.replaced && *e == own) {
+    if (*e == own) {
       if (s.value) out.push_back(std::string(kVariable) + "=" + *s.value);
     } else {
       out.emplace_back(*e);
