@@ -51,14 +51,20 @@ class BasicStore {
   std::vector<std::string> keys() const;
   size_t size() const;
 
+  using Map = std::map<std::string, Ptr<T>>;
+  using Node = typename Map::node_type;
+
   // Writers: the informer only.
   Ptr<T> upsert(const std::string& key, Ptr<T> object);  // returns the previous value
-  Ptr<T> erase(const std::string& key);                  // returns the removed value
+  // The same with a node taken out of another map (Map::extract): a new key takes the node itself,
+  // key and all, without allocating; an existing key takes its value and the node is freed.
+  Ptr<T> upsert(Node&& node);
+  Ptr<T> erase(const std::string& key);  // returns the removed value
   std::map<std::string, Ptr<T>> snapshot() const;
 
  private:
   mutable std::shared_mutex mu_;
-  std::map<std::string, Ptr<T>> items_;
+  Map items_;
 };
 
 template <typename T>
@@ -164,9 +170,9 @@ class BasicInformer : public InformerBase {
   void run();
   State step_list();
   State step_watch(const Watching& w);
-  void apply_list(std::map<std::string, Ptr<T>>&& fresh);
-  // Stores `obj` under `key` and tells the handlers: an add, or an update of what was there.
-  void upsert_and_notify(const std::string& key, const Ptr<T>& obj);
+  void apply_list(typename Store::Map&& fresh);
+  // Tells the handlers that `obj` was stored: an add when there was no `old`, else an update.
+  void notify_stored(const Ptr<T>& old, const Ptr<T>& obj);
   Ptr<T> project(json&& object) const;
   // options_.fields and what the informer reads itself; empty when options_.fields is.
   kube::FieldFilter fields() const;

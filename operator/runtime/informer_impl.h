@@ -69,6 +69,19 @@ Ptr<T> BasicStore<T>::upsert(const std::string& key, Ptr<T> object) {
 }
 
 template <typename T>
+Ptr<T> BasicStore<T>::upsert(Node&& node) {
+  std::unique_lock g(mu_);
+  auto it = items_.find(node.key());
+  if (it == items_.end()) {
+    items_.insert(std::move(node));
+    return nullptr;
+  }
+  Ptr<T> old = std::move(it->second);
+  it->second = std::move(node.mapped());
+  return old;
+}
+
+template <typename T>
 Ptr<T> BasicStore<T>::erase(const std::string& key) {
   std::unique_lock g(mu_);
   auto it = items_.find(key);
@@ -177,7 +190,7 @@ typename BasicInformer<T>::State BasicInformer<T>::step_list() {
   lo.limit = options_.list_page_size;
   lo.fields = fields();
   // Projected as each page arrives: a relist of 10,000 Deployments never holds them all whole.
-  std::map<std::string, Ptr<T>> fresh;
+  typename Store::Map fresh;
   lo.each = [&](json&& item) {
     std::string key = object_key(item);
     fresh[std::move(key)] = project(std::move(item));
@@ -210,9 +223,12 @@ typename BasicInformer<T>::State BasicInformer<T>::step_list() {
 }
 
 // Replaces the store's content with a fresh list, telling handlers what changed: objects missing
-// from the list were deleted while we were not watching.
+// from the list were deleted while we were not watching. The list's map nodes move into the store
+// (on a first list, all of them): no store entry is allocated, and none of the list's is freed
+// between the entries that stay. At 10,000 Deployments a copy freed ~20,000 blocks there, and
+// the restarted operator held 1.4-1.5 MB more (README, "Memory").
 template <typename T>
-void BasicInformer<T>::apply_list(std::map<std::string, Ptr<T>>&& fresh) {
+void BasicInformer<T>::apply_list(typename Store::Map&& fresh) {
   for (const auto& key : store_.keys()) {
     if (!fresh.count(key)) {
       if (auto old = store_.erase(key)) {
@@ -222,12 +238,16 @@ void BasicInformer<T>::apply_list(std::map<std::string, Ptr<T>>&& fresh) {
       }
     }
   }
-  for (auto& [key, obj] : fresh) upsert_and_notify(key, obj);
+  while (!fresh.empty()) {
+    auto node = fresh.extract(fresh.begin());
+    const Ptr<T> obj = node.mapped();
+    const Ptr<T> old = store_.upsert(std::move(node));
+    notify_stored(old, obj);
+  }
 }
 
 template <typename T>
-void BasicInformer<T>::upsert_and_notify(const std::string& key, const Ptr<T>& obj) {
-  Ptr<T> old = store_.upsert(key, obj);
+void BasicInformer<T>::notify_stored(const Ptr<T>& old, const Ptr<T>& obj) {
   for (auto& h : handlers_) {
     if (!old) {
       if (h.on_add) h.on_add(obj);
@@ -277,7 +297,8 @@ typename BasicInformer<T>::State BasicInformer<T>::step_watch(const Watching& w)
             if (h.on_delete) h.on_delete(old);
           }
         } else {
-          upsert_and_notify(key, project(std::move(ev.object)));
+          const Ptr<T> obj = project(std::move(ev.object));
+          notify_stored(store_.upsert(key, obj), obj);
         }
         if (!ev_rv.empty()) rv = ev_rv;
         set_rv(rv);
