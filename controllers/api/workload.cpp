@@ -203,7 +203,7 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
   WorkloadRecord r;
   Workload w = read_workload(deployment, kind);
   r.kind = kind;
-  r.ns = std::move(w.ns);
+  r.ns = Atom(w.ns);
   r.name = std::move(w.name);
   r.uid = Uid(w.uid);
   r.pairs_.reserve(w.labels.size() + w.annotations.size() + w.template_labels.size() +
@@ -295,7 +295,7 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
 Workload WorkloadRecord::workload() const {
   Workload w;
   w.kind = kind;
-  w.ns = ns;
+  w.ns = *ns;
   w.name = name;
   w.uid = uid.str();
   auto labels = [this](PairList list) {
@@ -340,7 +340,7 @@ Workload WorkloadRecord::workload() const {
 json WorkloadRecord::reference() const {
   return {{"apiVersion", "apps/v1"},
           {"kind", kind_name(kind)},
-          {"metadata", {{"namespace", ns}, {"name", name}, {"uid", uid.str()}}}};
+          {"metadata", {{"namespace", *ns}, {"name", name}, {"uid", uid.str()}}}};
 }
 
 const std::string* WorkloadRecord::annotation(std::string_view key) const {

@@ -173,7 +173,7 @@ class WorkloadRecord {
 
   WorkloadKind kind = WorkloadKind::kDeployment;
   int32_t replicas = 1;  // spec.replicas (absent: 1)
-  std::string ns;
+  Name ns;               // interned: a cluster has far fewer namespaces than workloads
   std::string name;
   Uid uid;
   std::string resource_version;
@@ -186,7 +186,7 @@ class WorkloadRecord {
   RolloutStatus status;
   RecordMemo memo;  // the workload reconciler's Facts of this version
 
-  std::string key() const { return workload_key(kind, ns, name); }
+  std::string key() const { return workload_key(kind, *ns, name); }
   // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.
   json reference() const;
   // The typed view, exactly as read_workload() read it from the object.

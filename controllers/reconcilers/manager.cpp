@@ -183,13 +183,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
   auto on_deployment = [this](const RecordPtr& d) {
     enqueue_cluster();
     workload_queue_.add(d->key());
-    enqueue_policies_for_namespace(d->ns);
+    enqueue_policies_for_namespace(*d->ns);
   };
   // An env change (the operator's own writes during a cluster-wide change) cannot change which
   // Jaeger or Dapr Configuration any workload needs: no O(N) Jaeger/Dapr pass for it.
   auto on_env_change = [this](const RecordPtr& d) {
     workload_queue_.add(d->key());
-    enqueue_policies_for_namespace(d->ns);
+    enqueue_policies_for_namespace(*d->ns);
   };
   auto on_managed = [this](const runtime::ObjectPtr&) { enqueue_cluster(); };
   for (runtime::Informer* inf : {&config_maps_, &services_, &managed_deployments_}) {
@@ -207,7 +207,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
         // counts of the policies that can reach it, and, when it ended or
         // failed, the changes waiting for a rollout budget.
         workload_reconciler_.status_changed(old_d, d);
-        enqueue_policies_for_namespace(d->ns);
+        enqueue_policies_for_namespace(*d->ns);
         if (rollout_state(*old_d) != rollout_state(*d)) {
           workload_reconciler_.invalidate_budgets();
           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);

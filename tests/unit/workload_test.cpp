@@ -784,6 +784,28 @@ TEST(WorkloadKey, SaysTheKindAndReadsBack) {
   EXPECT_FALSE(kind_named("CronJob").has_value());
 }
 
+// The namespace is an Atom like the record's other repeated strings (a cluster has far fewer
+// namespaces than workloads): it reads back in the key, the view and an Event's reference, and a
+// record moved to another namespace is another record. The size is the memory benchmark's
+// figure per Deployment (README, Benchmarks): 296 bytes when the namespace was a std::string.
+TEST(WorkloadRecord, ItsNamespaceIsInternedAndReadsBackEverywhere) {
+  json other = full_deployment();
+  other["metadata"]["namespace"] = "a-namespace-longer-than-sso";
+  const WorkloadRecord r = record_workload(full_deployment());
+  const WorkloadRecord o = record_workload(other);
+  EXPECT_EQ(*r.ns, "shop");
+  EXPECT_EQ(r.key(), "shop/task-api");
+  EXPECT_EQ(r.workload().ns, "shop");
+  EXPECT_EQ(r.reference()["metadata"]["namespace"], "shop");
+  EXPECT_EQ(o.key(), "a-namespace-longer-than-sso/task-api");
+  EXPECT_EQ(o.reference()["metadata"]["namespace"], "a-namespace-longer-than-sso");
+  EXPECT_FALSE(r.same_but_status(o));
+  EXPECT_TRUE(r.same_but_status(record_workload(full_deployment())));
+#if defined(__x86_64__) && defined(__GLIBCXX__)
+  EXPECT_LE(sizeof(WorkloadRecord), 272u);
+#endif
+}
+
 TEST(WorkloadRecord, AStatefulSetsRecordSaysItsKindInItsKeyViewAndReference) {
   json sts = full_deployment();
   sts["spec"]["updateStrategy"] = {{"type", "RollingUpdate"},
