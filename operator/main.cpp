@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include "operator/kube/config.h"
 #include "operator/kube/http.h"
 #include "operator/kube/system_trust.h"
+#include "operator/runtime/heap_trim.h"
 #include "operator/runtime/http_server.h"
 #include "operator/runtime/leader_election.h"
 #include "operator/runtime/metrics.h"
@@ -285,10 +287,11 @@ class StopRequest {
     std::lock_guard<std::mutex> g(mu_);
     return !why_.empty();
   }
-  // Blocks until requested; returns the exit code the request asks for.
-  int wait(std::string& why) {
+  // Blocks until requested, or for at most `timeout`; returns the exit code the request asks
+  // for, or nullopt when not requested yet.
+  std::optional<int> wait_for(std::string& why, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> g(mu_);
-    cv_.wait(g, [this] { return !why_.empty(); });
+    if (!cv_.wait_for(g, timeout, [this] { return !why_.empty(); })) return std::nullopt;
     why = why_;
     return exit_code_;
   }
@@ -456,10 +459,11 @@ int main(int argc, char** argv) {
   options.override_backoff = flags.override_backoff;
   options.health_stall_after = flags.health_stall_after;
   tracing::controllers::Manager manager(client, options);
+  tracing::runtime::HeapTrimmer trimmer(std::chrono::seconds(2));
   std::atomic<bool> leading{false};
   tracing::runtime::HttpServer http(
       flags.metrics_bind_address, flags.health_probe_bind_address,
-      {[&manager, &leading] {
+      {[&manager, &leading, &trimmer] {
          tracing::runtime::MetricsWriter w;
          w.family("tracing_operator_leader", "gauge",
                   "1 while this process holds the Lease (always 1 without --leader-elect once "
@@ -468,6 +472,13 @@ int main(int argc, char** argv) {
          w.family("tracing_operator_build_info", "gauge", "The operator's version; always 1.");
          w.sample("tracing_operator_build_info",
                   "version=\"" + std::string(tracing::kube::kVersion) + "\"", 1);
+         w.family("tracing_operator_heap_trims_total", "counter",
+                  "Times the heap's free pages were returned to the system (once per burst of "
+                  "work, 2 s after it ends).");
+         w.sample("tracing_operator_heap_trims_total", "", trimmer.trims());
+         w.family("tracing_operator_heap_trim_pending", "gauge",
+                  "1 from work until the heap is next trimmed, else 0.");
+         w.sample("tracing_operator_heap_trim_pending", "", trimmer.pending() ? 1 : 0);
          return manager.metrics() + w.text();
        },
        [&manager] { return manager.ready(); }, [&manager] { return manager.unhealthy(); }});
@@ -510,8 +521,14 @@ int main(int argc, char** argv) {
     spdlog::info("running with {} workers", flags.workers);
   }
 
+  // Until asked to stop, the heap's free pages go back to the system each time the operator has
+  // been quiet for 2 s after work (runtime/heap_trim.h).
   std::string why;
-  const int exit_code = stop.wait(why);
+  std::optional<int> stopping;
+  while (!(stopping = stop.wait_for(why, std::chrono::seconds(1)))) {
+    trimmer.observe(manager.activity(), std::chrono::steady_clock::now());
+  }
+  const int exit_code = *stopping;
   spdlog::info("{}: finishing in-flight work", why);
   http.stop();
   if (elector) {

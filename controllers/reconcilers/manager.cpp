@@ -379,6 +379,14 @@ Manager::informers() const {
   return out;
 }
 
+uint64_t Manager::activity() const {
+  uint64_t n = reconciles();
+  for (const auto& [name, informer] : informers()) {
+    n += informer->stats().lists.load() + informer->stats().events.load();
+  }
+  return n;
+}
+
 bool Manager::ready() const {
   return deployments_.live() && stateful_sets_.live() && daemon_sets_.live() &&
          managed_deployments_.live() && policies_.live() && namespaces_.live() &&

@@ -60,6 +60,9 @@ class Manager {
     return workload_controller_.reconciles() + policy_controller_.reconciles() +
            cluster_controller_.reconciles();
   }
+  // A counter of all the operator does: reconciles, and the informers' lists and watch events
+  // (what main's HeapTrimmer waits to stand still).
+  uint64_t activity() const;
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;
   // /healthz: "" when healthy, else what is wedged: a reconcile running, or an informer loop

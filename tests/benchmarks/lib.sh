@@ -117,6 +117,18 @@ rollouts_complete() {
 }
 
 op_metrics() { "$BL" metrics "$OP_URL" >"$1"; }
+# op_wait_trimmed: after op_wait_idle, until the operator has returned to the system the free heap
+# its work left (tracing_operator_heap_trim_pending 0: it trims 2 s after the work stops;
+# operator/runtime/heap_trim.h). Steady-state memory is read after it.
+op_wait_trimmed() {
+  local t0=$SECONDS snap="$LOGS/trim.metrics"
+  until op_metrics "$snap" && [[ $(metric "$snap" tracing_operator_heap_trim_pending) == 0 ]] &&
+    [[ $(metric "$snap" tracing_operator_heap_trims_total) != 0 ]]; do
+    ((SECONDS - t0 < 60)) || die "operator's heap not trimmed 60 s after idle (see $LOGS)"
+    kill -0 "$OP_PID" 2>/dev/null || die "operator exited (see $LOGS)"
+    sleep 0.5
+  done
+}
 op_cpu() { "$BL" cpu "$OP_PID"; }
 # metric FILE SERIES: one value of a metrics snapshot (0 when absent).
 metric() { awk -v s="$2" '$1 == s {v = $2} END {print v + 0}' "$1"; }

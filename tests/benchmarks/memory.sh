@@ -8,7 +8,7 @@
 #   tests/benchmarks/memory.sh [N…]     (default: 1000 10000; BENCH_NAMESPACES, default 20)
 #
 # For each population the operator is measured twice (VmRSS of /proc/PID/status once it is
-# idle): "converged" is the run that brought every Deployment to the root policy (--qps 0, so the
+# idle, and its heap trimmed: runtime/heap_trim.h): "converged" is the run that brought every Deployment to the root policy (--qps 0, so the
 # first rollout of 10,000 takes minutes, not a quarter of an hour), "restarted" a second start
 # with default flags on the converged cluster (steady-state memory; it must write nothing).
 set -euo pipefail
@@ -43,6 +43,7 @@ measure() {
   await_done "$LOGS/$tag.await"
   op_wait_idle "$count"
   R[$tag.converge_s]=$((SECONDS - t0))
+  op_wait_trimmed
   R[$tag.converged]=$("$BL" rss "$OP_PID")
   R[$tag.converged_hwm]=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$OP_PID/status")
   op_stop
@@ -51,6 +52,7 @@ measure() {
   off=$(audit_offset)
   op_start "$tag-restart"
   op_wait_idle "$count"
+  op_wait_trimmed
   op_metrics "$LOGS/$tag.restart.metrics"
   R[$tag.restarted]=$("$BL" rss "$OP_PID")
   R[$tag.restarted_hwm]=$(awk '/^VmHWM:/ {print $2 * 1024}' "/proc/$OP_PID/status")
