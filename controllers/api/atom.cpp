@@ -1,9 +1,10 @@
 #include "controllers/api/atom.h"
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 namespace tracing::controllers {
@@ -16,22 +17,32 @@ struct Entry {
 };
 
 // Entries live in chunks that never move: an id names its entry for as long as it is held, and
-// the index keys are views of the entries' own strings (no second copy).
+// the index (Table) holds ids alone, read through their entries' strings (no second copy).
 constexpr uint32_t kChunkBits = 10;
 constexpr uint32_t kChunkSize = 1u << kChunkBits;
 constexpr uint32_t kChunks = 1u << 16;  // 64 Mi ids
 // Static storage: zero without being written, so the 512 KiB cost no resident memory until used.
 std::atomic<Entry*> g_chunks[kChunks];
 
+// The index from string to id: open addressing over the ids themselves (a 4-byte slot each, at
+// most half full, linear probing), compared through their entries' strings. An
+// unordered_map<string_view, uint32_t> took a 40-byte node (48 allocated) and an 8-byte bucket per
+// string; most of the strings a cluster interns are one workload's own (its name label, its
+// OTEL_RESOURCE_ATTRIBUTES), so that was a quarter of what such a string cost.
 class Table {
  public:
   uint32_t intern(std::string_view s) {
     std::lock_guard g(mu_);
-    if (auto it = index_.find(s); it != index_.end()) {
-      entry(it->second).refs.fetch_add(1, std::memory_order_relaxed);
-      return it->second;
+    if (slots_.empty()) slots_.assign(kMinSlots, 0);
+    size_t slot = slot_of(s);
+    if (uint32_t id = slots_[slot]) {
+      entry(id).refs.fetch_add(1, std::memory_order_relaxed);
+      return id;
     }
-    if (index_.size() >= 2 * swept_size_ + 1024) sweep();
+    if (count_ >= 2 * swept_size_ + 1024) {
+      sweep();
+      slot = slot_of(s);
+    }
     uint32_t id;
     if (!free_.empty()) {
       id = free_.back();
@@ -47,7 +58,8 @@ class Table {
     Entry& e = entry(id);
     e.s.assign(s);
     e.refs.store(1, std::memory_order_relaxed);
-    index_.emplace(std::string_view(e.s), id);
+    slots_[slot] = id;
+    if (2 * ++count_ > slots_.size()) rehash(2 * slots_.size());
     return id;
   }
 
@@ -57,28 +69,51 @@ class Table {
 
   size_t size() const {
     std::lock_guard g(mu_);
-    return index_.size();
+    return count_;
   }
 
  private:
+  static constexpr size_t kMinSlots = 1024;  // a power of two
+
+  // The slot holding `s`, or the empty one where it goes. The table is never full.
+  size_t slot_of(std::string_view s) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = std::hash<std::string_view>{}(s)&mask;; i = (i + 1) & mask) {
+      const uint32_t id = slots_[i];
+      if (id == 0 || entry(id).s == s) return i;
+    }
+  }
+
+  // The same ids in `capacity` slots (a power of two, more than twice as many as the ids).
+  void rehash(size_t capacity) {
+    std::vector<uint32_t> old(capacity, 0);
+    old.swap(slots_);
+    for (uint32_t id : old) {
+      if (id) slots_[slot_of(entry(id).s)] = id;
+    }
+  }
+
   // Frees the entries nobody holds. Under the lock: only intern() revives an entry at zero (a
   // copy needs a holder), so a zero seen here stays zero.
   void sweep() {
-    for (auto it = index_.begin(); it != index_.end();) {
-      Entry& e = entry(it->second);
-      if (e.refs.load(std::memory_order_acquire) != 0) {
-        ++it;
-        continue;
-      }
-      free_.push_back(it->second);
-      it = index_.erase(it);
-      std::string().swap(e.s);
+    for (uint32_t& id : slots_) {
+      if (id == 0 || entry(id).refs.load(std::memory_order_acquire) != 0) continue;
+      free_.push_back(id);
+      std::string().swap(entry(id).s);
+      id = 0;
+      --count_;
     }
-    swept_size_ = index_.size();
+    // Emptied slots break the probe sequences through them: place every id again, in a table
+    // sized for what is left.
+    size_t capacity = kMinSlots;
+    while (capacity < 2 * count_ + 2) capacity *= 2;
+    rehash(capacity);
+    swept_size_ = count_;
   }
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<uint32_t> slots_;  // ids; 0: empty
+  size_t count_ = 0;             // ids in slots_
   std::vector<uint32_t> free_;
   uint32_t next_ = 1;  // 0 is the null atom
   size_t swept_size_ = 0;

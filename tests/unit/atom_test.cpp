@@ -60,6 +60,30 @@ TEST(Atom, EntriesNobodyHoldsAreFreedAndTheirIdsReusedWithoutTouchingHeldOnes) {
   EXPECT_EQ(again, twice);
 }
 
+// Sweeps empty the index's slots of strings nobody holds, some of them before held strings on
+// their probe paths: every held string is still found (an equal atom interned later is the same
+// atom), through tables grown and shrunk meanwhile.
+TEST(Atom, HeldStringsAreStillFoundAfterTheChurnAroundThemIsSwept) {
+  const size_t before = Atom::table_size();
+  std::vector<Atom> held, dropped;
+  for (int i = 0; i < 20000; ++i) {
+    dropped.emplace_back("dropped-" + std::to_string(i));
+    if (i % 4 == 0) held.emplace_back("held-" + std::to_string(i / 4));
+  }
+  dropped.clear();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 50000; ++i) {
+      Atom churn("swept-" + std::to_string(round) + "-" + std::to_string(i));
+    }
+    for (size_t i = 0; i < held.size(); ++i) {
+      Atom again("held-" + std::to_string(i));
+      ASSERT_EQ(again, held[i]) << "round " << round << ": held-" << i << " interned twice";
+      ASSERT_EQ(*again, "held-" + std::to_string(i));
+    }
+  }
+  EXPECT_LE(Atom::table_size(), 2 * (before + held.size()) + 1100) << "the churn was not swept";
+}
+
 TEST(Atom, ThreadsInterningCopyingAndDroppingTheSameStringsReadTheirOwn) {
   std::vector<std::thread> threads;
   std::vector<int> wrong(4, 0);
