@@ -247,7 +247,7 @@ WorkloadRecord record_workload(const json& deployment, WorkloadKind kind) {
     const json* meta = member(deployment, "metadata");
     if (meta) {
       if (const json* v = member(*meta, "resourceVersion"); v && v->is_string()) {
-        r.resource_version = v->get<std::string>();
+        r.resource_version = ResourceVersion(v->get<std::string>());
       }
       r.generation = int_member(meta, "generation", 0);
       r.deleting = member(*meta, "deletionTimestamp") != nullptr;

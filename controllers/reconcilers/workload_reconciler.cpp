@@ -309,8 +309,8 @@ std::vector<std::string> WorkloadReconciler::unechoed_writes() const {
 void WorkloadReconciler::status_changed(const RecordPtr& old_d, const RecordPtr& d) {
   d->memo.adopt(old_d->memo);
   const std::string key = d->key();
-  const std::string& from = old_d->resource_version;
-  const std::string& to = d->resource_version;
+  const ResourceVersion& from = old_d->resource_version;
+  const ResourceVersion& to = d->resource_version;
   // The kube-controller-manager's status update of the version the operator wrote from can
   // reach the store before the write's own echo: that version is still the one written from,
   // and deciding on it would repeat the write (the chaos suite saw a revert sent twice).
@@ -348,7 +348,8 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
     }
     std::string why;
     bool held = false;
-    if (!f->template_up_to_date && !may_roll(key, obj->resource_version, *f->config, &why, &held)) {
+    if (!f->template_up_to_date &&
+        !may_roll(key, obj->resource_version.str(), *f->config, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
       return Action::requeue(kWaitRecheck);
@@ -445,7 +446,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   if (!template_up_to_date(w, d.desired)) {
     std::string why;
     bool held = false;
-    if (!may_roll(w.key(), obj->resource_version, c, &why, &held)) {
+    if (!may_roll(w.key(), obj->resource_version.str(), c, &why, &held)) {
       spdlog::debug("{}: rollout waits: {}", key, why);
       note_wait(key, "the rollout waits: " + why, held);
       // Woken when a rollout ends or fails (Manager's Deployment handler); this is a safety net.
@@ -477,7 +478,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
                                 {naming::kFieldManager, true, ""});
     if (!applied) return applied.error();
   }
-  if ((*applied)["metadata"].value("resourceVersion", "") != obj->resource_version) {
+  if (obj->resource_version != (*applied)["metadata"].value("resourceVersion", "")) {
     expect_echo(key, *obj, (*applied)["metadata"].value("generation", int64_t{0}));
   }
   for (const Conflict& r : retaking) {

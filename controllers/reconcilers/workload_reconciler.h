@@ -200,7 +200,7 @@ class WorkloadReconciler {
   mutable std::atomic<uint64_t> decisions_{0};
   mutable std::mutex echo_mu_;
   struct Echo {
-    std::string written_from;  // resourceVersion
+    ResourceVersion written_from;
     Uid uid;
     int64_t produced = 0;  // generation
     // Whether `d` (the store's version) is still from before the write.

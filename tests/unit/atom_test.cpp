@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "controllers/api/resource_version.h"
 #include "controllers/api/uid.h"
 
 namespace tracing::controllers {
@@ -129,6 +130,37 @@ TEST(Uid, AnyOtherTextReadsBackExactlyAndDiffersFromTheUuidItResembles) {
                Uid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"))
       << "uids are compared as written";
   EXPECT_TRUE(Uid() == Uid(""));
+}
+
+// The API server's versions as it writes them (etcd revisions) and any other text: each reads
+// back exactly, and two are equal exactly when their texts are.
+TEST(ResourceVersion, EveryTextReadsBackExactlyAndEqualsOnlyItself) {
+  const std::vector<std::string> texts = {
+      "",
+      "0",
+      "7",
+      "48213",
+      "9999999999999999999",   // 19 digits: the largest kept as a number
+      "18446744073709551615",  // 20 digits: text
+      "99999999999999999999",
+      "00",
+      "0048213",
+      "48213 ",
+      "-1",
+      "abc",
+      "48213a",
+      "１２"};
+  for (const auto& t : texts) {
+    ResourceVersion v(t);
+    EXPECT_EQ(v.str(), t);
+    EXPECT_TRUE(v == t) << t;
+    EXPECT_EQ(v.empty(), t.empty()) << t;
+    for (const auto& u : texts) {
+      EXPECT_EQ(v == ResourceVersion(u), t == u) << "'" << t << "' against '" << u << "'";
+    }
+  }
+  EXPECT_TRUE(ResourceVersion() == ResourceVersion(""));
+  EXPECT_FALSE(ResourceVersion("48213") == std::string_view("48214"));
 }
 
 }  // namespace
