@@ -138,7 +138,7 @@ kube::Result<Action> JaegerReconciler::reconcile(const std::string&) {
     }
     StrategyContribution sc{.workload = d->key(),
                             .ns = *decision->ns,
-                            .service = decision->service,
+                            .service = *decision->service,
                             .ratio = c.effective_ratio(),
                             .policy = c.ratio_policy(),
                             .root_policy = !decision->ratio_from_namespace,

@@ -245,7 +245,7 @@ std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
       conflicts = &d.desired.conflicts;
       f->up_to_date = up_to_date(w, d.desired, d.config->policies);
       f->template_up_to_date = template_up_to_date(w, d.desired);
-      f->service = service_name(*d.config, w);
+      f->service = Atom(service_name(*d.config, w));
     }
   }
   if ((conflicts && !conflicts->empty()) || !d.contested.empty() || d.retake_at) {

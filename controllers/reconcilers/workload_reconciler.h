@@ -82,7 +82,8 @@ class WorkloadReconciler {
     std::shared_ptr<const EffectiveConfig> root_config;
     std::unique_ptr<const DaprTarget> dapr;  // null: not managed (most workloads: kept small)
     std::unique_ptr<const Fights> fights;    // null: none
-    std::string service;                     // OTEL_SERVICE_NAME, when configured
+    Atom service;  // OTEL_SERVICE_NAME, when configured (interned: most are also the workload's env
+                   // value)
     // What they were decided from, besides the record's version they are kept with (its memo):
     // the versions of the policies, the namespaces' labels, the Dapr names and the override
     // guard added up, and whether Dapr is served. Each version only grows, so two sums taken
