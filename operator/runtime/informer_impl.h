@@ -6,10 +6,8 @@
 
 #include <random>
 #include <type_traits>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
+#include "operator/runtime/heap_trim.h"
 #include "operator/runtime/informer.h"
 
 namespace tracing::runtime {
@@ -207,11 +205,9 @@ typename BasicInformer<T>::State BasicInformer<T>::step_list() {
   }
   std::string rv = list->resource_version;
   apply_list(std::move(fresh));
-#if defined(__GLIBC__)
   // The pages' whole objects are freed, interleaved with the projections kept: glibc keeps such
   // holes resident until asked (measured at 3,000 Deployments: 104 MiB resident, 66 MiB after).
-  malloc_trim(0);
-#endif
+  release_free_heap();
   set_rv(rv);
   connected_ = true;
   if (!synced_.exchange(true)) {
