@@ -14,8 +14,23 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 namespace tracing::runtime {
+
+// The allocator settings main() makes before any thread starts (README, Memory): two malloc
+// arenas instead of glibc's default of 8 per core, and a fixed mmap threshold of 128 KiB (glibc's
+// dynamic one moves list pages' response bodies into the heap, between the records that stay). A
+// setting the environment makes itself (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) is left to it;
+// with GLIBC_TUNABLES in the environment, every setting is. `getenv` is std::getenv but in tests.
+struct MallocSettings {
+  std::optional<int> arena_max;
+  std::optional<int> mmap_threshold;
+  bool operator==(const MallocSettings&) const = default;
+};
+MallocSettings malloc_settings(const std::function<const char*(const char*)>& getenv);
+// mallopt() of each setting present, where the C library is glibc.
+void apply_malloc_settings(const MallocSettings& settings);
 
 // malloc_trim(0) where the C library is glibc; nothing elsewhere (and under a sanitizer's
 // allocator, whose malloc_trim does nothing either).

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,6 +108,40 @@ TEST(ReleaseFreeHeap, ReturnsThePagesBetweenTheBlocksThatStay) {
   // headers keep. Half of it is far above what the test's own noise could give.
   EXPECT_LT(after, before - 32 * 1024) << "before " << before << " KiB, after " << after << " KiB";
 #endif
+}
+
+// An environment of the given variables (any value).
+std::function<const char*(const char*)> environment(std::vector<std::string> set) {
+  return [set = std::move(set)](const char* name) -> const char* {
+    return std::find(set.begin(), set.end(), name) != set.end() ? "1" : nullptr;
+  };
+}
+
+TEST(MallocSettings, TwoArenasAndA128KiBMmapThresholdByDefault) {
+  MallocSettings want;
+  want.arena_max = 2;
+  want.mmap_threshold = 131072;
+  EXPECT_EQ(malloc_settings(environment({})), want);
+  EXPECT_EQ(malloc_settings(environment({"MALLOC_ARENA_MAX_X", "HOME"})), want);
+}
+
+TEST(MallocSettings, WhatTheEnvironmentSetsIsLeftToIt) {
+  MallocSettings arenas = malloc_settings(environment({"MALLOC_ARENA_MAX"}));
+  EXPECT_FALSE(arenas.arena_max);
+  EXPECT_EQ(arenas.mmap_threshold, 131072);
+
+  MallocSettings threshold = malloc_settings(environment({"MALLOC_MMAP_THRESHOLD_"}));
+  EXPECT_EQ(threshold.arena_max, 2);
+  EXPECT_FALSE(threshold.mmap_threshold);
+
+  MallocSettings both =
+      malloc_settings(environment({"MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"}));
+  EXPECT_EQ(both, MallocSettings{});
+}
+
+TEST(MallocSettings, GlibcTunablesLeavesEverySettingToTheEnvironment) {
+  EXPECT_EQ(malloc_settings(environment({"GLIBC_TUNABLES"})), MallocSettings{});
+  EXPECT_EQ(malloc_settings(environment({"GLIBC_TUNABLES", "MALLOC_ARENA_MAX"})), MallocSettings{});
 }
 
 }  // namespace
