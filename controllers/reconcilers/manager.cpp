@@ -384,7 +384,8 @@ uint64_t Manager::activity() const {
   for (const auto& [name, informer] : informers()) {
     n += informer->stats().lists.load() + informer->stats().events.load();
   }
-  return n;
+  const runtime::EventRecorder::Stats& events = events_.stats();
+  return n + events.created + events.series_updated + events.failed + events.forgotten;
 }
 
 bool Manager::ready() const {

@@ -60,8 +60,8 @@ class Manager {
     return workload_controller_.reconciles() + policy_controller_.reconciles() +
            cluster_controller_.reconciles();
   }
-  // A counter of all the operator does: reconciles, and the informers' lists and watch events
-  // (what main's HeapTrimmer waits to stand still).
+  // A counter of all the operator does: reconciles, the informers' lists and watch events, the
+  // Event writes and the Events forgotten (what main's HeapTrimmer waits to stand still).
   uint64_t activity() const;
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;

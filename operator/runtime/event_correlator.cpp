@@ -38,7 +38,7 @@ EventCorrelator::Observation EventCorrelator::observe(const EventKey& key, const
     if (it == events_.end()) {
       make_room();
       it = events_.emplace(key, Event{}).first;
-      it->second.lru = lru_.insert(lru_.end(), key);
+      it->second.lru = lru_.insert(lru_.end(), &it->first);
     } else {
       // A finished series still waiting for its last write (the sender stalled longer than the
       // window): that write will create the new Event instead.
@@ -58,19 +58,18 @@ EventCorrelator::Observation EventCorrelator::observe(const EventKey& key, const
   if (queue_.size() >= options_.max_queued) return {Outcome::kQueueFull, aggregated, e.count};
   if (!take_token(key.regarding, now)) return {Outcome::kThrottled, aggregated, e.count};
   e.queued = true;
-  queue_.push_back(key);
+  queue_.push_back(&it->first);
   return {Outcome::kQueued, aggregated, e.count};
 }
 
 std::optional<EventCorrelator::Write> EventCorrelator::next() {
   if (queue_.empty()) return std::nullopt;
-  EventKey key = std::move(queue_.front());
+  auto it = events_.find(*queue_.front());
   queue_.pop_front();
-  auto it = events_.find(key);
   assert(it != events_.end() && it->second.queued);  // queued Events are never forgotten
   Event& e = it->second;
   e.queued = false;
-  Write w{std::move(key), e.ns, e.name, !e.exists, e.count, e.first, e.last, e.note};
+  Write w{it->first, e.ns, e.name, !e.exists, e.count, e.first, e.last, e.note};
   // A repeat queued while this create is in flight must PATCH, not create a second time.
   e.exists = true;
   return w;
@@ -84,8 +83,8 @@ void EventCorrelator::written(const Write& write, bool exists) {
 
 size_t EventCorrelator::drop_queued() {
   size_t n = queue_.size();
-  for (const auto& key : queue_) {
-    if (auto it = events_.find(key); it != events_.end()) it->second.queued = false;
+  for (const EventKey* key : queue_) {
+    if (auto it = events_.find(*key); it != events_.end()) it->second.queued = false;
   }
   queue_.clear();
   return n;
@@ -121,19 +120,25 @@ bool EventCorrelator::take_token(const ObjectReference& object, time_point now) 
   return true;
 }
 
-// Events whose series finished (no occurrence within the window) and that wait for no write.
-void EventCorrelator::forget_finished(time_point now) {
+EventCorrelator::Forgotten EventCorrelator::forget_finished(time_point now) {
+  Forgotten out;
   while (!lru_.empty()) {
-    auto it = events_.find(lru_.front());
-    if (it->second.queued || now - it->second.last_seen <= options_.series_window) return;
+    auto it = events_.find(*lru_.front());
+    if (it->second.queued) return out;
+    if (now - it->second.last_seen <= options_.series_window) {
+      out.next = it->second.last_seen + options_.series_window + time_point::duration(1);
+      return out;
+    }
     events_.erase(it);
     lru_.pop_front();
+    out.count++;
   }
+  return out;
 }
 
 void EventCorrelator::make_room() {
   for (auto k = lru_.begin(); events_.size() >= options_.max_tracked && k != lru_.end();) {
-    auto it = events_.find(*k);
+    auto it = events_.find(**k);
     if (it->second.queued) {
       ++k;
       continue;

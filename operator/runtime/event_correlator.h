@@ -110,6 +110,15 @@ class EventCorrelator {
   void written(const Write& write, bool exists);
   // Empties the queue (a stopping recorder); returns how many writes it held.
   size_t drop_queued();
+  // Forgets the Events whose series finished by `now` (no occurrence within the window) and that
+  // wait for no write; observe() does so too, so this is for a recorder with nothing to observe.
+  // Returns how many it forgot and when the least recently seen series left finishes (none when
+  // nothing is left, or when that one waits for a write: its write's end is the next occasion).
+  struct Forgotten {
+    size_t count = 0;
+    std::optional<time_point> next;
+  };
+  Forgotten forget_finished(time_point now);
 
   size_t queued() const { return queue_.size(); }
   size_t tracked() const { return events_.size(); }
@@ -123,7 +132,7 @@ class EventCorrelator {
     time_point last_seen;
     bool exists = false;  // created on the server (or being created: next() handed it out)
     bool queued = false;
-    std::list<EventKey>::iterator lru;
+    std::list<const EventKey*>::iterator lru;
   };
   struct Bucket {
     double tokens;
@@ -131,15 +140,16 @@ class EventCorrelator {
   };
 
   bool take_token(const ObjectReference& object, time_point now);
-  void forget_finished(time_point now);
   void make_room();
   std::string event_name(const ObjectReference& object, WallTime wall);
 
   EventCorrelatorOptions options_;
   std::map<EventKey, Event> events_;
-  std::list<EventKey> lru_;  // least recently seen first
+  // The LRU order and the queue point at the keys in events_ (a map's elements stay put): a copy
+  // of each key was ~290 bytes and up to four heap blocks, per Event tracked and per write queued.
+  std::list<const EventKey*> lru_;  // least recently seen first
   std::map<ObjectReference, Bucket> buckets_;
-  std::deque<EventKey> queue_;
+  std::deque<const EventKey*> queue_;  // queued Events are never forgotten
   int64_t last_name_nanos_ = 0;
 };
 

@@ -68,6 +68,7 @@ class EventRecorder {
     std::atomic<uint64_t> failed{0};            // writes the API server refused or never answered
     std::atomic<uint64_t> created{0};           // Events created
     std::atomic<uint64_t> series_updated{0};    // series PATCHes (a 404 fallback counts as created)
+    std::atomic<uint64_t> forgotten{0};  // Events whose series finished, forgotten while idle
   };
 
   // `transport`: the one the caller's own client uses; the recorder builds its client over it.

@@ -117,14 +117,17 @@ rollouts_complete() {
 }
 
 op_metrics() { "$BL" metrics "$OP_URL" >"$1"; }
-# op_wait_trimmed: after op_wait_idle, until the operator has returned to the system the free heap
-# its work left (tracing_operator_heap_trim_pending 0: it trims 2 s after the work stops;
-# operator/runtime/heap_trim.h). Steady-state memory is read after it.
+# op_wait_trimmed: after op_wait_idle, until the operator has sent its queued Events (they go out
+# on a budget of their own, 10 a second: ~100 s for a full queue of 1,000) and returned to the
+# system the free heap its work left (tracing_operator_heap_trim_pending 0: it trims 2 s after the
+# work, Event writes included, stops; operator/runtime/heap_trim.h). Steady-state memory is read
+# after it.
 op_wait_trimmed() {
   local t0=$SECONDS snap="$LOGS/trim.metrics"
-  until op_metrics "$snap" && [[ $(metric "$snap" tracing_operator_heap_trim_pending) == 0 ]] &&
+  until op_metrics "$snap" && [[ $(metric "$snap" tracing_operator_events_pending) == 0 ]] &&
+    [[ $(metric "$snap" tracing_operator_heap_trim_pending) == 0 ]] &&
     [[ $(metric "$snap" tracing_operator_heap_trims_total) != 0 ]]; do
-    ((SECONDS - t0 < 60)) || die "operator's heap not trimmed 60 s after idle (see $LOGS)"
+    ((SECONDS - t0 < 300)) || die "operator's Events not sent or heap not trimmed 300 s after idle (see $LOGS)"
     kill -0 "$OP_PID" 2>/dev/null || die "operator exited (see $LOGS)"
     sleep 0.5
   done

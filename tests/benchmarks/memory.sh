@@ -8,7 +8,7 @@
 #   tests/benchmarks/memory.sh [N…]     (default: 1000 10000; BENCH_NAMESPACES, default 20)
 #
 # For each population the operator is measured twice (VmRSS of /proc/PID/status once it is
-# idle, and its heap trimmed: runtime/heap_trim.h): "converged" is the run that brought every Deployment to the root policy (--qps 0, so the
+# idle, its Events sent, and its heap trimmed: runtime/heap_trim.h): "converged" is the run that brought every Deployment to the root policy (--qps 0, so the
 # first rollout of 10,000 takes minutes, not a quarter of an hour), "restarted" a second start
 # with default flags on the converged cluster (steady-state memory; it must write nothing).
 set -euo pipefail

@@ -23,12 +23,14 @@ class EventRecorder : public ClusterTest {
     install_crd_and_rbac(*client_);
   }
 
-  std::unique_ptr<runtime::EventRecorder> recorder(runtime::EventRecorderOptions o = {}) {
+  std::unique_ptr<runtime::EventRecorder> recorder(
+      runtime::EventRecorderOptions o = {},
+      runtime::Clock& clock = runtime::SystemClock::instance()) {
     o.reporting_controller = "tracing.rollout.dev/tracing-operator";
     o.reporting_instance = "event-recorder-test";
     auto t = kube::make_http_transport(load(cp_path("pki/operator.kubeconfig")));
     EXPECT_TRUE(t) << t.error().to_string();
-    return std::make_unique<runtime::EventRecorder>(*t, o);
+    return std::make_unique<runtime::EventRecorder>(*t, o, clock);
   }
 
   // A ConfigMap to be about (the Events need its uid).
@@ -209,6 +211,30 @@ TEST_F(EventRecorder, ABurstOfEmitsReturnsAtOnceAndKeepsToTheObjectsBudget) {
             << std::chrono::duration_cast<std::chrono::microseconds>(took).count() << " us; cart's "
             << seen[0].value("series", json::object()).value("count", 1) << " occurrences in "
             << s.queued.load() - 25 << " writes\n";
+}
+
+// An idle recorder forgets the Events whose series finished (6 minutes without an occurrence)
+// without waiting for the next emit(); a repeat after that starts a new Event.
+TEST_F(EventRecorder, AnIdleRecorderForgetsFinishedSeriesAndARepeatThenStartsANewEvent) {
+  json web = object("web");
+  json cart = object("cart");
+  runtime::FakeClock clock;
+  auto rec = recorder({}, clock);
+  const auto& s = rec->stats();
+  rec->emit(web, "Normal", "TracingConfigured", "Configure", "first");
+  clock.advance(std::chrono::minutes(1));
+  rec->emit(cart, "Normal", "TracingConfigured", "Configure", "first");
+  ASSERT_TRUE(eventually([&] { return settled(*rec) && s.created.load() == 2; }));
+  clock.advance(std::chrono::minutes(5) + std::chrono::seconds(30));
+  ASSERT_TRUE(eventually([&] { return s.forgotten.load() == 1; })) << "web's series finished";
+  clock.advance(std::chrono::minutes(1));
+  ASSERT_TRUE(eventually([&] { return s.forgotten.load() == 2; })) << "cart's series finished";
+  rec->emit(web, "Normal", "TracingConfigured", "Configure", "again");
+  ASSERT_TRUE(eventually([&] { return settled(*rec); }));
+  EXPECT_EQ(s.created.load(), 3u);
+  EXPECT_EQ(s.series_updated.load(), 0u);
+  EXPECT_EQ(events_about(web).size(), 2u);
+  EXPECT_EQ(s.failed.load(), 0u);
 }
 
 // The writes wait behind the recorder's own rate limit (one per 100 s here): emit() does not, the

@@ -229,6 +229,34 @@ TEST(EventCorrelator, ForgetsEventsSixMinutesAfterTheirLastOccurrence) {
   EXPECT_EQ(c.c.tracked(), 1u);
 }
 
+TEST(EventCorrelator, ForgetFinishedForgetsWithoutAnOccurrenceAndSaysWhenTheNextSeriesEnds) {
+  Correlator c;
+  c.observe(key(kWeb));
+  c.now += 1min;
+  c.observe(key(kCart));
+  auto f = c.c.forget_finished(c.now);
+  EXPECT_EQ(f.count, 0u);
+  EXPECT_FALSE(f.next.has_value()) << "web's write is queued: its end is the next occasion";
+  c.send();
+  c.send();
+  f = c.c.forget_finished(c.now);
+  EXPECT_EQ(f.count, 0u);
+  ASSERT_TRUE(f.next.has_value());
+  EXPECT_EQ(*f.next, kStart + 6min + EventCorrelator::time_point::duration(1)) << "web's series";
+  f = c.c.forget_finished(*f.next);
+  EXPECT_EQ(f.count, 1u);
+  EXPECT_EQ(c.c.tracked(), 1u);
+  ASSERT_TRUE(f.next.has_value());
+  EXPECT_EQ(*f.next, kStart + 7min + EventCorrelator::time_point::duration(1)) << "cart's series";
+  f = c.c.forget_finished(kStart + 8min);
+  EXPECT_EQ(f.count, 1u);
+  EXPECT_FALSE(f.next.has_value());
+  EXPECT_EQ(c.c.tracked(), 0u);
+  // A repeat of a forgotten Event starts a new one.
+  EXPECT_EQ(c.observe(key(kWeb)).count, 1);
+  EXPECT_TRUE(c.send().create);
+}
+
 TEST(EventCorrelator, TwoEventsStartedInOneClockTickGetDistinctNames) {
   EventCorrelator c;
   c.observe(key(kWeb, "A"), "", kStart, kWall);
