@@ -60,7 +60,7 @@ TEST(HeapTrimmer, WaitsForTheWorkToStopAndTrimsAgainAfterTheNextBurst) {
 }
 
 // What /proc/self/status says of this process's anonymous resident memory, in KiB.
-long rss_anon_kib() {
+[[maybe_unused]] long rss_anon_kib() {
   std::ifstream f("/proc/self/status");
   std::string key;
   long value = -1;
