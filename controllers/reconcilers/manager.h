@@ -61,7 +61,9 @@ class Manager {
            cluster_controller_.reconciles();
   }
   // A counter of all the operator does: reconciles, the informers' lists and watch events, the
-  // Event writes and the Events forgotten (what main's HeapTrimmer waits to stand still).
+  // Event writes and the Events forgotten (what main's HeapTrimmer waits to stand still). Not the
+  // watches' bookmarks: the API server sends each watch one a minute on an idle cluster too, and
+  // counted as work they had the idle operator trim its heap every few seconds.
   uint64_t activity() const;
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;

@@ -100,8 +100,9 @@ struct BasicInformerOptions {
 struct InformerStats {
   std::atomic<uint64_t> lists{0};
   std::atomic<uint64_t> watches{0};
-  std::atomic<uint64_t> events{0};
-  std::atomic<uint64_t> expired{0};  // 410s seen (each leads to a relist)
+  std::atomic<uint64_t> events{0};     // objects added, changed or deleted
+  std::atomic<uint64_t> bookmarks{0};  // not events: the server only moved the version on
+  std::atomic<uint64_t> expired{0};    // 410s seen (each leads to a relist)
   std::atomic<uint64_t> errors{0};
 };
 

@@ -276,15 +276,16 @@ typename BasicInformer<T>::State BasicInformer<T>::step_watch(const Watching& w)
       resource_, options_.ns, wo,
       [&](kube::WatchEvent&& ev) {
         ++seen;
-        stats_.events++;
         connected_ = true;
         progressed();
         std::string ev_rv = ev.object["metadata"].value("resourceVersion", "");
         if (ev.type == kube::EventType::kBookmark) {
+          stats_.bookmarks++;
           if (!ev_rv.empty()) rv = ev_rv;
           set_rv(rv);
           return true;
         }
+        stats_.events++;
         std::string key = object_key(ev.object);
         if (ev.type == kube::EventType::kDeleted) {
           Ptr<T> old = store_.erase(key);
