@@ -174,6 +174,11 @@ void EventRecorder::write_metrics(MetricsWriter& w, const std::string& prefix) c
   w.sample(dropped, "reason=\"queue_full\"", static_cast<double>(stats_.dropped_queue_full.load()));
   w.sample(dropped, "reason=\"failed\"", static_cast<double>(stats_.failed.load()));
   w.sample(dropped, "reason=\"shutdown\"", static_cast<double>(stats_.dropped_shutdown.load()));
+  const std::string forgotten = prefix + "events_forgotten_total";
+  w.family(forgotten, "counter",
+           "Events no longer remembered: their series ended (6 minutes without a repeat), so a "
+           "repeat starts a new Event.");
+  w.sample(forgotten, "", static_cast<double>(stats_.forgotten.load()));
   const std::string pending_family = prefix + "events_pending";
   w.family(pending_family, "gauge", "Event writes queued or being sent.");
   w.sample(pending_family, "", static_cast<double>(pending()));

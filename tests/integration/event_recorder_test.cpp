@@ -229,6 +229,10 @@ TEST_F(EventRecorder, AnIdleRecorderForgetsFinishedSeriesAndARepeatThenStartsANe
   ASSERT_TRUE(eventually([&] { return s.forgotten.load() == 1; })) << "web's series finished";
   clock.advance(std::chrono::minutes(1));
   ASSERT_TRUE(eventually([&] { return s.forgotten.load() == 2; })) << "cart's series finished";
+  runtime::MetricsWriter metrics;
+  rec->write_metrics(metrics, "t_");
+  EXPECT_NE(metrics.text().find("\nt_events_forgotten_total 2\n"), std::string::npos)
+      << metrics.text();
   rec->emit(web, "Normal", "TracingConfigured", "Configure", "again");
   ASSERT_TRUE(eventually([&] { return settled(*rec); }));
   EXPECT_EQ(s.created.load(), 3u);
