@@ -62,8 +62,9 @@ class Manager {
   }
   // A counter of all the operator does: reconciles, the informers' lists and watch events, the
   // Event writes and the Events forgotten (what main's HeapTrimmer waits to stand still). Not the
-  // watches' bookmarks: the API server sends each watch one a minute on an idle cluster too, and
-  // counted as work they had the idle operator trim its heap every few seconds.
+  // watches' bookmarks: the API server sends each watch one a minute while anything writes to its
+  // resource, and counted as work they had an idle operator trim its heap up to several times a
+  // minute (README, Benchmarks: "the heap trimmed").
   uint64_t activity() const;
   // /readyz: every informer synced and its last list or watch succeeded.
   bool ready() const;
