@@ -451,6 +451,9 @@ int main(int argc, char** argv) {
   options.resync_period = flags.resync_period;
   options.max_concurrent_reverts = flags.max_concurrent_reverts;
   options.override_backoff = flags.override_backoff;
+  // The tests' check of the policies' kept status tallies (README, Building and testing).
+  const char* verify = std::getenv("TRACING_OPERATOR_VERIFY_STATUS_TALLY");
+  options.verify_status_tally = verify && std::string_view(verify) == "1";
   options.health_stall_after = flags.health_stall_after;
   tracing::controllers::Manager manager(client, options);
   tracing::runtime::HeapTrimmer trimmer(std::chrono::seconds(2));

@@ -160,6 +160,28 @@ class RecordMemo {
   mutable std::shared_ptr<const void> p_;
 };
 
+// Which policy status tallies count this version of a workload (status_tally.h): a small epoch
+// per tally slot. Like the memo it belongs to one version: a copy starts uncounted. Read and
+// written by the policy worker only.
+class TallyMarks {
+ public:
+  static constexpr int kSlots = 4;
+  TallyMarks() = default;
+  TallyMarks(const TallyMarks&) {}
+  TallyMarks& operator=(const TallyMarks&) {
+    bits_ = 0;
+    return *this;
+  }
+  // The epoch slot `s` marked this version with (0: none).
+  uint8_t get(int s) const { return (bits_ >> (4 * s)) & 0xF; }
+  void set(int s, uint8_t epoch) const {
+    bits_ = static_cast<uint16_t>((bits_ & ~(0xF << (4 * s))) | ((epoch & 0xF) << (4 * s)));
+  }
+
+ private:
+  mutable uint16_t bits_ = 0;
+};
+
 // The Deployment informer's record: a Workload (read_workload(), bookkeeping trust
 // included) plus what pacing reads, held compactly: every string that repeats across workloads
 // (label and annotation keys and values, container and env names, field managers, the OTEL_*
@@ -187,6 +209,7 @@ class WorkloadRecord {
   RecordMemo memo;  // the workload reconciler's Facts of this version
   bool on_delete = false;
   bool deleting = false;  // metadata.deletionTimestamp set
+  TallyMarks tallied;     // in the 2 bytes before owners_ that were padding
 
   std::string key() const { return workload_key(kind, *ns, name); }
   // What an Event's `regarding` names: apiVersion, kind, namespace, name, uid.

@@ -156,6 +156,7 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
                           }),
                           kTerminalRetry) {
   ctx_.max_concurrent_reverts = options_.max_concurrent_reverts;
+  policy_reconciler_.verify_tallies(options_.verify_status_tally);
   ctx_.overrides.set_base(options_.override_backoff);
   policies_.add_handlers({[this](const runtime::ObjectPtr& p) {
                             cache_.upsert(*p);
@@ -198,22 +199,37 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
          [on_managed](const runtime::ObjectPtr&, const runtime::ObjectPtr& o) { on_managed(o); },
          on_managed});
   }
+  // Every change goes to the policies' status tallies (status_tally.h) with the version it
+  // replaced; the store already holds the new one.
   const runtime::BasicHandlers<WorkloadRecord> on_workload{
-      on_deployment,
+      [this, on_deployment](const RecordPtr& d) {
+        policy_reconciler_.workload_changed(nullptr, d->key(), *d->ns);
+        on_deployment(d);
+      },
       [this, on_deployment, on_env_change](const RecordPtr& old_d, const RecordPtr& d) {
-        if (!old_d->same_but_env(*d)) return on_deployment(d);
-        if (!old_d->same_but_status(*d)) return on_env_change(d);
+        if (!old_d->same_but_env(*d)) {
+          policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
+          return on_deployment(d);
+        }
+        if (!old_d->same_but_status(*d)) {
+          policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
+          return on_env_change(d);
+        }
         // A rollout moved, or something no decision reads changed: the
         // counts of the policies that can reach it, and, when it ended or
         // failed, the changes waiting for a rollout budget.
         workload_reconciler_.status_changed(old_d, d);
+        policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
         enqueue_policies_for_namespace(*d->ns);
         if (rollout_state(*old_d) != rollout_state(*d)) {
           workload_reconciler_.invalidate_budgets();
           for (const auto& key : workload_reconciler_.waiting_keys()) workload_queue_.add(key);
         }
       },
-      on_deployment};
+      [this, on_deployment](const RecordPtr& d) {
+        policy_reconciler_.workload_changed(d, d->key(), *d->ns);
+        on_deployment(d);
+      }};
   for (WorkloadInformer* inf : {&deployments_, &stateful_sets_, &daemon_sets_}) {
     inf->add_handlers(on_workload);
   }
@@ -423,6 +439,10 @@ std::string Manager::metrics() const {
   w.family("tracing_operator_decisions_total", "counter",
            "Workload decisions computed for the passes (made once per change of their inputs).");
   w.sample("tracing_operator_decisions_total", "", workload_reconciler_.decisions());
+  w.family("tracing_operator_status_workload_reads_total", "counter",
+           "Workloads read by the policies' status passes (each reads those that changed since "
+           "its last pass; every one it can reach when it counts them afresh).");
+  w.sample("tracing_operator_status_workload_reads_total", "", policy_reconciler_.status_reads());
 
   w.family("tracing_operator_api_requests_total", "counter",
            "Requests sent to the API server, by kind (read or write).");

@@ -39,6 +39,9 @@ struct ManagerOptions {
   int max_concurrent_reverts = 25;
   // The first back-off of an override fight (--override-backoff, override_guard.h).
   std::chrono::milliseconds override_backoff = std::chrono::seconds(30);
+  // Each status pass also counts every workload afresh and logs "status tally mismatch" when
+  // that differs from the tally it keeps (status_tally.h; the tests set it).
+  bool verify_status_tally = false;
 };
 
 class Manager {

@@ -115,6 +115,7 @@ kube::Result<Action> PolicyReconciler::reconcile(const std::string& key) {
   if (!obj) {
     released(key, "");  // gone: forget its release
     applied_status_.erase(key);
+    tallies_.forget(key);
     return Action::object_gone();  // its debug bump's timer too
   }
   const json& object = *obj;
@@ -348,79 +349,36 @@ kube::Status PolicyReconciler::write_deletion_status(const json& object, size_t 
 }
 
 json PolicyReconciler::compute_status(const json& object, const Policy& p,
-                                      const std::optional<DebugStatus>& ds, WallTime now) const {
+                                      const std::optional<DebugStatus>& ds, WallTime now) {
   const std::string key = p.key();
   int64_t generation = object["metadata"].value("generation", 0);
-  int matched = 0, configured = 0, conflicted = 0, opted_out = 0, dapr_unavailable = 0;
-  int rolling = 0, rollout_failed = 0, held = 0, untrusted = 0, contested = 0;
-  std::string held_reason, untrusted_msg, contested_msg;
-  json conflicts = json::array();
-  // What the governed workloads receive (§10): each distinct effective sampling and endpoint,
-  // with how many get it, in the order first seen.
-  struct Received {
-    std::string sampler, ratio, source, endpoint;
-    int workloads = 0;
-    bool operator==(const Received& o) const {
-      return sampler == o.sampler && ratio == o.ratio && source == o.source &&
-             endpoint == o.endpoint;
-    }
-  };
-  std::vector<Received> received;
   // A bump reaches a workload only through what the operator writes (§5, §6): its env in restart
   // mode, where env samplers cannot select operations, so a bump limited to operations gets to
   // none; the strategies of a Jaeger it manages in remote mode. A workload sampling remotely from
   // an external Jaeger gets neither kind: the operator writes no strategies there.
   const bool bump_active = p.spec.debug && ds && now < ds->expires_at;
   const bool operations_bump = bump_active && !p.spec.debug->operations.empty();
-  int operations_unserved = 0;  // restart mode, a bump limited to operations
-  int bump_unserved = 0;        // remote mode with an external Jaeger, any bump
-  for (const auto& d : ctx_.workloads_in_scope(p)) {
-    auto f = workloads_.facts(d);
-    if (bump_active && f->config && !f->opted_out && f->config->unusable.empty() &&
-        std::find(f->config->policies.begin(), f->config->policies.end(), key) !=
-            f->config->policies.end()) {
-      if (f->config->mode != "remote") {
-        if (operations_bump) ++operations_unserved;
-      } else if (!f->config->strategies_served()) {
-        ++bump_unserved;
-      }
-    }
-    if (!f->config || f->config->governing != key) continue;
-    if (f->opted_out) {
-      ++opted_out;
-      continue;
-    }
-    ++matched;
-    if (!f->config->unusable.empty()) {
-      // Kept as it is (§4): neither configured nor pending.
-      if (held++ == 0) held_reason = f->config->unusable;
-      continue;
-    }
-    if (f->dapr_unavailable) ++dapr_unavailable;
-    {
-      const EffectiveConfig& c = *f->config;
-      Received r{c.effective_sampler(), c.effective_ratio(), c.ratio_source(), c.endpoint};
-      auto it = std::find(received.begin(), received.end(), r);
-      if (it == received.end()) it = received.insert(received.end(), r);
-      ++it->workloads;
-    }
-    if (rollout_state(*d) == RolloutState::kFailed) {
-      ++rollout_failed;
-    } else if (rollout_state(*d) == RolloutState::kRolling) {
-      ++rolling;
-    }
-    if (f->up_to_date) ++configured;
-    if (f->untrusted && untrusted++ == 0) untrusted_msg = *f->untrusted;
-    if (!f->conflicts().empty()) ++conflicted;
-    if (!f->contested().empty() && contested++ == 0) {
-      const auto& c = f->contested().front();
-      contested_msg = c.workload + " " + c.variable + " (container " + c.container +
-                      ") taken back by " + c.manager + " " + std::to_string(c.takebacks) +
-                      " times; not retaken until " + format_rfc3339(c.until);
-    }
-    for (const auto& c : f->conflicts()) {
+  uint64_t reads = 0;
+  const Tally t = tallies_.tally(p, &reads);
+  tally_reads_ += reads;
+  const int matched = t.matched, configured = t.configured, conflicted = t.conflicted;
+  const int opted_out = t.opted_out, rolling = t.rolling, held = t.held, contested = t.contested;
+  const int operations_unserved = operations_bump ? t.restart_listed : 0;
+  const int bump_unserved = bump_active ? t.remote_unserved : 0;
+  const std::string held_reason = t.held_reasons.empty() ? "" : t.held_reasons.begin()->second;
+  const std::string untrusted_msg =
+      t.untrusted_messages.empty() ? "" : t.untrusted_messages.begin()->second;
+  const std::string contested_msg =
+      t.contested_messages.empty() ? "" : t.contested_messages.begin()->second;
+  const int untrusted = t.untrusted, rollout_failed = t.rollout_failed;
+  const int dapr_unavailable = t.dapr_unavailable;
+  json conflicts = json::array();
+  for (const auto& [order, list] : t.conflicts) {
+    for (const auto& c : list) {
       if (conflicts.size() >= kMaxConflicts) break;
-      conflicts.push_back({{"workload", d->key()},
+      conflicts.push_back({{"workload", workload_key(static_cast<WorkloadKind>(order.kind),
+                                                     order.key.substr(0, order.key.find('/')),
+                                                     order.key.substr(order.key.find('/') + 1))},
                            {"container", c.container},
                            {"variable", c.variable},
                            {"reason", c.reason}});
@@ -436,11 +394,35 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
   // Reported: what most of the governed workloads receive; with none, what a workload this
   // policy governed would receive (governed_candidates), with the debug record this reconcile
   // keeps.
-  std::optional<Received> shown;
+  struct Shown {
+    Tally::Received received;
+    int workloads = 0;
+  };
+  std::optional<Shown> shown;
   int governed = 0;
-  for (const auto& r : received) {
-    governed += r.workloads;
-    if (!shown || r.workloads > shown->workloads) shown = r;
+  std::vector<const Tally::Received*> most;  // what the most workloads receive
+  for (const auto& [r, n] : t.received) {
+    governed += n;
+    if (!shown || n > shown->workloads) {
+      shown = Shown{r, n};
+      most.clear();
+    }
+    if (n == shown->workloads) most.push_back(&r);
+  }
+  if (most.size() > 1) {
+    // A tie: what the first of those workloads receives, in the passes' order (rare past a few
+    // workloads; this reads them again).
+    for (const auto& d : ctx_.workloads_in_scope(p)) {
+      auto f = workloads_.facts(d);
+      const EffectiveConfig* c = f->config.get();
+      if (!c || c->governing != key || f->opted_out || !c->unusable.empty()) continue;
+      Tally::Received r{c->effective_sampler(), c->effective_ratio(), c->ratio_source(),
+                        c->endpoint};
+      if (std::any_of(most.begin(), most.end(), [&](const auto* m) { return *m == r; })) {
+        shown->received = std::move(r);
+        break;
+      }
+    }
   }
   if (!shown) {
     Policy self = p;
@@ -457,8 +439,9 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
     auto eff =
         effective_config(governed_candidates(self, ns_labels, ptrs, ctx_.root_namespace), now);
     if (eff) {
-      shown = Received{eff->effective_sampler(), eff->effective_ratio(), eff->ratio_source(),
-                       eff->endpoint, 0};
+      shown = Shown{
+          {eff->effective_sampler(), eff->effective_ratio(), eff->ratio_source(), eff->endpoint},
+          0};
     }
   }
 
@@ -472,12 +455,12 @@ json PolicyReconciler::compute_status(const json& object, const Policy& p,
                    {"contested", contested},
                    {"held", held}}}};
   if (shown) {
-    status["effective"] = {{"sampler", shown->sampler},
-                           {"ratio", shown->ratio},
-                           {"source", shown->source},
+    status["effective"] = {{"sampler", shown->received.sampler},
+                           {"ratio", shown->received.ratio},
+                           {"source", shown->received.source},
                            {"workloads", shown->workloads},
                            {"otherWorkloads", governed - shown->workloads}};
-    status["jaegerEndpoint"] = shown->endpoint;
+    status["jaegerEndpoint"] = shown->received.endpoint;
   }
   bool debug_active = false;
   if (ds && p.spec.debug) {

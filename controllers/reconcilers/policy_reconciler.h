@@ -22,11 +22,13 @@
 //   previous settings is not the operator's); a Warning Event marks each turn to one of them.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
 
 #include "controllers/reconcilers/context.h"
+#include "controllers/reconcilers/status_tally.h"
 #include "controllers/reconcilers/workload_reconciler.h"
 
 namespace tracing::controllers {
@@ -34,15 +36,27 @@ namespace tracing::controllers {
 class PolicyReconciler {
  public:
   PolicyReconciler(Context& ctx, const WorkloadReconciler& workloads)
-      : ctx_(ctx), workloads_(workloads) {}
+      : ctx_(ctx), workloads_(workloads), tallies_(ctx, workloads) {}
   kube::Result<Action> reconcile(const std::string& key);
+  // A workload changed (the informers' handlers, any thread; status_tally.h): `old` is the
+  // version replaced or deleted, null for a new workload.
+  void workload_changed(const RecordPtr& old, const std::string& key, std::string_view ns) {
+    tallies_.changed(old, key, ns);
+  }
+  // How many workloads' Facts the status passes read (a pass over every workload reads them
+  // all; a kept tally, those that changed).
+  uint64_t status_reads() const { return tally_reads_.load(); }
+  // Each status pass also counts every workload afresh and logs an error ("status tally
+  // mismatch") when that differs from the tally kept (the tests' check of status_tally.h; set
+  // by the environment variable TRACING_OPERATOR_VERIFY_STATUS_TALLY).
+  void verify_tallies(bool on) { tallies_.verify(on); }
 
  private:
   kube::Result<Action> finalize(const json& object, const std::string& key);
   kube::Status write_deletion_status(const json& object, size_t remaining,
                                      const std::vector<std::string>& held);
   json compute_status(const json& object, const Policy& p, const std::optional<DebugStatus>& ds,
-                      WallTime now) const;
+                      WallTime now);
 
   // Whether this process has released the finalizer of policy `key` with uid `uid`; an empty
   // uid forgets `key` (the policy is gone).
@@ -63,6 +77,8 @@ class PolicyReconciler {
     json status;
   };
   std::map<std::string, AppliedStatus> applied_status_;
+  StatusTally tallies_;
+  std::atomic<uint64_t> tally_reads_{0};
 };
 
 }  // namespace tracing::controllers

@@ -207,12 +207,16 @@ const std::vector<OverrideGuard::Contest>& WorkloadReconciler::Facts::contested(
   return fights ? fights->contested : none;
 }
 
+WorkloadReconciler::Facts::Stamp WorkloadReconciler::stamp() const {
+  return {ctx_.policy_cache.version() + ctx_.namespace_labels_version.load() +
+              ctx_.dapr_names.version() + ctx_.overrides.version(),
+          ctx_.dapr.served()};
+}
+
 std::shared_ptr<const WorkloadReconciler::Facts> WorkloadReconciler::facts(
     const RecordPtr& deployment) const {
   // Read before deciding: an input that changes meanwhile leaves a stale stamp behind.
-  const Facts::Stamp stamp{ctx_.policy_cache.version() + ctx_.namespace_labels_version.load() +
-                               ctx_.dapr_names.version() + ctx_.overrides.version(),
-                           ctx_.dapr.served()};
+  const Facts::Stamp stamp = this->stamp();
   const WallTime now = ctx_.now();
   if (auto kept = std::static_pointer_cast<const Facts>(deployment->memo.load());
       kept && kept->stamp() == stamp && now < kept->valid_until) {

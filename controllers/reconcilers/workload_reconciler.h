@@ -112,6 +112,8 @@ class WorkloadReconciler {
   };
   // Kept in the record's memo: gone with the version they were decided for.
   std::shared_ptr<const Facts> facts(const RecordPtr& deployment) const;
+  // The inputs' versions now: Facts with another stamp are not what facts() would give.
+  Facts::Stamp stamp() const;
   // Forgets a deleted workload's bookkeeping (its facts went with its record).
   void forget(const std::string& key) const;
   // The Deployment's status changed (`old_d` → `d`), nothing a decision reads: its facts carry

@@ -85,7 +85,10 @@ std::string sanitizer_report(const std::string& log_path) {
   std::ifstream in(log_path);
   static const char* const kMarkers[] = {
       "WARNING: ThreadSanitizer:", "ERROR: ThreadSanitizer:", "ERROR: AddressSanitizer:",
-      "SUMMARY: UndefinedBehaviorSanitizer"};
+      "SUMMARY: UndefinedBehaviorSanitizer",
+      // The operator's own check of its kept status tallies (TRACING_OPERATOR_VERIFY_STATUS_TALLY,
+      // set below for every test's operator): a count kept wrong is a bug here too.
+      "status tally mismatch"};
   std::string report;
   bool in_report = false;
   for (std::string line; std::getline(in, line);) {
@@ -216,7 +219,16 @@ void OperatorProcess::spawn(const std::vector<std::string>& extra_args) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+  // Every status pass checks its kept tally against a count over every workload.
+  std::vector<std::string> env_strings = {"TRACING_OPERATOR_VERIFY_STATUS_TALLY=1"};
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).starts_with("TRACING_OPERATOR_VERIFY_STATUS_TALLY=")) continue;
+    env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) pid_ = -1;
   ASSERT_EQ(rc, 0) << "cannot start " << argv[0];

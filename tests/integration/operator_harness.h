@@ -28,7 +28,8 @@ void grant_leader_election(kube::Client& admin, const std::string& ns);
 void install_dapr_crd(kube::Client& admin);
 void uninstall_dapr_crd(kube::Client& admin);
 
-// The first sanitizer report (ThreadSanitizer, AddressSanitizer, UBSan) in an operator's log
+// The first sanitizer report (ThreadSanitizer, AddressSanitizer, UBSan), or the operator's own
+// "status tally mismatch" (set for every test's operator: OperatorProcess), in an operator's log
 // and what follows it, or "" when there is none.
 std::string sanitizer_report(const std::string& log_path);
 

@@ -1254,6 +1254,44 @@ TEST_F(Operator, RolloutProgressRunsNoPassAndNoDecisionIsMadeTwice) {
   EXPECT_GT(op_->metric(policies), policies0) << "the status pass follows the rollouts";
 }
 
+// status_tally.h: once a policy's status counts its workloads, a pass reads only those that
+// changed since the last one. (That what it keeps equals a count over every workload is checked
+// at every pass of every test: OperatorProcess sets TRACING_OPERATOR_VERIFY_STATUS_TALLY.)
+TEST_F(Operator, TheStatusPassReadsOnlyTheWorkloadsThatChanged) {
+  const int kWorkloads = 30;
+  for (int i = 0; i < kWorkloads; ++i) workload(ns_, "w" + std::to_string(i), {{"app", "w"}});
+  op_->start();
+  apply_policy(ns_, "p",
+               {{"exporter", {{"endpoint", "http://collector.obs.svc:4317"}}},
+                {"sampling", {{"ratio", "0.4"}}}});
+  auto counts = [&] {
+    return get_policy(ns_, "p").value("status", json::object()).value("counts", json::object());
+  };
+  ASSERT_TRUE(eventually([&] { return counts().value("configured", -1) == kWorkloads; }))
+      << counts().dump();
+  ASSERT_TRUE(op_->wait_idle(kWorkloads));
+  const std::string reads = "tracing_operator_status_workload_reads_total";
+  const std::string passes = "tracing_operator_reconciles_total{controller=\"policy\"}";
+  const double reads0 = op_->metric(reads), passes0 = op_->metric(passes);
+  EXPECT_GE(reads0, kWorkloads) << "the first pass counts every workload";
+
+  // One workload opts out: the operator reverts it (a write, and its echo).
+  ASSERT_TRUE(
+      client_->patch(deployments(), ns_, "w7",
+                     {{"metadata", {{"annotations", {{"tracing.rollout.dev/inject", "false"}}}}}},
+                     kube::PatchType::kMerge));
+  EXPECT_TRUE(eventually([&] {
+    json c = counts();
+    return c.value("optedOut", -1) == 1 && c.value("matched", -1) == kWorkloads - 1 &&
+           c.value("configured", -1) == kWorkloads - 1;
+  })) << counts().dump();
+  ASSERT_TRUE(op_->wait_idle(0));
+  EXPECT_GT(op_->metric(passes), passes0) << "the status followed the change";
+  EXPECT_GT(op_->metric(reads), reads0);
+  EXPECT_LT(op_->metric(reads) - reads0, kWorkloads)
+      << "the passes read the workload that changed, not all " << kWorkloads << " again";
+}
+
 TEST_F(Operator, RevertsArePacedByTheDeletedPolicyAndAHeldDeletionSaysWhichWorkloads) {
   ASSERT_EQ(controlplane("stop-controller-manager"), 0);
   struct RestartControllerManager {

@@ -808,6 +808,27 @@ TEST(WorkloadRecord, ItsNamespaceIsInternedAndReadsBackEverywhere) {
 #endif
 }
 
+// Which status tallies count a record's version (status_tally.h): an epoch per slot, each slot
+// apart; a copy of a record is another version, which no tally counts yet.
+TEST(WorkloadRecord, TallyMarksKeepAnEpochPerSlotAndACopyStartsUncounted) {
+  WorkloadRecord r = record_workload(full_deployment());
+  for (int s = 0; s < TallyMarks::kSlots; ++s) EXPECT_EQ(r.tallied.get(s), 0) << s;
+  r.tallied.set(0, 15);
+  r.tallied.set(2, 3);
+  r.tallied.set(3, 9);
+  EXPECT_EQ(r.tallied.get(0), 15);
+  EXPECT_EQ(r.tallied.get(1), 0);
+  EXPECT_EQ(r.tallied.get(2), 3);
+  EXPECT_EQ(r.tallied.get(3), 9);
+  r.tallied.set(0, 0);
+  EXPECT_EQ(r.tallied.get(0), 0);
+  EXPECT_EQ(r.tallied.get(2), 3) << "clearing one slot leaves the others";
+  WorkloadRecord copy = r;
+  for (int s = 0; s < TallyMarks::kSlots; ++s) EXPECT_EQ(copy.tallied.get(s), 0) << s;
+  copy = r;
+  EXPECT_EQ(copy.tallied.get(2), 0);
+}
+
 // The record keeps the resourceVersion compactly (ResourceVersion): it reads back as the object
 // said, and a status-only update (a new version, nothing else) is still one.
 TEST(WorkloadRecord, ItsResourceVersionReadsBackAsWrittenAndChangesNothingElse) {
