@@ -440,8 +440,9 @@ std::string Manager::metrics() const {
            "Workload decisions computed for the passes (made once per change of their inputs).");
   w.sample("tracing_operator_decisions_total", "", workload_reconciler_.decisions());
   w.family("tracing_operator_status_workload_reads_total", "counter",
-           "Workloads read by the policies' status passes (each reads those that changed since "
-           "its last pass; every one it can reach when it counts them afresh).");
+           "Workload versions read by the policies' status passes (each reads the versions "
+           "replaced and added since its last pass; every workload it can reach when it counts "
+           "afresh).");
   w.sample("tracing_operator_status_workload_reads_total", "", policy_reconciler_.status_reads());
 
   w.family("tracing_operator_api_requests_total", "counter",

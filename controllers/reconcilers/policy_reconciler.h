@@ -43,8 +43,8 @@ class PolicyReconciler {
   void workload_changed(const RecordPtr& old, const std::string& key, std::string_view ns) {
     tallies_.changed(old, key, ns);
   }
-  // How many workloads' Facts the status passes read (a pass over every workload reads them
-  // all; a kept tally, those that changed).
+  // How many workload versions' Facts the status passes read (a count afresh reads every
+  // workload; a kept tally, the versions replaced and added since its last pass).
   uint64_t status_reads() const { return tally_reads_.load(); }
   // Each status pass also counts every workload afresh and logs an error ("status tally
   // mismatch") when that differs from the tally kept (the tests' check of status_tally.h; set

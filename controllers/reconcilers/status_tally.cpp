@@ -163,13 +163,18 @@ Tally StatusTally::tally(const Policy& p, uint64_t* reads) {
     keys.swap(s.keys);
   }
   const WorkloadReconciler::Facts::Stamp stamp = workloads_.stamp();
-  recount = recount || !(stamp == s.stamp) || ctx_.now() >= s.valid_until;
+  const char* why = recount                       ? "none kept"
+                    : !(stamp == s.stamp)         ? "the decisions' inputs changed"
+                    : ctx_.now() >= s.valid_until ? "a decision's validity ended"
+                                                  : nullptr;
+  recount = why != nullptr;
   if (!recount) {
     for (const auto& old : replaced) {
       if (old->tallied.get(i) != s.epoch) continue;  // not counted: replaced before a count
       auto f = std::static_pointer_cast<const WorkloadReconciler::Facts>(old->memo.load());
       if (!f || !(f->stamp() == s.stamp)) {  // not the Facts it was counted with
         recount = true;
+        why = "a replaced version's decision is gone";
         break;
       }
       count(s.tally, *old, *f, key, -1);
@@ -197,6 +202,7 @@ Tally StatusTally::tally(const Policy& p, uint64_t* reads) {
     s.replaced.clear();
     s.keys.clear();
   }
+  spdlog::debug("status tally of {}: counting every workload afresh ({})", key, why);
   s.epoch = static_cast<uint8_t>(s.epoch % 15 + 1);  // 1..15: 0 is "not counted"
   s.tally = Tally{};
   s.stamp = stamp;
