@@ -42,7 +42,18 @@ using WallTime = std::chrono::system_clock::time_point;
 // The object an Event is about (events.k8s.io/v1 `regarding`).
 struct ObjectReference {
   std::string api_version, kind, ns, name, uid;
-  auto operator<=>(const ObjectReference&) const = default;
+  bool operator==(const ObjectReference&) const = default;
+  // The correlator's maps order by it: the uid first (it tells two objects apart at its first
+  // characters), then the rest. In member order, every comparison went through the apiVersion,
+  // kind and namespace most Events share (a perf profile of a 10,000-Deployment change: 2 % of
+  // the operator's CPU in this comparison, more in the memcmp under it).
+  std::strong_ordering operator<=>(const ObjectReference& o) const {
+    if (auto c = uid <=> o.uid; c != 0) return c;
+    if (auto c = name <=> o.name; c != 0) return c;
+    if (auto c = ns <=> o.ns; c != 0) return c;
+    if (auto c = kind <=> o.kind; c != 0) return c;
+    return api_version <=> o.api_version;
+  }
   // From an object as the API server sends it (apiVersion, kind, metadata.namespace/name/uid).
   static ObjectReference of(const nlohmann::json& object);
 };
