@@ -100,7 +100,7 @@ void StatusTally::changed(const RecordPtr& old, const std::string& key, std::str
   std::lock_guard g(mu_);
   for (auto& s : slots_) {
     if (s.policy.empty() || !s.built || !(s.root || s.ns == ns)) continue;
-    if (s.keys.size() >= kMaxPending) {
+    if (s.replaced.size() >= kMaxPending || s.keys.size() >= kMaxPending) {
       // Its passes have not run for a while (a policy that cannot be used, one being deleted):
       // rather than keep every version replaced meanwhile, it counts afresh at its next pass.
       s.built = false;
