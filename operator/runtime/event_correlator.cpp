@@ -38,7 +38,7 @@ EventCorrelator::Observation EventCorrelator::observe(const EventKey& key, const
     if (it == events_.end()) {
       make_room();
       it = events_.emplace(key, Event{}).first;
-      it->second.lru = lru_.insert(lru_.end(), &it->first);
+      it->second.lru = lru_.insert(lru_.end(), &*it);
     } else {
       // A finished series still waiting for its last write (the sender stalled longer than the
       // window): that write will create the new Event instead.
@@ -123,13 +123,13 @@ bool EventCorrelator::take_token(const ObjectReference& object, time_point now) 
 EventCorrelator::Forgotten EventCorrelator::forget_finished(time_point now) {
   Forgotten out;
   while (!lru_.empty()) {
-    auto it = events_.find(*lru_.front());
-    if (it->second.queued) return out;
-    if (now - it->second.last_seen <= options_.series_window) {
-      out.next = it->second.last_seen + options_.series_window + time_point::duration(1);
+    const Event& e = lru_.front()->second;
+    if (e.queued) return out;
+    if (now - e.last_seen <= options_.series_window) {
+      out.next = e.last_seen + options_.series_window + time_point::duration(1);
       return out;
     }
-    events_.erase(it);
+    events_.erase(events_.find(lru_.front()->first));  // the one lookup: an Event forgotten
     lru_.pop_front();
     out.count++;
   }
@@ -138,12 +138,11 @@ EventCorrelator::Forgotten EventCorrelator::forget_finished(time_point now) {
 
 void EventCorrelator::make_room() {
   for (auto k = lru_.begin(); events_.size() >= options_.max_tracked && k != lru_.end();) {
-    auto it = events_.find(**k);
-    if (it->second.queued) {
+    if ((*k)->second.queued) {
       ++k;
       continue;
     }
-    events_.erase(it);
+    events_.erase(events_.find((*k)->first));  // the one lookup: an Event forgotten
     k = lru_.erase(k);
   }
 }

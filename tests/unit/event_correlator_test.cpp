@@ -217,6 +217,33 @@ TEST(EventCorrelator, RemembersAtMostMaxTrackedEventsAndBudgets) {
   }
 }
 
+// When full, a new Event makes room by forgetting the least recently seen Event that waits for
+// no write: the queued ones before it are stepped over and kept (their writes still go out).
+TEST(EventCorrelator, MakingRoomStepsOverQueuedEventsAndForgetsTheOldestUnqueuedOne) {
+  EventCorrelatorOptions o;
+  o.max_queued = 2;
+  o.max_tracked = 3;
+  Correlator c(o);
+  auto obj = [](const std::string& name) {
+    return ObjectReference{"apps/v1", "Deployment", "shop", name, "uid-" + name};
+  };
+  EXPECT_EQ(c.observe(key(obj("a"))).outcome, Outcome::kQueued);
+  EXPECT_EQ(c.observe(key(obj("b"))).outcome, Outcome::kQueued);
+  EXPECT_EQ(c.observe(key(obj("c"))).outcome, Outcome::kQueueFull);
+  EXPECT_EQ(c.c.tracked(), 3u);
+  EXPECT_EQ(c.observe(key(obj("d"))).outcome, Outcome::kQueueFull);  // forgets c, not a or b
+  EXPECT_EQ(c.c.tracked(), 3u);
+  auto a = c.send();
+  EXPECT_EQ(a.key.regarding.name, "a");
+  EXPECT_EQ(c.send().key.regarding.name, "b");
+  auto again_d = c.observe(key(obj("d")));
+  EXPECT_TRUE(again_d.aggregated) << "d is remembered";
+  EXPECT_EQ(again_d.count, 2);
+  auto again_c = c.observe(key(obj("c")));
+  EXPECT_FALSE(again_c.aggregated) << "c was forgotten: a new Event";
+  EXPECT_EQ(again_c.count, 1);
+}
+
 TEST(EventCorrelator, ForgetsEventsSixMinutesAfterTheirLastOccurrence) {
   Correlator c;
   c.observe(key(kWeb));
