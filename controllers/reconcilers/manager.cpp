@@ -207,19 +207,13 @@ Manager::Manager(kube::Client& client, ManagerOptions options)
         on_deployment(d);
       },
       [this, on_deployment, on_env_change](const RecordPtr& old_d, const RecordPtr& d) {
-        if (!old_d->same_but_env(*d)) {
-          policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
-          return on_deployment(d);
-        }
-        if (!old_d->same_but_status(*d)) {
-          policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
-          return on_env_change(d);
-        }
+        policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
+        if (!old_d->same_but_env(*d)) return on_deployment(d);
+        if (!old_d->same_but_status(*d)) return on_env_change(d);
         // A rollout moved, or something no decision reads changed: the
         // counts of the policies that can reach it, and, when it ended or
         // failed, the changes waiting for a rollout budget.
         workload_reconciler_.status_changed(old_d, d);
-        policy_reconciler_.workload_changed(old_d, d->key(), *d->ns);
         enqueue_policies_for_namespace(*d->ns);
         if (rollout_state(*old_d) != rollout_state(*d)) {
           workload_reconciler_.invalidate_budgets();

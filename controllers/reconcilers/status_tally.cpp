@@ -162,6 +162,14 @@ Tally StatusTally::tally(const Policy& p, uint64_t* reads) {
     replaced.swap(s.replaced);
     keys.swap(s.keys);
   }
+  // Counts the version `d` and marks it counted.
+  auto add = [&](const RecordPtr& d) {
+    auto f = workloads_.facts(d);
+    count(s.tally, *d, *f, key, 1);
+    d->tallied.set(i, s.epoch);
+    s.valid_until = std::min(s.valid_until, f->valid_until);
+    ++*reads;
+  };
   const WorkloadReconciler::Facts::Stamp stamp = workloads_.stamp();
   const char* why = recount                       ? "none kept"
                     : !(stamp == s.stamp)         ? "the decisions' inputs changed"
@@ -185,12 +193,7 @@ Tally StatusTally::tally(const Policy& p, uint64_t* reads) {
   if (!recount) {
     for (const auto& k : keys) {
       RecordPtr d = ctx_.workloads.get(k);
-      if (!d || d->tallied.get(i) == s.epoch) continue;
-      auto f = workloads_.facts(d);
-      count(s.tally, *d, *f, key, 1);
-      d->tallied.set(i, s.epoch);
-      s.valid_until = std::min(s.valid_until, f->valid_until);
-      ++*reads;
+      if (d && d->tallied.get(i) != s.epoch) add(d);
     }
     if (verify_) check(p, i);
     return s.tally;
@@ -207,13 +210,7 @@ Tally StatusTally::tally(const Policy& p, uint64_t* reads) {
   s.tally = Tally{};
   s.stamp = stamp;
   s.valid_until = WallTime::max();
-  for (const auto& d : ctx_.workloads_in_scope(p)) {
-    auto f = workloads_.facts(d);
-    count(s.tally, *d, *f, key, 1);
-    d->tallied.set(i, s.epoch);
-    s.valid_until = std::min(s.valid_until, f->valid_until);
-    ++*reads;
-  }
+  for (const auto& d : ctx_.workloads_in_scope(p)) add(d);
   if (verify_) check(p, i);
   return s.tally;
 }
