@@ -162,9 +162,12 @@ class Crd : public ClusterTest {
 };
 
 TEST_F(Crd, IsEstablishedAndServedWithItsNames) {
-  auto served = client_->is_served(naming::kGroup, naming::kVersion, naming::kPlural);
-  ASSERT_TRUE(served) << served.error().to_string();
-  EXPECT_TRUE(*served);
+  // Discovery can lag the CRD's Established condition (a fresh-clone CI run saw it unserved
+  // once, right after the test before it): awaited, not read once.
+  EXPECT_TRUE(eventually([&] {
+    auto served = client_->is_served(naming::kGroup, naming::kVersion, naming::kPlural);
+    return served && *served;
+  })) << "tracingpolicies is not served";
   auto crd = client_->get(custom_resource_definitions(), "", "tracingpolicies.tracing.rollout.dev");
   ASSERT_TRUE(crd) << crd.error().to_string();
   const json& names = (*crd)["status"]["acceptedNames"];
