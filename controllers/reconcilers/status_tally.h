@@ -78,8 +78,6 @@ class StatusTally {
   // The policy's tally now (the policy worker only). `reads`: how many workloads' Facts were
   // read for it.
   Tally tally(const Policy& p, uint64_t* reads);
-  // Counts every workload in scope afresh (what tally() gives when it keeps none).
-  Tally full(const Policy& p, uint64_t* reads) const;
   // The policy is gone: its slot is freed.
   void forget(const std::string& policy);
   // After each pass of a kept tally, counts every workload afresh and logs an error ("status
@@ -107,6 +105,8 @@ class StatusTally {
   // The slot of `p`, taken now if it has none and one is free (or held by a namespace's policy
   // when `p` is a root policy); -1 when none.
   int slot_of(const Policy& p);
+  // Counts every workload in scope afresh (what tally() gives when it keeps none).
+  Tally full(const Policy& p, uint64_t* reads) const;
   void check(const Policy& p, int slot) const;
   const Context& ctx_;
   const WorkloadReconciler& workloads_;

@@ -459,8 +459,10 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   }
 
   json intent = apply_intent(w, d.desired, c.policies);
+  // Only the metadata comes back (its resourceVersion and generation are all that is read): the
+  // API server encodes much less for each of these writes, the bulk of a cluster-wide change.
   auto applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
-                                   {naming::kFieldManager, d.desired.force, ""});
+                                   {naming::kFieldManager, d.desired.force, "", true});
   if (!applied) {
     std::vector<std::string> taken = bookkeeping_conflicts(applied.error());
     if (taken.empty()) {
@@ -479,7 +481,7 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
                      "record is written back: " +
                          what);
     applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
-                                {naming::kFieldManager, true, ""});
+                                {naming::kFieldManager, true, "", true});
     if (!applied) return applied.error();
   }
   if (obj->resource_version != (*applied)["metadata"].value("resourceVersion", "")) {

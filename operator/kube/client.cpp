@@ -225,8 +225,14 @@ Result<json> Client::apply(const Resource& r, std::string_view ns, std::string_v
   if (options.force) params.emplace_back("force", "true");
   std::string path = r.object_path(ns, name);
   if (!options.subresource.empty()) path += "/" + options.subresource;
-  return send_json(
-      {"PATCH", path + join_query(params), object.dump(), "application/apply-patch+yaml"});
+  HttpRequest req{"PATCH", path + join_query(params), object.dump(),
+                  "application/apply-patch+yaml"};
+  // As client-go's metadata client asks, the plain type last. An error still comes as a Status
+  // (Client.AMetadataOnlyApply… checks a conflict's causes).
+  if (options.metadata_only) {
+    req.accept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+  }
+  return send_json(std::move(req));
 }
 
 Result<json> Client::patch(const Resource& r, std::string_view ns, std::string_view name,

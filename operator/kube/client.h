@@ -87,6 +87,10 @@ struct ApplyOptions {
   std::string field_manager;  // required
   bool force = false;
   std::string subresource;  // "" or "status"
+  // The response holds only the object's metadata (a meta.k8s.io/v1 PartialObjectMetadata):
+  // the API server encodes the metadata instead of the whole object, and the client parses
+  // less. Errors still come as a Status.
+  bool metadata_only = false;
 };
 
 struct DeleteOptions {

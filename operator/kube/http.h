@@ -23,6 +23,8 @@ struct HttpRequest {
   std::string path;  // absolute path with query: /api/v1/namespaces?limit=500
   std::string body;
   std::string content_type;  // sent only with a body
+  // The Accept header; empty: application/json.
+  std::string accept;
   // Idle timeout: the request fails when no byte arrives for this long. For a watch, set it
   // above timeoutSeconds so the server's own deadline ends the stream first.
   std::chrono::seconds timeout{60};

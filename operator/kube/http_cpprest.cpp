@@ -311,7 +311,7 @@ class CpprestTransport final : public HttpTransport {
   http::http_request prepare(const HttpRequest& req, const Credentials& creds) {
     http::http_request r(req.method);
     r.set_request_uri(req.path);
-    r.headers().add("Accept", "application/json");
+    r.headers().add("Accept", req.accept.empty() ? "application/json" : req.accept);
     r.headers().add("User-Agent", user_agent_);
     if (!creds.bearer.empty()) r.headers().add("Authorization", "Bearer " + creds.bearer);
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {

@@ -5,6 +5,7 @@
 #   (a) the raw parallel driver (reference patch: 16 strategic-merge PATCHes in flight, no
 #       client-side rate limit) writing a variable into every Deployment: the limit here;
 #   (a') the same driver writing it with server-side apply, the operator's kind of write;
+#   (a'') the same, in JSON both ways, as the operator speaks (client-go's default is protobuf);
 #   (b) `kubectl set env deployment --all -n NS` per namespace, one namespace after another.
 # An operator run with --qps 0 converges them first (the first rollout, reported). Then the
 # operator is started on the converged cluster with its default flags (--qps auto) for a ratio
@@ -42,6 +43,13 @@ off=$(audit_offset)
 read -r _ ssa_count _ ssa_s _ ssa_wps _ <<<"$("$REF" patch --selector "tracing-bench=$RUN" --env BENCH_MARK=ssa-1 --type apply --field-manager raw-ssa-driver)"
 ssa_writes=$(audit_field "$(audit_since "$off")" "admin (tracing-bench-reference)" deployment_writes)
 ((ssa_count == N && ssa_writes == N)) || failures+=("raw SSA driver wrote $ssa_writes of $N Deployments")
+
+# (a'') server-side apply in JSON: what the operator's kind of write, in its protocol, costs.
+log "raw driver, server-side apply, JSON…"
+off=$(audit_offset)
+read -r _ json_count _ json_s _ json_wps _ <<<"$("$REF" patch --selector "tracing-bench=$RUN" --env BENCH_MARK=json-1 --type apply --field-manager raw-ssa-driver --json)"
+json_writes=$(audit_field "$(audit_since "$off")" "admin (tracing-bench-reference)" deployment_writes)
+((json_count == N && json_writes == N)) || failures+=("raw SSA driver (JSON) wrote $json_writes of $N Deployments")
 
 # (b) kubectl set env, namespace by namespace.
 log "kubectl set env…"
@@ -135,11 +143,12 @@ say "cluster-wide change: $N Deployments in $NSS namespaces ($(date -u +%F), $(n
 say "  first rollout (operator, --qps 0): every Deployment carried the ratio after $CONVERGE_S s; $CONVERGE_WRITES writes, $CONVERGE_CPU s CPU; audit: $first_requests"
 say "  raw driver (16 PATCHes in flight):      $raw_s s, $raw_wps Deployments/s, $raw_writes writes (1.00 per Deployment)"
 say "  raw driver, server-side apply (16 in flight): $ssa_s s, $ssa_wps Deployments/s, $ssa_writes writes; $(fmt_ratio "$ssa_wps" "$raw_wps") × the raw driver"
+say "  raw driver, server-side apply, JSON (the operator's protocol): $json_s s, $json_wps Deployments/s, $json_writes writes; $(fmt_ratio "$json_wps" "$raw_wps") × the raw driver"
 say "  kubectl set env --all, per namespace:  $kubectl_s s, $kubectl_wps Deployments/s, $kubectl_writes writes; $(fmt_ratio "$kubectl_wps" "$raw_wps") × the raw driver"
 for tag in default qps20; do
   flags=$([[ $tag == default ]] && echo "default flags (--qps auto: no client-side limit under the server's Priority and Fairness)" || echo "--qps 20 --burst 30 (a client-side limit, as before)")
   say "  operator, $flags:"
-  say "    ratio edit → every Deployment carries it: ${R[$tag.s]} s, $(op_wps "$tag") Deployments/s; $(fmt_ratio "$(op_wps "$tag")" "$raw_wps") × the raw driver, $(fmt_ratio "$(op_wps "$tag")" "$ssa_wps") × its SSA, $(fmt_ratio "$(op_wps "$tag")" "$kubectl_wps") × kubectl (idle after ${R[$tag.idle_s]} s)"
+  say "    ratio edit → every Deployment carries it: ${R[$tag.s]} s, $(op_wps "$tag") Deployments/s; $(fmt_ratio "$(op_wps "$tag")" "$raw_wps") × the raw driver, $(fmt_ratio "$(op_wps "$tag")" "$ssa_wps") × its SSA, $(fmt_ratio "$(op_wps "$tag")" "$json_wps") × its SSA in JSON, $(fmt_ratio "$(op_wps "$tag")" "$kubectl_wps") × kubectl (idle after ${R[$tag.idle_s]} s)"
   say "    writes: ${R[$tag.writes]} ($(calc "${R[$tag.writes]} / $N" .2f) per Deployment); Deployment writes ${R[$tag.dep_writes]} to ${R[$tag.deps_written]} Deployments (at most ${R[$tag.max_per_dep]} each)"
   say "    by request (audit): ${R[$tag.requests]}"
   say "    operator CPU: ${R[$tag.cpu]} s until carried ($(calc "${R[$tag.cpu]} * 1000 / $N" .1f) ms per Deployment), ${R[$tag.cpu_idle]} s until idle; busiest threads until carried: ${R[$tag.busiest]}"

@@ -159,6 +159,37 @@ TEST_F(Client, NonForcedApplyOverAnotherManagersValueIsATypedConflict) {
   }
 }
 
+TEST_F(Client, AMetadataOnlyApplyAnswersWithTheMetadataAndItsConflictsStayTyped) {
+  ASSERT_TRUE(client_->create(deployments(), ns_, deployment("web")));
+  kube::ApplyOptions metadata_only{"tracing-operator", false, "", true};
+  auto applied = client_->apply(
+      deployments(), ns_, "web",
+      env_patch(ns_, "web", {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "always_on"}}}),
+      metadata_only);
+  ASSERT_TRUE(applied) << applied.error().to_string();
+  EXPECT_EQ((*applied)["kind"], "PartialObjectMetadata") << applied->dump();
+  EXPECT_FALSE(applied->contains("spec")) << applied->dump();
+  // What a write's caller reads back: the version and the generation it produced.
+  auto live = client_->get(deployments(), ns_, "web");
+  ASSERT_TRUE(live);
+  EXPECT_EQ((*applied)["metadata"]["resourceVersion"], (*live)["metadata"]["resourceVersion"]);
+  EXPECT_EQ((*applied)["metadata"]["generation"], 2);
+  EXPECT_EQ(env_of(*live)[0]["value"], "always_on");
+
+  // A conflict is still a 409 that names the field and its manager (a Status, not a 406).
+  auto conflict = client_->apply(
+      deployments(), ns_, "web",
+      env_patch(ns_, "web", {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "traceidratio"}}}),
+      {"gitops", false, "", true});
+  ASSERT_FALSE(conflict);
+  EXPECT_TRUE(conflict.error().is_conflict()) << conflict.error().to_string();
+  ASSERT_EQ(conflict.error().causes.size(), 1u) << conflict.error().to_string();
+  EXPECT_NE(conflict.error().causes[0].field.find(R"(env[name="OTEL_TRACES_SAMPLER"].value)"),
+            std::string::npos)
+      << conflict.error().causes[0].field;
+  EXPECT_NE(conflict.error().causes[0].message.find("tracing-operator"), std::string::npos);
+}
+
 TEST_F(Client, StatusSubresourceWriteChangesOnlyStatus) {
   ASSERT_TRUE(client_->create(deployments(), ns_, deployment("web")));
   json status = {{"apiVersion", "apps/v1"},

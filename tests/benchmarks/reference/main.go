@@ -4,10 +4,11 @@
 //	reference informer [--strip-managed-fields]
 //	    a client-go shared informer on Deployments in all namespaces; after it has synced and a
 //	    GC, prints "objects N rss_bytes B heap_bytes H" (RSS: VmRSS of /proc/self/status)
-//	reference patch --selector L --env NAME=VALUE [--in-flight 16] [--type strategic|apply]
+//	reference patch --selector L --env NAME=VALUE [--in-flight 16] [--type strategic|apply] [--json]
 //	    the raw parallel driver: lists the Deployments matching L (all namespaces), then writes
 //	    NAME=VALUE into every container of each with one PATCH, N in flight, no client-side rate
-//	    limit; prints "count C seconds S writes_per_second W list_seconds L"
+//	    limit, in protobuf (client-go's default for built-in types) or, with --json, in JSON (the
+//	    operator's protocol); prints "count C seconds S writes_per_second W list_seconds L"
 //	reference create --prefix P --namespaces K --count N --label KEY=VALUE [--start I]
 //	    [--replicas R] [--in-flight 16]
 //	    K namespaces P00..P(K-1) (kept if they exist) and N realistic Deployments spread over them (two containers,
@@ -93,6 +94,13 @@ func main() {
 }
 
 func newClient(kubeconfig string) (*kubernetes.Clientset, error) {
+	return connect(kubeconfig, false)
+}
+
+// connect: a clientset with no client-side rate limit. jsonOnly: JSON both ways, as the
+// operator speaks; by default client-go sends and asks for protobuf for the built-in types,
+// which costs the API server less to decode and encode.
+func connect(kubeconfig string, jsonOnly bool) (*kubernetes.Clientset, error) {
 	if kubeconfig == "" {
 		kubeconfig = os.Getenv("KUBECONFIG")
 	}
@@ -102,6 +110,10 @@ func newClient(kubeconfig string) (*kubernetes.Clientset, error) {
 	}
 	cfg.QPS = -1 // no client-side rate limiter: the API server is the limit
 	cfg.UserAgent = "tracing-bench-reference"
+	if jsonOnly {
+		cfg.ContentType = "application/json"
+		cfg.AcceptContentTypes = "application/json"
+	}
 	return kubernetes.NewForConfig(cfg)
 }
 
@@ -260,6 +272,7 @@ func runPatch(args []string) error {
 	inFlight := fs.Int("in-flight", 16, "requests in flight")
 	kind := fs.String("type", "strategic", "strategic (merge patch) or apply (server-side)")
 	manager := fs.String("field-manager", "raw-driver", "field manager")
+	jsonOnly := fs.Bool("json", false, "speak JSON, as the operator does (default: client-go's protobuf)")
 	fs.Parse(args)
 	name, value, err := splitPair(*env, "--env")
 	if err != nil {
@@ -268,7 +281,7 @@ func runPatch(args []string) error {
 	if *kind != "strategic" && *kind != "apply" {
 		return fmt.Errorf("--type: strategic or apply, not %q", *kind)
 	}
-	cs, err := newClient(*kubeconfig)
+	cs, err := connect(*kubeconfig, *jsonOnly)
 	if err != nil {
 		return err
 	}
