@@ -176,7 +176,7 @@ TEST_F(Client, AMetadataOnlyApplyAnswersWithTheMetadataAndItsConflictsStayTyped)
   EXPECT_EQ((*applied)["metadata"]["generation"], 2);
   EXPECT_EQ(env_of(*live)[0]["value"], "always_on");
 
-  // A conflict is still a 409 that names the field and its manager (a Status, not a 406).
+  // A conflict is still a 409 whose causes name the field and its manager.
   auto conflict = client_->apply(
       deployments(), ns_, "web",
       env_patch(ns_, "web", {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "traceidratio"}}}),
