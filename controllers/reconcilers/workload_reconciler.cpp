@@ -462,8 +462,9 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
   // Only the metadata comes back: its resourceVersion and generation are all that is read, and a
   // smaller answer parses faster (the API server's own cost per write did not measurably change;
   // README, "What the API server does per write").
-  auto applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
-                                   {naming::kFieldManager, d.desired.force, "", true});
+  auto applied = ctx_.client.apply(
+      workload_resource(w.kind), w.ns, w.name, intent,
+      {.field_manager = naming::kFieldManager, .force = d.desired.force, .metadata_only = true});
   if (!applied) {
     std::vector<std::string> taken = bookkeeping_conflicts(applied.error());
     if (taken.empty()) {
@@ -481,8 +482,9 @@ kube::Result<Action> WorkloadReconciler::reconcile(const std::string& key) {
                      "the operator's bookkeeping annotation was changed by someone else; its own "
                      "record is written back: " +
                          what);
-    applied = ctx_.client.apply(workload_resource(w.kind), w.ns, w.name, intent,
-                                {naming::kFieldManager, true, "", true});
+    applied = ctx_.client.apply(
+        workload_resource(w.kind), w.ns, w.name, intent,
+        {.field_manager = naming::kFieldManager, .force = true, .metadata_only = true});
     if (!applied) return applied.error();
   }
   if (obj->resource_version != (*applied)["metadata"].value("resourceVersion", "")) {

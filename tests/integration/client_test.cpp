@@ -161,7 +161,7 @@ TEST_F(Client, NonForcedApplyOverAnotherManagersValueIsATypedConflict) {
 
 TEST_F(Client, AMetadataOnlyApplyAnswersWithTheMetadataAndItsConflictsStayTyped) {
   ASSERT_TRUE(client_->create(deployments(), ns_, deployment("web")));
-  kube::ApplyOptions metadata_only{"tracing-operator", false, "", true};
+  kube::ApplyOptions metadata_only{.field_manager = "tracing-operator", .metadata_only = true};
   auto applied = client_->apply(
       deployments(), ns_, "web",
       env_patch(ns_, "web", {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "always_on"}}}),
@@ -180,7 +180,7 @@ TEST_F(Client, AMetadataOnlyApplyAnswersWithTheMetadataAndItsConflictsStayTyped)
   auto conflict = client_->apply(
       deployments(), ns_, "web",
       env_patch(ns_, "web", {{{"name", "OTEL_TRACES_SAMPLER"}, {"value", "traceidratio"}}}),
-      {"gitops", false, "", true});
+      {.field_manager = "gitops", .metadata_only = true});
   ASSERT_FALSE(conflict);
   EXPECT_TRUE(conflict.error().is_conflict()) << conflict.error().to_string();
   ASSERT_EQ(conflict.error().causes.size(), 1u) << conflict.error().to_string();
